@@ -1,0 +1,1 @@
+"""The REST layer: serializers validate input shape, views call one service."""

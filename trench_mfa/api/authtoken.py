@@ -1,0 +1,74 @@
+"""Login views issuing DRF authtoken keys, and logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from trench_mfa.api import login
+from trench_mfa.api import serializers as s
+from trench_mfa.api.base import MFAView
+from trench_mfa.api.schema import document
+
+
+class AuthTokenMixin:
+    """Issue (or reuse) the user's authtoken key."""
+
+    def token_response(self, user: Any) -> Response:
+        """``{"auth_token": key}`` for ``user``."""
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"auth_token": token.key})
+
+
+class MFAFirstStepAuthTokenView(AuthTokenMixin, login.FirstStepView):
+    """Login step 1, authtoken flavour."""
+
+    @document(
+        request=s.LoginSerializer,
+        responses={200: s.AuthTokenLoginResponseSerializer, **login.ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        """Check the password; a token or a challenge."""
+        return super().post(request)
+
+
+class MFASecondStepAuthTokenView(AuthTokenMixin, login.SecondStepView):
+    """Login step 2, authtoken flavour."""
+
+    @document(
+        request=s.LoginCodeSerializer,
+        responses={200: s.AuthTokenResponseSerializer, **login.ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        """Verify the code; a token."""
+        return super().post(request)
+
+
+class MFACodeRequestAuthTokenView(login.CodeRequestView):
+    """Re-send the login code, authtoken flavour."""
+
+    @document(
+        request=s.LoginCodeRequestSerializer,
+        responses={200: s.DispatchResponseSerializer, **login.ERRORS},
+        operation_id="token_login_code_request",
+    )
+    def post(self, request: Request) -> Response:
+        """Send the code again."""
+        return super().post(request)
+
+
+class LogoutView(MFAView):
+    """Delete the user's authtoken."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @document(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        """Log out: the token stops working."""
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)

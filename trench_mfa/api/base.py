@@ -1,0 +1,39 @@
+"""The base view of every trench_mfa endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.cache import add_never_cache_headers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from trench_mfa.api.errors import exception_handler
+
+
+class MFAView(APIView):
+    """Renders MFA errors in one envelope and forbids caching of any answer.
+
+    Most answers carry a secret (activation data, backup codes, tokens), so
+    every response is sent with ``Cache-Control: no-store``.
+    """
+
+    def get_exception_handler(self) -> Callable[..., Response | None]:
+        """Use trench_mfa's error envelope for domain errors."""
+        return exception_handler
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """Add ``Cache-Control: no-store`` to every response."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    def validated(self, serializer_class: type, request: Request) -> dict[str, Any]:
+        """Validate the request body with ``serializer_class`` (400 on errors)."""
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)

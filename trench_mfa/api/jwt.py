@@ -1,0 +1,53 @@
+"""Login views issuing djangorestframework-simplejwt tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from trench_mfa.api import login
+from trench_mfa.api import serializers as s
+from trench_mfa.api.schema import document
+
+
+class JWTTokenMixin:
+    """Issue a refresh and an access token."""
+
+    def token_response(self, user: Any) -> Response:
+        """``{"refresh", "access"}`` for ``user``."""
+        refresh = RefreshToken.for_user(user)
+        return Response({"refresh": str(refresh), "access": str(refresh.access_token)})
+
+
+class MFAFirstStepJWTView(JWTTokenMixin, login.FirstStepView):
+    """Login step 1, JWT flavour."""
+
+    @document(request=s.LoginSerializer, responses={200: s.JWTLoginResponseSerializer, **login.ERRORS})
+    def post(self, request: Request) -> Response:
+        """Check the password; tokens or a challenge."""
+        return super().post(request)
+
+
+class MFASecondStepJWTView(JWTTokenMixin, login.SecondStepView):
+    """Login step 2, JWT flavour."""
+
+    @document(request=s.LoginCodeSerializer, responses={200: s.JWTResponseSerializer, **login.ERRORS})
+    def post(self, request: Request) -> Response:
+        """Verify the code; tokens."""
+        return super().post(request)
+
+
+class MFACodeRequestJWTView(login.CodeRequestView):
+    """Re-send the login code, JWT flavour."""
+
+    @document(
+        request=s.LoginCodeRequestSerializer,
+        responses={200: s.DispatchResponseSerializer, **login.ERRORS},
+        operation_id="jwt_login_code_request",
+    )
+    def post(self, request: Request) -> Response:
+        """Send the code again."""
+        return super().post(request)

@@ -1,0 +1,21 @@
+"""OpenAPI annotations that work with or without drf-spectacular installed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+try:
+    from drf_spectacular.utils import extend_schema as _extend_schema
+except ImportError:  # pragma: no cover - drf-spectacular is optional
+    _extend_schema = None
+
+
+def document(**kwargs: Any) -> Callable[[F], F]:
+    """``extend_schema`` when drf-spectacular is installed, else a no-op."""
+    if _extend_schema is None:  # pragma: no cover
+        return lambda func: func
+    kwargs.setdefault("tags", ["mfa"])
+    return _extend_schema(**kwargs)  # type: ignore[no-any-return]

@@ -1,0 +1,161 @@
+"""Request and response serializers. They validate shape only; no side effects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from trench_mfa.api.fields import CodeField, MethodNameField, StrictCharField
+from trench_mfa.tokens import MAX_TOKEN_LENGTH
+
+
+class InputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Base of input serializers: they never save anything."""
+
+    def create(self, validated_data: Any) -> Any:
+        """Input serializers do not create objects."""
+        raise NotImplementedError
+
+    def update(self, instance: Any, validated_data: Any) -> Any:
+        """Input serializers do not update objects."""
+        raise NotImplementedError
+
+
+class CodeSerializer(InputSerializer):
+    """A required code (activation confirmation)."""
+
+    code = CodeField()
+
+
+class OptionalCodeSerializer(InputSerializer):
+    """A code that the settings may or may not require (checked by the service)."""
+
+    code = CodeField(required=False, allow_blank=True)
+
+
+class RequestCodeSerializer(InputSerializer):
+    """Which method to send a code for (default: the primary)."""
+
+    method = MethodNameField(required=False)
+
+
+class ChangePrimaryMethodSerializer(InputSerializer):
+    """The new primary method and a code of the current primary."""
+
+    method = MethodNameField()
+    code = CodeField(required=False, allow_blank=True)
+
+
+class LoginSerializer(InputSerializer):
+    """The user model's ``USERNAME_FIELD`` and the password."""
+
+    password = StrictCharField(max_length=4096, trim_whitespace=False, write_only=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[get_user_model().USERNAME_FIELD] = StrictCharField(max_length=255)
+
+    @classmethod
+    def username_field(cls) -> str:
+        """The name of the identifier field in the request body."""
+        return str(get_user_model().USERNAME_FIELD)
+
+
+class LoginCodeSerializer(InputSerializer):
+    """Login step 2: the ephemeral token, a code and optionally the method."""
+
+    ephemeral_token = StrictCharField(max_length=MAX_TOKEN_LENGTH * 64, allow_blank=True)
+    code = CodeField()
+    method = MethodNameField(required=False)
+
+
+class LoginCodeRequestSerializer(InputSerializer):
+    """Re-send the login code: the ephemeral token and optionally the method."""
+
+    ephemeral_token = StrictCharField(max_length=MAX_TOKEN_LENGTH * 64, allow_blank=True)
+    method = MethodNameField(required=False)
+
+
+# Response shapes, used for the OpenAPI schema and documentation.
+
+
+class DispatchResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A successful dispatch; the app method adds ``qr_code`` on activation."""
+
+    details = serializers.CharField()
+    qr_code = serializers.CharField(required=False)
+
+
+class BackupCodesResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Backup codes, shown once (``[]`` when the user already has a set)."""
+
+    backup_codes = serializers.ListField(child=serializers.CharField())
+
+
+class ConfigResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The MFA configuration a client needs."""
+
+    methods = serializers.ListField(child=serializers.CharField())
+    confirm_disable_with_code = serializers.BooleanField()
+    confirm_regeneration_with_code = serializers.BooleanField()
+    allow_backup_codes_regeneration = serializers.BooleanField()
+
+
+class ActiveMethodSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """One active method of the user."""
+
+    name = serializers.CharField()
+    is_primary = serializers.BooleanField()
+
+
+class ChallengeResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Login step 1 with MFA on: the challenge to answer in step 2."""
+
+    ephemeral_token = serializers.CharField()
+    method = serializers.CharField()
+    other_methods = serializers.ListField(child=serializers.CharField())
+    factors_remaining = serializers.ListField(child=serializers.CharField())
+
+
+class JWTResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """simplejwt tokens."""
+
+    refresh = serializers.CharField()
+    access = serializers.CharField()
+
+
+class AuthTokenResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A DRF authtoken key."""
+
+    auth_token = serializers.CharField()
+
+
+class ErrorResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The error envelope of every domain error."""
+
+    error = serializers.CharField()
+    error_code = serializers.CharField()
+    retry_after = serializers.IntegerField(required=False)
+
+
+class JWTLoginResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Login step 1 (JWT): tokens when MFA is off, else a challenge."""
+
+    refresh = serializers.CharField(required=False)
+    access = serializers.CharField(required=False)
+    ephemeral_token = serializers.CharField(required=False)
+    method = serializers.CharField(required=False)
+    other_methods = serializers.ListField(child=serializers.CharField(), required=False)
+    factors_remaining = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class AuthTokenLoginResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Login step 1 (authtoken): a token when MFA is off, else a challenge."""
+
+    auth_token = serializers.CharField(required=False)
+    ephemeral_token = serializers.CharField(required=False)
+    method = serializers.CharField(required=False)
+    other_methods = serializers.ListField(child=serializers.CharField(), required=False)
+    factors_remaining = serializers.ListField(child=serializers.CharField(), required=False)

@@ -1,0 +1,121 @@
+"""Method management endpoints (``trench_mfa.urls``)."""
+
+from __future__ import annotations
+
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from trench_mfa.api import serializers as s
+from trench_mfa.api.base import MFAView
+from trench_mfa.api.schema import document
+from trench_mfa.backends.base import DispatchResult
+from trench_mfa.services import methods
+
+_ERRORS = {400: s.ErrorResponseSerializer, 429: s.ErrorResponseSerializer, 503: s.ErrorResponseSerializer}
+
+
+def dispatch_response(result: DispatchResult) -> Response:
+    """The body of a successful dispatch: ``details`` plus any extra fields."""
+    return Response({"details": result.details, **result.extra})
+
+
+class MFAMethodActivationView(MFAView):
+    """Start activating a method: its code (or QR code) is sent."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @document(request=None, responses={200: s.DispatchResponseSerializer, **_ERRORS})
+    def post(self, request: Request, method: str) -> Response:
+        """Create the pending method and dispatch its activation code."""
+        return dispatch_response(methods.activate_method(request.user, method))
+
+
+class MFAMethodConfirmActivationView(MFAView):
+    """Confirm activation with a code; the first method returns backup codes."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @document(request=s.CodeSerializer, responses={200: s.BackupCodesResponseSerializer, **_ERRORS})
+    def post(self, request: Request, method: str) -> Response:
+        """Activate the method when the code verifies."""
+        data = self.validated(s.CodeSerializer, request)
+        codes = methods.confirm_activation(request.user, method, data["code"])
+        return Response({"backup_codes": codes})
+
+
+class MFAMethodDeactivationView(MFAView):
+    """Deactivate a method (a current code is required by default)."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @document(request=s.OptionalCodeSerializer, responses={204: None, **_ERRORS})
+    def post(self, request: Request, method: str) -> Response:
+        """Deactivate; the last method turns MFA off."""
+        data = self.validated(s.OptionalCodeSerializer, request)
+        methods.deactivate_method(request.user, method, data.get("code"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MFAMethodBackupCodesRegenerationView(MFAView):
+    """Replace the user's backup codes."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @document(
+        request=s.OptionalCodeSerializer,
+        responses={200: s.BackupCodesResponseSerializer, **_ERRORS},
+    )
+    def post(self, request: Request, method: str) -> Response:
+        """Return the new set (shown once)."""
+        data = self.validated(s.OptionalCodeSerializer, request)
+        codes = methods.regenerate_backup_codes(request.user, method, data.get("code"))
+        return Response({"backup_codes": codes})
+
+
+class MFAMethodRequestCodeView(MFAView):
+    """Send a code for a protected action (default: the primary method)."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @document(request=s.RequestCodeSerializer, responses={200: s.DispatchResponseSerializer, **_ERRORS})
+    def post(self, request: Request) -> Response:
+        """Dispatch a code of the named or primary method."""
+        data = self.validated(s.RequestCodeSerializer, request)
+        return dispatch_response(methods.request_code(request.user, data.get("method")))
+
+
+class MFAConfigView(MFAView):
+    """The configured methods and the confirmation policy."""
+
+    permission_classes = (AllowAny,)
+
+    @document(responses={200: s.ConfigResponseSerializer})
+    def get(self, request: Request) -> Response:
+        """Describe the MFA configuration."""
+        return Response(methods.config_info())
+
+
+class MFAListActiveUserMethodsView(MFAView):
+    """The user's active methods."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @document(responses={200: s.ActiveMethodSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        """List name and primary flag of each active method."""
+        return Response(methods.list_active_methods(request.user))
+
+
+class MFAPrimaryMethodChangeView(MFAView):
+    """Make another active method the primary one."""
+
+    permission_classes = (IsAuthenticated,)
+
+    @document(request=s.ChangePrimaryMethodSerializer, responses={204: None, **_ERRORS})
+    def post(self, request: Request) -> Response:
+        """Change the primary method (a code of the current primary confirms it)."""
+        data = self.validated(s.ChangePrimaryMethodSerializer, request)
+        methods.change_primary_method(request.user, data["method"], data.get("code"))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,1 @@
+"""Dispatchers: one module per MFA method; ``base`` holds the contract."""

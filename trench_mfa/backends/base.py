@@ -1,0 +1,209 @@
+"""The dispatcher contract, and the shared base of code-sending methods.
+
+A dispatcher is named by ``HANDLER`` in a method's settings and built as
+``Dispatcher(mfa_method, config)``, as in django-trench. It never builds an
+HTTP response: it returns a :class:`DispatchResult`, and the service layer
+turns a failed result into the right error.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import reduce
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.utils.translation import gettext_lazy as _
+
+from trench_mfa.conf import mfa_settings
+from trench_mfa.models import CodePurpose, MFAMethod
+from trench_mfa.services import codes
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+
+logger = logging.getLogger("trench_mfa.dispatch")
+
+
+class DispatchFailure(enum.Enum):
+    """Why a dispatch did not happen."""
+
+    FAILED = "dispatch_failed"
+    THROTTLED = "throttled"
+    INVALID_RECIPIENT = "invalid_recipient"
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """The outcome of ``dispatch_message()``.
+
+    ``details`` is the text shown to the user; ``extra`` holds additional
+    response fields (the app method's ``qr_code``).
+    """
+
+    ok: bool
+    details: str = ""
+    reason: DispatchFailure | None = None
+    retry_after: int | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def sent(cls, details: str, **extra: Any) -> DispatchResult:
+        """A successful dispatch."""
+        return cls(ok=True, details=details, extra=extra)
+
+    @classmethod
+    def failed(
+        cls, reason: DispatchFailure = DispatchFailure.FAILED, *, retry_after: int | None = None
+    ) -> DispatchResult:
+        """A dispatch that did not deliver anything."""
+        return cls(ok=False, reason=reason, retry_after=retry_after)
+
+
+class DispatchError(Exception):
+    """Raised by ``send()`` when the provider did not accept the message.
+
+    Its text is for logs only; it must never contain the code or a credential.
+    """
+
+
+@dataclass(frozen=True)
+class CodeMessage:
+    """What a code-sending dispatcher delivers: the code and its lifetime."""
+
+    code: str
+    valid_for: int
+    purpose: CodePurpose
+
+    @property
+    def valid_minutes(self) -> int:
+        """The lifetime rounded up to whole minutes, for message texts."""
+        return max(1, -(-self.valid_for // 60))
+
+
+class AbstractMessageDispatcher(ABC):
+    """Base of every MFA method.
+
+    The default code handling is the secure one: random codes stored as keyed
+    hashes, single use, bound to a purpose. A django-trench dispatcher that
+    only implements ``dispatch_message()`` and calls ``self.create_code()``
+    therefore works unchanged and gets those guarantees.
+    """
+
+    #: Lifetime of a code when the method sets no ``VALIDITY_PERIOD``.
+    default_validity_period: ClassVar[int | None] = 300
+    #: Whether codes come from this server (email, SMS) rather than a device.
+    sends_codes: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        mfa_method: MFAMethod,
+        config: Mapping[str, Any],
+        *,
+        purpose: CodePurpose = CodePurpose.LOGIN,
+        challenge_id: int | None = None,
+    ) -> None:
+        self._mfa_method = mfa_method
+        self._config = config
+        self.purpose = purpose
+        self.challenge_id = challenge_id
+        self.request: Request | None = None
+
+    @property
+    def mfa_method(self) -> MFAMethod:
+        """The method row this dispatcher works for."""
+        return self._mfa_method
+
+    @property
+    def validity_period(self) -> int:
+        """Seconds a code stays valid (the TOTP step for the app method)."""
+        period = self._config.get("VALIDITY_PERIOD") or self.default_validity_period
+        return int(period or mfa_settings.DEFAULT_VALIDITY_PERIOD)
+
+    @property
+    def _to(self) -> str | None:
+        """The user's value of ``SOURCE_FIELD`` (dotted paths allowed)."""
+        path = self._config.get("SOURCE_FIELD")
+        if not path:
+            return None
+        value = reduce(lambda obj, attr: getattr(obj, attr, None), path.split("."), self._mfa_method.user)
+        return str(value) if value not in (None, "") else None
+
+    @abstractmethod
+    def dispatch_message(self) -> DispatchResult:
+        """Deliver a code (or instructions) for ``self.purpose``."""
+
+    def is_well_formed(self, code: str) -> bool:
+        """Whether ``code`` has this method's format (checked before any work)."""
+        length = mfa_settings.CODE_LENGTH
+        return re.fullmatch(rf"[0-9]{{{length}}}", code, flags=re.ASCII) is not None
+
+    def prepare_activation(self) -> None:
+        """Called when activation starts; the app method makes a new secret here."""
+
+    def create_code(self) -> str:
+        """Store and return a new code for ``self.purpose``."""
+        return codes.issue_code(
+            self._mfa_method,
+            self.purpose,
+            validity=self.validity_period,
+            challenge_id=self.challenge_id,
+        )
+
+    def discard_code(self) -> None:
+        """Void the live code of ``self.purpose`` (after a failed delivery)."""
+        codes.void_codes(self._mfa_method, self.purpose)
+
+    def validate_code(self, code: str) -> bool:
+        """Check and use a code for ``self.purpose`` (login or protected action)."""
+        return codes.consume_code(
+            self._mfa_method, self.purpose, code, challenge_id=self.challenge_id
+        )
+
+    def validate_confirmation_code(self, code: str) -> bool:
+        """Check and use the code that confirms activation."""
+        return codes.consume_code(self._mfa_method, CodePurpose.ACTIVATION, code)
+
+    def confirm_activation(self, code: str) -> None:
+        """Called after the confirmation code verified; nothing to do by default."""
+
+
+class CodeDispatcher(AbstractMessageDispatcher):
+    """Base of email and SMS methods: subclasses implement only :meth:`send`."""
+
+    success_message: ClassVar[Any] = _("Code has been sent.")
+
+    def get_recipient(self) -> str | None:
+        """The address or number to send to, or ``None`` when it is unusable."""
+        return self._to
+
+    def dispatch_message(self) -> DispatchResult:
+        """Create a code, deliver it, and void it again if delivery fails."""
+        recipient = self.get_recipient()
+        if recipient is None:
+            return DispatchResult.failed(DispatchFailure.INVALID_RECIPIENT)
+        code = self.create_code()
+        message = CodeMessage(code=code, valid_for=self.validity_period, purpose=self.purpose)
+        try:
+            self.send(recipient, message)
+        except (DispatchError, OSError) as exc:
+            self.discard_code()
+            # The exception class and text say what broke; neither carries
+            # the code, which only lives in ``message``.
+            logger.warning(
+                "Sending an MFA code (purpose %s, method %r) failed: %s",
+                self.purpose,
+                self._mfa_method.name,
+                type(exc).__name__,
+            )
+            return DispatchResult.failed()
+        logger.info("Sent an MFA code (purpose %s, method %r)", self.purpose, self._mfa_method.name)
+        return DispatchResult.sent(str(self.success_message))
+
+    @abstractmethod
+    def send(self, recipient: str, message: CodeMessage) -> None:
+        """Deliver ``message`` to ``recipient``; raise :class:`DispatchError` on failure."""

@@ -1,0 +1,67 @@
+"""Email method: a random code sent through Django's email API.
+
+Any ``EMAIL_BACKEND`` works (SMTP, console, an anymail provider). Subject
+and bodies come from the method's settings and templates, which receive
+``code``, ``valid_minutes``, ``valid_for`` (seconds) and ``purpose``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+
+from trench_mfa.backends.base import CodeDispatcher, CodeMessage, DispatchError
+
+
+class EmailMessageDispatcher(CodeDispatcher):
+    """Sends the code by email to the user's ``SOURCE_FIELD`` (``email``)."""
+
+    success_message = _("Email message with MFA code has been sent.")
+
+    def get_context(self, message: CodeMessage) -> dict[str, Any]:
+        """Template context; override to add your own values."""
+        return {
+            "code": message.code,
+            "valid_for": message.valid_for,
+            "valid_minutes": message.valid_minutes,
+            "purpose": message.purpose,
+            "user": self._mfa_method.user,
+        }
+
+    def get_recipient(self) -> str | None:
+        """The address, refused when it could inject mail headers."""
+        address = self._to
+        if address is None:
+            return None
+        try:
+            validate_email(address)
+        except ValidationError:
+            return None
+        return address
+
+    def send(self, recipient: str, message: CodeMessage) -> None:
+        """Render the templates and send one email."""
+        context = self.get_context(message)
+        subject = " ".join(str(self._config.get("EMAIL_SUBJECT", "")).split())
+        text = render_to_string(self._config["EMAIL_PLAIN_TEMPLATE"], context)
+        email = EmailMultiAlternatives(
+            subject=subject,
+            body=text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[recipient],
+        )
+        html_template = self._config.get("EMAIL_HTML_TEMPLATE")
+        if html_template:
+            email.attach_alternative(render_to_string(html_template, context), "text/html")
+        try:
+            email.send(fail_silently=False)
+        except Exception as exc:
+            # Any EMAIL_BACKEND may raise its own exception types (smtplib,
+            # anymail, SES); all of them mean "not delivered".
+            raise DispatchError(type(exc).__name__) from exc

@@ -1,0 +1,43 @@
+"""Build the dispatcher of a method row from the settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trench_mfa.backends.base import AbstractMessageDispatcher, DispatchResult
+from trench_mfa.conf import mfa_settings
+from trench_mfa.exceptions import MethodDoesNotExist
+from trench_mfa.models import CodePurpose, MFAMethod
+
+
+def get_mfa_handler(
+    mfa_method: MFAMethod,
+    *,
+    purpose: CodePurpose = CodePurpose.LOGIN,
+    challenge_id: int | None = None,
+) -> AbstractMessageDispatcher:
+    """The configured dispatcher for ``mfa_method``.
+
+    Raises :class:`MethodDoesNotExist` when the method is no longer configured.
+    """
+    config = mfa_settings.method(mfa_method.name)
+    if config is None:
+        raise MethodDoesNotExist()
+    handler: AbstractMessageDispatcher = config.handler(mfa_method, config)
+    # Set after construction so that dispatchers with django-trench's
+    # two-argument constructor keep working.
+    handler.purpose = purpose
+    handler.challenge_id = challenge_id
+    return handler
+
+
+def as_dispatch_result(value: Any) -> DispatchResult:
+    """Accept a django-trench style ``Response`` from a ported dispatcher."""
+    if isinstance(value, DispatchResult):
+        return value
+    status_code = getattr(value, "status_code", 500)
+    data = getattr(value, "data", None) or {}
+    details = str(data.get("details", "")) if isinstance(data, dict) else ""
+    if status_code < 400:
+        return DispatchResult.sent(details)
+    return DispatchResult.failed()

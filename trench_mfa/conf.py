@@ -1,0 +1,224 @@
+"""Settings for trench_mfa, read from ``settings.TRENCH_AUTH`` at call time.
+
+``mfa_settings`` merges the project's ``TRENCH_AUTH`` dict with ``DEFAULTS``
+without mutating it, and validates each entry of ``MFA_METHODS`` once into a
+frozen :class:`MethodConfig`. The merged view is cached against the identity
+of the project's dict and dropped on ``setting_changed``, so
+``override_settings(TRENCH_AUTH=...)`` takes effect immediately.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from types import MappingProxyType
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+SETTING_NAME = "TRENCH_AUTH"
+
+# Per-method keys, as in django-trench.
+HANDLER = "HANDLER"
+SOURCE_FIELD = "SOURCE_FIELD"
+VALIDITY_PERIOD = "VALIDITY_PERIOD"
+VERBOSE_NAME = "VERBOSE_NAME"
+
+#: Crockford's base32 alphabet in lower case: no i, l, o, u, so codes read
+#: aloud or typed from paper are not confused (see ``normalise_backup_code``).
+BACKUP_CODE_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+
+DEFAULTS: Mapping[str, Any] = MappingProxyType(
+    {
+        "USER_ACTIVE_FIELD": "is_active",
+        "BACKUP_CODES_QUANTITY": 10,
+        "BACKUP_CODES_LENGTH": 12,
+        "BACKUP_CODES_CHARACTERS": BACKUP_CODE_ALPHABET,
+        "BACKUP_CODES_HASHER": None,
+        "SECRET_KEY_LENGTH": 32,
+        "DEFAULT_VALIDITY_PERIOD": 30,
+        "CODE_LENGTH": 6,
+        "MAX_CODE_ATTEMPTS": 5,
+        "EPHEMERAL_TOKEN_VALIDITY": 600,
+        "ACTIVATION_VALIDITY": 900,
+        "CONFIRM_DISABLE_WITH_CODE": True,
+        "CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE": True,
+        "ALLOW_BACKUP_CODES_REGENERATION": True,
+        "ENCRYPT_BACKUP_CODES": True,
+        "APPLICATION_ISSUER_NAME": "MyApplication",
+        "MFA_METHODS": None,
+    }
+)
+
+#: Defaults merged into a configured method of the same name.
+KNOWN_METHODS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        "email": {
+            VERBOSE_NAME: _("email"),
+            HANDLER: "trench_mfa.backends.email.EmailMessageDispatcher",
+            SOURCE_FIELD: "email",
+            "EMAIL_SUBJECT": _("Your verification code"),
+            "EMAIL_PLAIN_TEMPLATE": "trench_mfa/email/code.txt",
+            "EMAIL_HTML_TEMPLATE": "trench_mfa/email/code.html",
+        },
+    }
+)
+
+#: Methods offered when the project sets no ``MFA_METHODS``.
+DEFAULT_METHODS: tuple[str, ...] = ("email",)
+
+
+@cache
+def _import_handler(path: str) -> type:
+    # Cached per dotted path: importing is the costly part, and a path names
+    # the same class for the life of the process.
+    try:
+        return import_string(path)  # type: ignore[no-any-return]
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"Could not import MFA handler {path!r}: {exc}") from exc
+
+
+@dataclass(frozen=True, eq=False)
+class MethodConfig(Mapping[str, Any]):
+    """One validated entry of ``MFA_METHODS``.
+
+    It is also a read-only mapping of the method's merged options, so a
+    dispatcher written for django-trench can keep using ``self._config[KEY]``.
+    """
+
+    name: str
+    handler_path: str
+    verbose_name: str
+    source_field: str | None
+    validity_period: int
+    options: Mapping[str, Any]
+
+    @property
+    def handler(self) -> type:
+        """The dispatcher class named by ``HANDLER``, imported on first use."""
+        return _import_handler(self.handler_path)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.options[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.options)
+
+    def __len__(self) -> int:
+        return len(self.options)
+
+
+def build_method_config(name: str, raw: Mapping[str, Any], user: Mapping[str, Any]) -> MethodConfig:
+    """Validate one method's settings into a :class:`MethodConfig`.
+
+    ``user`` is the project's whole ``TRENCH_AUTH`` dict: an explicit
+    ``DEFAULT_VALIDITY_PERIOD`` there wins over the handler's own default.
+    Raises ``ImproperlyConfigured`` with a message naming the method.
+    """
+    if not isinstance(raw, Mapping):
+        raise ImproperlyConfigured(f"TRENCH_AUTH['MFA_METHODS'][{name!r}] must be a dict.")
+    options: dict[str, Any] = {**KNOWN_METHODS.get(name, {}), **raw}
+    handler_path = options.get(HANDLER)
+    if not isinstance(handler_path, str) or not handler_path:
+        raise ImproperlyConfigured(f"Missing HANDLER in the {name!r} MFA method configuration.")
+    handler = _import_handler(handler_path)
+    period = options.get(VALIDITY_PERIOD)
+    if period is None:
+        period = user.get("DEFAULT_VALIDITY_PERIOD")
+    if period is None:
+        period = getattr(handler, "default_validity_period", None)
+    if period is None:
+        period = DEFAULTS["DEFAULT_VALIDITY_PERIOD"]
+    if isinstance(period, bool) or not isinstance(period, int) or period <= 0:
+        raise ImproperlyConfigured(
+            f"VALIDITY_PERIOD of the {name!r} MFA method must be a positive number of seconds."
+        )
+    options[VALIDITY_PERIOD] = period
+    source_field = options.get(SOURCE_FIELD)
+    return MethodConfig(
+        name=name,
+        handler_path=handler_path,
+        verbose_name=str(options.get(VERBOSE_NAME, name)),
+        source_field=source_field or None,
+        validity_period=period,
+        options=MappingProxyType(options),
+    )
+
+
+class MFASettings:
+    """Attribute access to the merged ``TRENCH_AUTH`` settings.
+
+    ``mfa_settings.CODE_LENGTH`` returns the project's value or the default;
+    ``mfa_settings.methods`` maps each configured method name to its
+    :class:`MethodConfig`.
+    """
+
+    def __init__(self) -> None:
+        self._source: object = None
+        self._merged: dict[str, Any] = {}
+        self._methods: dict[str, MethodConfig] | None = None
+
+    @staticmethod
+    def user_settings() -> Mapping[str, Any]:
+        """The project's ``TRENCH_AUTH`` dict (empty when unset)."""
+        return getattr(settings, SETTING_NAME, None) or {}
+
+    def _load(self) -> dict[str, Any]:
+        user = self.user_settings()
+        if user is not self._source:
+            unknown = set(user) - set(DEFAULTS)
+            self._merged = {**DEFAULTS, **{k: v for k, v in user.items() if k not in unknown}}
+            self._methods = None
+            self._source = user
+        return self._merged
+
+    def __getattr__(self, name: str) -> Any:
+        if name.isupper() and name in DEFAULTS:
+            return self._load()[name]
+        raise AttributeError(name)
+
+    def raw_methods(self) -> Mapping[str, Mapping[str, Any]]:
+        """``MFA_METHODS`` as the project wrote it (or the default set)."""
+        configured = self._load()["MFA_METHODS"]
+        if configured is None:
+            return {name: {} for name in DEFAULT_METHODS}
+        return configured  # type: ignore[no-any-return]
+
+    @property
+    def methods(self) -> Mapping[str, MethodConfig]:
+        """Every configured method, validated; raises ``ImproperlyConfigured``."""
+        user = self.user_settings()
+        self._load()
+        if self._methods is None:
+            self._methods = {
+                name: build_method_config(name, raw, user)
+                for name, raw in self.raw_methods().items()
+            }
+        return MappingProxyType(self._methods)
+
+    def method(self, name: str) -> MethodConfig | None:
+        """The configuration of ``name``, or ``None`` when it is not configured."""
+        return self.methods.get(name)
+
+    def reload(self) -> None:
+        """Forget the cached merge; the next access reads settings again."""
+        self._source = None
+        self._methods = None
+
+
+mfa_settings = MFASettings()
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in (SETTING_NAME, "SECRET_KEY"):
+        mfa_settings.reload()
+
+
+def connect_reload() -> None:
+    """Reload the settings whenever a test overrides ``TRENCH_AUTH``."""
+    setting_changed.connect(_on_setting_changed, dispatch_uid="trench_mfa.conf.reload")

@@ -1,0 +1,161 @@
+"""Database models: methods, one-time codes, backup codes, login challenges.
+
+Invariants live in the database (unique and check constraints), so they hold
+across processes and app servers, not only in this code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+class MFAMethodQuerySet(models.QuerySet["MFAMethod"]):
+    """Queries named by intent."""
+
+    def for_user(self, user: AbstractBaseUser | int) -> MFAMethodQuerySet:
+        """Methods of one user."""
+        user_id = user if isinstance(user, int) else user.pk
+        return self.filter(user_id=user_id)
+
+    def active(self) -> MFAMethodQuerySet:
+        """Methods whose activation was confirmed."""
+        return self.filter(is_active=True)
+
+    def primary(self) -> MFAMethodQuerySet:
+        """The primary method (at most one per user)."""
+        return self.filter(is_primary=True, is_active=True)
+
+
+class MFAMethod(models.Model):
+    """One MFA method of one user: pending until confirmed, then active."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="mfa_methods",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=255)
+    #: Reversible secret (TOTP seed, device data), encrypted at rest; never
+    #: shown after activation.
+    secret = models.TextField(_("secret"), blank=True, default="", editable=False)
+    is_active = models.BooleanField(_("is active"), default=False)
+    is_primary = models.BooleanField(_("is primary"), default=False)
+    activation_started_at = models.DateTimeField(_("activation started at"), null=True)
+    #: Last accepted TOTP time step (replay guard).
+    last_used_step = models.BigIntegerField(_("last used step"), null=True, editable=False)
+    failure_count = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    last_failure_at = models.DateTimeField(_("last failure at"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    objects = MFAMethodQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("MFA method")
+        verbose_name_plural = _("MFA methods")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="trench_mfa_unique_user_name"),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(is_primary=True),
+                name="trench_mfa_unique_user_primary",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_primary=False) | Q(is_active=True),
+                name="trench_mfa_primary_is_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user_id})"
+
+
+class CodePurpose(models.TextChoices):
+    """What a one-time code may be used for; a code is valid for one only."""
+
+    ACTIVATION = "activation", _("activation")
+    LOGIN = "login", _("login")
+    ACTION = "action", _("protected action")
+    VERIFICATION = "verification", _("identifier verification")
+
+
+class OneTimeCode(models.Model):
+    """A random code sent by email or SMS: only its keyed hash is stored."""
+
+    method = models.ForeignKey(MFAMethod, on_delete=models.CASCADE, related_name="codes")
+    purpose = models.CharField(max_length=16, choices=CodePurpose.choices)
+    #: Set for login codes: the code is valid with that login challenge only.
+    #: A plain id, not a foreign key: both tables are pruned independently in
+    #: batches, and a dangling id simply never matches a live challenge.
+    challenge_id = models.BigIntegerField(null=True, blank=True)
+    code_hash = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        indexes = [models.Index(fields=["method", "purpose"], name="trench_mfa_code_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code for method {self.method_id}"
+
+
+class BackupCode(models.Model):
+    """One backup code of a user, salted and slow-hashed.
+
+    ``bucket`` is a short keyed hash of the code: a login looks only at the
+    rows in the submitted code's bucket, so a wrong code usually costs no slow
+    hash at all and a right one costs exactly one.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mfa_backup_codes"
+    )
+    bucket = models.CharField(max_length=8)
+    code_hash = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("backup code")
+        verbose_name_plural = _("backup codes")
+        indexes = [models.Index(fields=["user", "bucket"], name="trench_mfa_backup_bucket")]
+
+    def __str__(self) -> str:
+        return f"backup code {self.pk} of user {self.user_id}"
+
+
+class LoginChallenge(models.Model):
+    """The server side of an ephemeral login token: single use, expiring."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    method = models.CharField(max_length=255)
+    secret_hash = models.CharField(max_length=64)
+    #: Keyed hash of the user's password hash: a password change kills the token.
+    user_state = models.CharField(max_length=64)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("login challenge")
+        verbose_name_plural = _("login challenges")
+
+    def __str__(self) -> str:
+        return f"login challenge {self.pk} ({self.method})"

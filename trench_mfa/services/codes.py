@@ -1,0 +1,91 @@
+"""Random one-time codes: issue, consume exactly once, void.
+
+Only an HMAC of each code is stored. Consumption is a single conditional
+``UPDATE`` (never read-then-save), so two concurrent requests with the same
+code cannot both succeed, on any database.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from trench_mfa import crypto
+from trench_mfa.conf import mfa_settings
+from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
+
+
+def code_digest(method_id: int, purpose: str, code: str) -> str:
+    """The stored form of ``code``: bound to its method and purpose."""
+    return crypto.keyed_hash("one-time-code", f"{method_id}:{purpose}:{code}")
+
+
+def _live(method: MFAMethod, purpose: str) -> dict[str, object]:
+    return {
+        "method_id": method.pk,
+        "purpose": purpose,
+        "consumed_at__isnull": True,
+        "expires_at__gt": timezone.now(),
+    }
+
+
+def issue_code(
+    method: MFAMethod,
+    purpose: CodePurpose,
+    *,
+    validity: int,
+    challenge_id: int | None = None,
+) -> str:
+    """Store a new random code for ``method`` and ``purpose``; return it.
+
+    The previous live code of the same method and purpose stops working.
+    """
+    code = crypto.generate_numeric_code(mfa_settings.CODE_LENGTH)
+    now = timezone.now()
+    with transaction.atomic():
+        OneTimeCode.objects.filter(
+            method_id=method.pk, purpose=purpose, consumed_at__isnull=True
+        ).update(consumed_at=now)
+        OneTimeCode.objects.create(
+            method_id=method.pk,
+            purpose=purpose,
+            challenge_id=challenge_id,
+            code_hash=code_digest(method.pk, purpose, code),
+            expires_at=now + timedelta(seconds=validity),
+        )
+    return code
+
+
+def consume_code(
+    method: MFAMethod,
+    purpose: CodePurpose,
+    code: str,
+    *,
+    challenge_id: int | None = None,
+) -> bool:
+    """Use ``code`` once. A wrong code counts against the live code's attempts.
+
+    A code dies after ``MAX_CODE_ATTEMPTS`` wrong tries; a login code only
+    verifies with the login challenge it was issued for.
+    """
+    live = OneTimeCode.objects.filter(
+        **_live(method, purpose), attempts__lt=mfa_settings.MAX_CODE_ATTEMPTS
+    )
+    if purpose == CodePurpose.LOGIN:
+        live = live.filter(challenge_id=challenge_id)
+    digest = code_digest(method.pk, purpose, code)
+    if live.filter(code_hash=digest).update(consumed_at=timezone.now()) == 1:
+        return True
+    live.update(attempts=F("attempts") + 1)
+    return False
+
+
+def void_codes(method: MFAMethod, purpose: CodePurpose | None = None) -> int:
+    """Make every live code of ``method`` (optionally of one purpose) unusable."""
+    codes = OneTimeCode.objects.filter(method_id=method.pk, consumed_at__isnull=True)
+    if purpose is not None:
+        codes = codes.filter(purpose=purpose)
+    return codes.update(consumed_at=timezone.now())

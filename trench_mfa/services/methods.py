@@ -1,0 +1,203 @@
+"""Managing a user's methods: activate, confirm, deactivate, primary, codes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import reduce
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from trench_mfa import signals
+from trench_mfa.backends.base import DispatchResult
+from trench_mfa.backends.provider import get_mfa_handler
+from trench_mfa.conf import mfa_settings
+from trench_mfa.exceptions import (
+    BackupCodesRegenerationDisabled,
+    CodeInvalidOrExpired,
+    DeactivationOfPrimary,
+    MethodAlreadyActive,
+    MethodDoesNotExist,
+    NotEnabled,
+    PrimaryMethodInactive,
+    SourceFieldDoesNotExist,
+)
+from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
+from trench_mfa.services import backup_codes
+from trench_mfa.services.delivery import deliver
+from trench_mfa.services.protection import (
+    lock_user,
+    reject_malformed_code,
+    require_config,
+    verify_protected_action,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+_MISSING = object()
+
+
+def _has_source_field(user: AbstractBaseUser, path: str) -> bool:
+    value = reduce(lambda obj, attr: getattr(obj, attr, _MISSING), path.split("."), user)
+    return value is not _MISSING
+
+
+def _user_method(user: AbstractBaseUser, name: str) -> MFAMethod:
+    method = MFAMethod.objects.for_user(user).filter(name=name).first()
+    if method is None:
+        raise MethodDoesNotExist()
+    method.user = user  # saves a query when the dispatcher reads the user
+    return method
+
+
+def _active_method(user: AbstractBaseUser, name: str) -> MFAMethod:
+    method = _user_method(user, name)
+    if not method.is_active:
+        raise NotEnabled()
+    return method
+
+
+def activate_method(user: AbstractBaseUser, name: str) -> DispatchResult:
+    """Start activating ``name``: create the pending row and send its code."""
+    config = require_config(name)
+    if config.source_field and not _has_source_field(user, config.source_field):
+        raise SourceFieldDoesNotExist(config.source_field, type(user).__name__)
+    with transaction.atomic():
+        try:
+            method, _ = MFAMethod.objects.get_or_create(user_id=user.pk, name=name)
+        except IntegrityError:
+            raise MethodAlreadyActive() from None
+        if method.is_active:
+            raise MethodAlreadyActive()
+        method.user = user
+        method.activation_started_at = timezone.now()
+        method.save(update_fields=["activation_started_at"])
+        handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION)
+        handler.prepare_activation()
+    return deliver(handler)
+
+
+def confirm_activation(user: AbstractBaseUser, name: str, code: str) -> list[str]:
+    """Confirm a pending method with its code; return backup codes (or ``[]``)."""
+    require_config(name)
+    method = _user_method(user, name)
+    if method.is_active:
+        raise MethodAlreadyActive()
+    handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION)
+    if not handler.is_well_formed(code):
+        reject_malformed_code()
+    started = method.activation_started_at
+    window = timedelta(seconds=mfa_settings.ACTIVATION_VALIDITY)
+    if started is None or started + window <= timezone.now():
+        raise CodeInvalidOrExpired()
+    if not handler.validate_confirmation_code(code):
+        signals.verification_failed.send(sender=__name__, user=user, method=name)
+        raise CodeInvalidOrExpired()
+    with transaction.atomic():
+        lock_user(user.pk)
+        if not MFAMethod.objects.filter(pk=method.pk, is_active=False).update(
+            is_active=True, activation_started_at=None
+        ):
+            raise MethodAlreadyActive()
+        mine = MFAMethod.objects.for_user(user)
+        first = not mine.active().exclude(pk=method.pk).exists()
+        if not mine.primary().exists():
+            mine.filter(pk=method.pk).update(is_primary=True)
+        handler.confirm_activation(code)
+        codes = backup_codes.replace_backup_codes(user.pk) if first else []
+    signals.mfa_method_activated.send(sender=__name__, user=user, method=name)
+    return codes
+
+
+def deactivate_method(user: AbstractBaseUser, name: str, code: str | None) -> None:
+    """Deactivate ``name``; the last method turns MFA off and drops backup codes."""
+    require_config(name)
+    method = _active_method(user, name)
+    mine = MFAMethod.objects.for_user(user)
+    others = mine.active().exclude(pk=method.pk)
+    if method.is_primary and others.exists():
+        raise DeactivationOfPrimary()
+    if mfa_settings.CONFIRM_DISABLE_WITH_CODE:
+        verify_protected_action(user, method, code)
+    with transaction.atomic():
+        lock_user(user.pk)
+        mine.filter(pk=method.pk).update(is_active=False, is_primary=False)
+        OneTimeCode.objects.filter(method_id=method.pk, consumed_at__isnull=True).update(
+            consumed_at=timezone.now()
+        )
+        if not others.exists():
+            backup_codes.delete_backup_codes(user.pk)
+    signals.mfa_method_deactivated.send(sender=__name__, user=user, method=name)
+
+
+def regenerate_backup_codes(user: AbstractBaseUser, name: str, code: str | None) -> list[str]:
+    """Replace the user's backup codes (a code of ``name`` confirms it)."""
+    if not mfa_settings.ALLOW_BACKUP_CODES_REGENERATION:
+        raise BackupCodesRegenerationDisabled()
+    require_config(name)
+    method = _active_method(user, name)
+    if mfa_settings.CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE:
+        verify_protected_action(user, method, code)
+    with transaction.atomic():
+        lock_user(user.pk)
+        codes = backup_codes.replace_backup_codes(user.pk)
+    signals.backup_codes_regenerated.send(sender=__name__, user=user, method=name)
+    return codes
+
+
+def request_code(user: AbstractBaseUser, name: str | None) -> DispatchResult:
+    """Send a code for a protected action (default: the primary method)."""
+    if name:
+        require_config(name)
+        method = _active_method(user, name)
+    else:
+        primary = MFAMethod.objects.for_user(user).primary().first()
+        if primary is None or mfa_settings.method(primary.name) is None:
+            raise NotEnabled()
+        method = primary
+        method.user = user
+    return deliver(get_mfa_handler(method, purpose=CodePurpose.ACTION))
+
+
+def change_primary_method(user: AbstractBaseUser, name: str, code: str | None) -> None:
+    """Make ``name`` primary; a code of the current primary confirms it."""
+    require_config(name)
+    mine = MFAMethod.objects.for_user(user)
+    target = mine.filter(name=name).first()
+    if target is None or not target.is_active:
+        raise PrimaryMethodInactive()
+    current = mine.primary().first()
+    if current is None:
+        raise NotEnabled()
+    current.user = user
+    verify_protected_action(user, current, code)
+    if current.pk == target.pk:
+        return
+    with transaction.atomic():
+        lock_user(user.pk)
+        mine.filter(is_primary=True).update(is_primary=False)
+        mine.filter(pk=target.pk, is_active=True).update(is_primary=True)
+    signals.primary_method_changed.send(sender=__name__, user=user, method=name)
+
+
+def list_active_methods(user: AbstractBaseUser) -> list[dict[str, Any]]:
+    """The user's active, configured methods: name and primary flag only."""
+    configured = mfa_settings.methods
+    rows = MFAMethod.objects.for_user(user).active().order_by("-is_primary", "name")
+    return [
+        {"name": name, "is_primary": primary}
+        for name, primary in rows.values_list("name", "is_primary")
+        if name in configured
+    ]
+
+
+def config_info() -> dict[str, Any]:
+    """What the client may offer: method names and the confirmation policy."""
+    return {
+        "methods": list(mfa_settings.methods),
+        "confirm_disable_with_code": mfa_settings.CONFIRM_DISABLE_WITH_CODE,
+        "confirm_regeneration_with_code": mfa_settings.CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE,
+        "allow_backup_codes_regeneration": mfa_settings.ALLOW_BACKUP_CODES_REGENERATION,
+    }

@@ -1,0 +1,102 @@
+"""Ephemeral login tokens: opaque, signed, single use, expiring.
+
+A token is ``Signer``-signed ``"<challenge id>.<random secret>"``. The
+signature is checked first, without touching the database; the challenge row
+then holds the secret's hash, the expiry, the use flag, a failure count and
+a keyed hash of the user's password hash (a password change kills the
+token). Tokens carry 256 bits of randomness from :mod:`secrets`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.core import signing
+from django.db.models import F
+from django.utils import timezone
+
+from trench_mfa import crypto
+from trench_mfa.conf import mfa_settings
+from trench_mfa.exceptions import InvalidToken
+from trench_mfa.models import LoginChallenge
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+_SALT = "trench_mfa.ephemeral-token"
+MAX_TOKEN_LENGTH = 256
+
+
+def _signer() -> signing.Signer:
+    return signing.Signer(salt=_SALT, algorithm="sha256")
+
+
+def user_state(user: AbstractBaseUser) -> str:
+    """A keyed fingerprint of the user's password hash."""
+    return crypto.keyed_hash("user-state", f"{user.pk}:{user.password}")
+
+
+def issue_token(user: AbstractBaseUser, method: str) -> tuple[str, LoginChallenge]:
+    """Start a login challenge for ``method``; return the token and its row."""
+    secret = secrets.token_urlsafe(32)
+    challenge = LoginChallenge.objects.create(
+        user=user,
+        method=method,
+        secret_hash=crypto.plain_hash(secret),
+        user_state=user_state(user),
+        expires_at=timezone.now() + timedelta(seconds=mfa_settings.EPHEMERAL_TOKEN_VALIDITY),
+    )
+    return _signer().sign(f"{challenge.pk}.{secret}"), challenge
+
+
+def resolve_token(token: str) -> LoginChallenge:
+    """The live challenge behind ``token``; raises :class:`InvalidToken`.
+
+    Every failure (tampered, unknown, expired, used, too many wrong codes,
+    inactive user, changed password) raises the same error.
+    """
+    if len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        raise InvalidToken()
+    try:
+        payload = _signer().unsign(token)
+    except signing.BadSignature:
+        raise InvalidToken() from None
+    challenge_id, _, secret = payload.partition(".")
+    if not (challenge_id.isascii() and challenge_id.isdigit()) or not secret:
+        raise InvalidToken()
+    challenge = (
+        LoginChallenge.objects.select_related("user").filter(pk=int(challenge_id)).first()
+    )
+    if challenge is None or not crypto.constant_time_equals(
+        challenge.secret_hash, crypto.plain_hash(secret)
+    ):
+        raise InvalidToken()
+    user = challenge.user
+    if (
+        challenge.used_at is not None
+        or challenge.expires_at <= timezone.now()
+        or challenge.failed_attempts >= mfa_settings.MAX_CODE_ATTEMPTS
+        or not getattr(user, mfa_settings.USER_ACTIVE_FIELD, False)
+        or not crypto.constant_time_equals(challenge.user_state, user_state(user))
+    ):
+        raise InvalidToken()
+    return challenge
+
+
+def consume_challenge(challenge: LoginChallenge) -> bool:
+    """Mark the challenge used; ``False`` when another request did first."""
+    return (
+        LoginChallenge.objects.filter(pk=challenge.pk, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        == 1
+    )
+
+
+def record_failure(challenge: LoginChallenge) -> None:
+    """Count a wrong code against the challenge (it dies at the cap)."""
+    LoginChallenge.objects.filter(pk=challenge.pk).update(
+        failed_attempts=F("failed_attempts") + 1
+    )

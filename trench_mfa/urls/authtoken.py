@@ -1,0 +1,22 @@
+"""Login URLs issuing DRF authtoken keys: ``include("trench_mfa.urls.authtoken")``."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from trench_mfa.api import authtoken
+
+urlpatterns = [
+    path("login/", authtoken.MFAFirstStepAuthTokenView.as_view(), name="generate-code-authtoken"),
+    path(
+        "login/code/",
+        authtoken.MFASecondStepAuthTokenView.as_view(),
+        name="generate-token-authtoken",
+    ),
+    path(
+        "login/code/request/",
+        authtoken.MFACodeRequestAuthTokenView.as_view(),
+        name="request-login-code-authtoken",
+    ),
+    path("logout/", authtoken.LogoutView.as_view(), name="logout"),
+]
