@@ -15,5 +15,13 @@ class MFAMethodAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("name", "is_active", "is_primary")
     search_fields = ("name",)
     raw_id_fields = ("user",)
-    fields = ("user", "name", "is_active", "is_primary", "created_at", "last_used_at", "locked_until")
+    fields = (
+        "user",
+        "name",
+        "is_active",
+        "is_primary",
+        "created_at",
+        "last_used_at",
+        "locked_until",
+    )
     readonly_fields = ("created_at", "last_used_at")

@@ -15,7 +15,9 @@ class TrenchMFAConfig(AppConfig):
 
     def ready(self) -> None:
         """Wire checks and signal receivers once the app registry is ready."""
-        from trench_mfa import checks  # noqa: F401  (registers the checks)
-        from trench_mfa import conf
+        from trench_mfa import (
+            checks,  # noqa: F401  (registers the checks)
+            conf,
+        )
 
         conf.connect_reload()

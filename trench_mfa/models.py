@@ -141,9 +141,7 @@ class BackupCode(models.Model):
 class LoginChallenge(models.Model):
     """The server side of an ephemeral login token: single use, expiring."""
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     method = models.CharField(max_length=255)
     secret_hash = models.CharField(max_length=64)
     #: Keyed hash of the user's password hash: a password change kills the token.

@@ -66,9 +66,7 @@ def resolve_token(token: str) -> LoginChallenge:
     challenge_id, _, secret = payload.partition(".")
     if not (challenge_id.isascii() and challenge_id.isdigit()) or not secret:
         raise InvalidToken()
-    challenge = (
-        LoginChallenge.objects.select_related("user").filter(pk=int(challenge_id)).first()
-    )
+    challenge = LoginChallenge.objects.select_related("user").filter(pk=int(challenge_id)).first()
     if challenge is None or not crypto.constant_time_equals(
         challenge.secret_hash, crypto.plain_hash(secret)
     ):
@@ -97,6 +95,4 @@ def consume_challenge(challenge: LoginChallenge) -> bool:
 
 def record_failure(challenge: LoginChallenge) -> None:
     """Count a wrong code against the challenge (it dies at the cap)."""
-    LoginChallenge.objects.filter(pk=challenge.pk).update(
-        failed_attempts=F("failed_attempts") + 1
-    )
+    LoginChallenge.objects.filter(pk=challenge.pk).update(failed_attempts=F("failed_attempts") + 1)

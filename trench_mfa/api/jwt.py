@@ -25,7 +25,9 @@ class JWTTokenMixin:
 class MFAFirstStepJWTView(JWTTokenMixin, login.FirstStepView):
     """Login step 1, JWT flavour."""
 
-    @document(request=s.LoginSerializer, responses={200: s.JWTLoginResponseSerializer, **login.ERRORS})
+    @document(
+        request=s.LoginSerializer, responses={200: s.JWTLoginResponseSerializer, **login.ERRORS}
+    )
     def post(self, request: Request) -> Response:
         """Check the password; tokens or a challenge."""
         return super().post(request)
@@ -34,7 +36,9 @@ class MFAFirstStepJWTView(JWTTokenMixin, login.FirstStepView):
 class MFASecondStepJWTView(JWTTokenMixin, login.SecondStepView):
     """Login step 2, JWT flavour."""
 
-    @document(request=s.LoginCodeSerializer, responses={200: s.JWTResponseSerializer, **login.ERRORS})
+    @document(
+        request=s.LoginCodeSerializer, responses={200: s.JWTResponseSerializer, **login.ERRORS}
+    )
     def post(self, request: Request) -> Response:
         """Verify the code; tokens."""
         return super().post(request)

@@ -13,7 +13,11 @@ from trench_mfa.api.schema import document
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.services import methods
 
-_ERRORS = {400: s.ErrorResponseSerializer, 429: s.ErrorResponseSerializer, 503: s.ErrorResponseSerializer}
+_ERRORS = {
+    400: s.ErrorResponseSerializer,
+    429: s.ErrorResponseSerializer,
+    503: s.ErrorResponseSerializer,
+}
 
 
 def dispatch_response(result: DispatchResult) -> Response:
@@ -79,7 +83,9 @@ class MFAMethodRequestCodeView(MFAView):
 
     permission_classes = (IsAuthenticated,)
 
-    @document(request=s.RequestCodeSerializer, responses={200: s.DispatchResponseSerializer, **_ERRORS})
+    @document(
+        request=s.RequestCodeSerializer, responses={200: s.DispatchResponseSerializer, **_ERRORS}
+    )
     def post(self, request: Request) -> Response:
         """Dispatch a code of the named or primary method."""
         data = self.validated(s.RequestCodeSerializer, request)

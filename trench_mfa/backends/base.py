@@ -130,7 +130,8 @@ class AbstractMessageDispatcher(ABC):
         path = self._config.get("SOURCE_FIELD")
         if not path:
             return None
-        value = reduce(lambda obj, attr: getattr(obj, attr, None), path.split("."), self._mfa_method.user)
+        user = self._mfa_method.user
+        value = reduce(lambda obj, attr: getattr(obj, attr, None), path.split("."), user)
         return str(value) if value not in (None, "") else None
 
     @abstractmethod
@@ -142,7 +143,7 @@ class AbstractMessageDispatcher(ABC):
         length = mfa_settings.CODE_LENGTH
         return re.fullmatch(rf"[0-9]{{{length}}}", code, flags=re.ASCII) is not None
 
-    def prepare_activation(self) -> None:
+    def prepare_activation(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Called when activation starts; the app method makes a new secret here."""
 
     def create_code(self) -> str:
@@ -168,7 +169,7 @@ class AbstractMessageDispatcher(ABC):
         """Check and use the code that confirms activation."""
         return codes.consume_code(self._mfa_method, CodePurpose.ACTIVATION, code)
 
-    def confirm_activation(self, code: str) -> None:
+    def confirm_activation(self, code: str) -> None:  # noqa: B027 - an optional hook
         """Called after the confirmation code verified; nothing to do by default."""
 
 

@@ -56,9 +56,7 @@ class Command(BaseCommand):
         cutoff = timezone.now() - timedelta(days=days)
         old = Q(expires_at__lt=cutoff) | Q(consumed_at__lt=cutoff)
         codes = OneTimeCode.objects.filter(old)
-        challenges = LoginChallenge.objects.filter(
-            Q(expires_at__lt=cutoff) | Q(used_at__lt=cutoff)
-        )
+        challenges = LoginChallenge.objects.filter(Q(expires_at__lt=cutoff) | Q(used_at__lt=cutoff))
         if options["dry_run"]:
             self.stdout.write(
                 f"Would delete {codes.count()} one-time codes and "

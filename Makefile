@@ -1,0 +1,77 @@
+# trench_mfa developer tasks (GNU make).
+#
+#   make run    demo server on http://127.0.0.1:8000 (SQLite)
+#   make test   pytest on SQLite, then on $TEST_DATABASE_URL when it is set
+#   make lint   ruff + mypy
+#   make docs   Sphinx HTML in docs/_build/html (warnings are errors)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MANAGE := $(BIN)/python testproject/manage.py
+HOST_PORT := 127.0.0.1:8000
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test lint docs clean distclean
+
+help:
+	@echo "make venv       create .venv and install trench_mfa (editable) with all extras"
+	@echo "make run        migrate SQLite, create the demo user, serve on http://$(HOST_PORT)/"
+	@echo "make test       pytest on SQLite, then on TEST_DATABASE_URL if set (PostgreSQL leg)"
+	@echo "make lint       ruff check, ruff format --check, mypy trench_mfa"
+	@echo "make docs       build the Sphinx docs into docs/_build/html"
+	@echo "make clean      remove caches and build output (distclean: also .venv and db.sqlite3)"
+
+venv: $(STAMP)
+
+# Re-runs only when pyproject.toml changes; an existing .venv is reused.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[test,lint,docs,demo]"
+	@touch $(STAMP)
+
+run: venv
+	env -u TEST_DATABASE_URL $(MANAGE) migrate --noinput
+	env -u TEST_DATABASE_URL $(MANAGE) create_demo_user
+	@echo ""
+	@echo "================================================================"
+	@echo " trench_mfa demo on http://$(HOST_PORT)/"
+	@echo "   log in as:  username 'demo', password 'demo-pass-2026'"
+	@echo "   email MFA codes are printed in THIS console (console email backend)"
+	@echo "   walk-through: README.rst, section 'Try it with curl'"
+	@echo "   Swagger UI:   http://$(HOST_PORT)/api/docs/"
+	@echo "   stop with Ctrl-C"
+	@echo "================================================================"
+	@echo ""
+	env -u TEST_DATABASE_URL $(MANAGE) runserver $(HOST_PORT)
+
+test: venv
+	@echo ""
+	@echo "=== make test: leg 1/2, SQLite ==="
+	env -u TEST_DATABASE_URL -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	@echo ""
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "=== make test: leg 2/2, TEST_DATABASE_URL=$$(printf '%s' "$$TEST_DATABASE_URL" | sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#') (PostgreSQL) ==="; \
+		TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest $(PYTEST_ARGS); \
+	else \
+		echo "=== make test: leg 2/2, PostgreSQL: skipped (TEST_DATABASE_URL is not set; see .ci/run) ==="; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy trench_mfa
+
+docs: venv
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+clean:
+	rm -rf docs/_build build dist .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf *.egg-info
+	find . \( -path ./$(VENV) -o -path './bench/.venv-*' \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) db.sqlite3

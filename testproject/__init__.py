@@ -1,0 +1,1 @@
+"""A runnable demo project for trench_mfa (SQLite by default)."""

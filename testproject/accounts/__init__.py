@@ -1,0 +1,1 @@
+"""Demo accounts app: a custom user model with a phone number."""

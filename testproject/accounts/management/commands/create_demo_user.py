@@ -1,0 +1,45 @@
+"""Create (or reset) the demo user used by ``make run`` and the README walk-through."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandParser
+
+USERNAME = "demo"
+EMAIL = "demo@example.com"
+PASSWORD = "demo-pass-2026"
+PHONE_NUMBER = "+48600100200"
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo user (idempotent: an existing demo user gets its password reset). "
+        "With --reset, delete it first, together with its MFA methods, backup codes and tokens."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Delete the demo user (and everything MFA attached to it) before creating it.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user_model = get_user_model()
+        if options["reset"]:
+            user_model._default_manager.filter(username=USERNAME).delete()
+        user, created = user_model._default_manager.get_or_create(
+            username=USERNAME,
+            defaults={"email": EMAIL, "phone_number": PHONE_NUMBER},
+        )
+        user.email = EMAIL
+        user.phone_number = PHONE_NUMBER
+        user.is_active = True
+        user.set_password(PASSWORD)
+        user.save()
+        verb = "Created" if created else "Reset"
+        self.stdout.write(self.style.SUCCESS(f"{verb} demo user."))
+        self.stdout.write(f"  username: {USERNAME}")
+        self.stdout.write(f"  password: {PASSWORD}")
+        self.stdout.write(f"  email:    {EMAIL}")
+        self.stdout.write(f"  phone:    {PHONE_NUMBER}")
