@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 
 from trench_mfa.models import MFAMethod
 
+if TYPE_CHECKING:
+    _MethodAdminBase = admin.ModelAdmin[MFAMethod]
+else:  # ModelAdmin is not subscriptable at run time
+    _MethodAdminBase = admin.ModelAdmin
+
 
 @admin.register(MFAMethod)
-class MFAMethodAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MFAMethodAdmin(_MethodAdminBase):
     """Lists methods; the secret and failure internals are not editable here."""
 
     list_display = ("user", "name", "is_active", "is_primary", "last_used_at", "locked_until")

@@ -17,7 +17,7 @@ from rest_framework.exceptions import APIException
 class MFAError(APIException):
     """Base class: a failure a client can act on, with a stable error code."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_detail = _("Multi-factor authentication error.")
     default_code = "mfa_error"
 

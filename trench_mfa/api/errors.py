@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -15,8 +16,9 @@ from trench_mfa.exceptions import MFAError, Throttled
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Domain errors get the MFA envelope; everything else the project's handler."""
     if isinstance(exc, exceptions.Throttled):
-        exc = Throttled(int(exc.wait or 1), detail=_("Too many requests. Please try again later."))
+        wait = getattr(exc, "wait", None) or 1
+        exc = Throttled(int(wait), detail=_("Too many requests. Please try again later."))
     if isinstance(exc, MFAError):
         return Response(exc.payload(), status=exc.status_code, headers=exc.headers())
-    handler = api_settings.EXCEPTION_HANDLER
-    return handler(exc, context)  # type: ignore[no-any-return]
+    handler = cast(Callable[..., Response | None], api_settings.EXCEPTION_HANDLER)
+    return handler(exc, context)

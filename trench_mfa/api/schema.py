@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+_extend_schema: Callable[..., Any] | None
 try:
     from drf_spectacular.utils import extend_schema as _extend_schema
 except ImportError:  # pragma: no cover - drf-spectacular is optional
@@ -18,4 +19,5 @@ def document(**kwargs: Any) -> Callable[[F], F]:
     if _extend_schema is None:  # pragma: no cover
         return lambda func: func
     kwargs.setdefault("tags", ["mfa"])
-    return _extend_schema(**kwargs)  # type: ignore[no-any-return]
+    decorator: Callable[[F], F] = _extend_schema(**kwargs)
+    return decorator

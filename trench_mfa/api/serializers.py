@@ -11,7 +11,7 @@ from trench_mfa.api.fields import CodeField, MethodNameField, StrictCharField
 from trench_mfa.tokens import MAX_TOKEN_LENGTH
 
 
-class InputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class InputSerializer(serializers.Serializer[Any]):
     """Base of input serializers: they never save anything."""
 
     def create(self, validated_data: Any) -> Any:
@@ -81,20 +81,20 @@ class LoginCodeRequestSerializer(InputSerializer):
 # Response shapes, used for the OpenAPI schema and documentation.
 
 
-class DispatchResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DispatchResponseSerializer(serializers.Serializer[Any]):
     """A successful dispatch; the app method adds ``qr_code`` on activation."""
 
     details = serializers.CharField()
     qr_code = serializers.CharField(required=False)
 
 
-class BackupCodesResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class BackupCodesResponseSerializer(serializers.Serializer[Any]):
     """Backup codes, shown once (``[]`` when the user already has a set)."""
 
     backup_codes = serializers.ListField(child=serializers.CharField())
 
 
-class ConfigResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ConfigResponseSerializer(serializers.Serializer[Any]):
     """The MFA configuration a client needs."""
 
     methods = serializers.ListField(child=serializers.CharField())
@@ -103,14 +103,14 @@ class ConfigResponseSerializer(serializers.Serializer):  # type: ignore[type-arg
     allow_backup_codes_regeneration = serializers.BooleanField()
 
 
-class ActiveMethodSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ActiveMethodSerializer(serializers.Serializer[Any]):
     """One active method of the user."""
 
     name = serializers.CharField()
     is_primary = serializers.BooleanField()
 
 
-class ChallengeResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ChallengeResponseSerializer(serializers.Serializer[Any]):
     """Login step 1 with MFA on: the challenge to answer in step 2."""
 
     ephemeral_token = serializers.CharField()
@@ -119,20 +119,20 @@ class ChallengeResponseSerializer(serializers.Serializer):  # type: ignore[type-
     factors_remaining = serializers.ListField(child=serializers.CharField())
 
 
-class JWTResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class JWTResponseSerializer(serializers.Serializer[Any]):
     """simplejwt tokens."""
 
     refresh = serializers.CharField()
     access = serializers.CharField()
 
 
-class AuthTokenResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class AuthTokenResponseSerializer(serializers.Serializer[Any]):
     """A DRF authtoken key."""
 
     auth_token = serializers.CharField()
 
 
-class ErrorResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ErrorResponseSerializer(serializers.Serializer[Any]):
     """The error envelope of every domain error."""
 
     error = serializers.CharField()
@@ -140,7 +140,7 @@ class ErrorResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
     retry_after = serializers.IntegerField(required=False)
 
 
-class JWTLoginResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class JWTLoginResponseSerializer(serializers.Serializer[Any]):
     """Login step 1 (JWT): tokens when MFA is off, else a challenge."""
 
     refresh = serializers.CharField(required=False)
@@ -151,7 +151,7 @@ class JWTLoginResponseSerializer(serializers.Serializer):  # type: ignore[type-a
     factors_remaining = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-class AuthTokenLoginResponseSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class AuthTokenLoginResponseSerializer(serializers.Serializer[Any]):
     """Login step 1 (authtoken): a token when MFA is off, else a challenge."""
 
     auth_token = serializers.CharField(required=False)

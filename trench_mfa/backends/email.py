@@ -48,7 +48,11 @@ class EmailMessageDispatcher(CodeDispatcher):
     def send(self, recipient: str, message: CodeMessage) -> None:
         """Render the templates and send one email."""
         context = self.get_context(message)
-        subject = " ".join(str(self._config.get("EMAIL_SUBJECT", "")).split())
+        subject = str(self._config.get("EMAIL_SUBJECT") or "")
+        if not subject and self._config.get("EMAIL_SUBJECT_TEMPLATE"):
+            subject = render_to_string(self._config["EMAIL_SUBJECT_TEMPLATE"], context)
+        # Headers must be one line: fold any line break a template left in.
+        subject = " ".join(subject.split())
         text = render_to_string(self._config["EMAIL_PLAIN_TEMPLATE"], context)
         email = EmailMultiAlternatives(
             subject=subject,

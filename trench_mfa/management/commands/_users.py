@@ -1,0 +1,17 @@
+"""Shared helper of the support commands: find a user by username."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
+
+
+def get_user_or_fail(username: str) -> Any:
+    """The user whose ``USERNAME_FIELD`` is ``username``; ``CommandError`` if none."""
+    model = get_user_model()
+    try:
+        return model._default_manager.get_by_natural_key(username)
+    except model.DoesNotExist:
+        raise CommandError(f"Cannot find user {username!r}.") from None
