@@ -94,3 +94,148 @@ def email_mfa_user(user: Any, api_client: APIClient) -> Iterator[tuple[Any, list
     assert response.status_code == 200, response.content
     mail.outbox.clear()
     yield user, response.json()["backup_codes"]
+
+
+# --- Shared helpers for the foundation suite --------------------------------
+
+#: A second email-like method: same handler and address, another name.
+EMAIL2 = {
+    "HANDLER": "trench_mfa.backends.email.EmailMessageDispatcher",
+    "SOURCE_FIELD": "email",
+}
+
+
+@pytest.fixture
+def trench_auth(settings: Any) -> Callable[..., dict[str, Any]]:
+    """Replace ``TRENCH_AUTH`` with the current dict plus overrides.
+
+    ``trench_auth(methods={"email2": EMAIL2}, CONFIRM_DISABLE_WITH_CODE=False)``
+    builds a new dict (the project's is never mutated); calls accumulate.
+    ``methods`` entries are added to the current methods, ``replace_methods``
+    replaces them.
+    """
+    from django.conf import settings as django_settings
+
+    def configure(
+        *,
+        methods: dict[str, Any] | None = None,
+        replace_methods: dict[str, Any] | None = None,
+        **overrides: Any,
+    ) -> dict[str, Any]:
+        base = django_settings.TRENCH_AUTH
+        new = {**base, **overrides}
+        if replace_methods is not None:
+            new["MFA_METHODS"] = dict(replace_methods)
+        elif methods is not None:
+            new["MFA_METHODS"] = {**base["MFA_METHODS"], **methods}
+        settings.TRENCH_AUTH = new
+        return new
+
+    return configure
+
+
+class Flavour:
+    """One login flavour (``urls.jwt`` or ``urls.authtoken``) and its token shape."""
+
+    def __init__(self, name: str, base: str, token_keys: set[str]) -> None:
+        self.name = name
+        self.base = base
+        self.token_keys = token_keys
+
+    def __repr__(self) -> str:
+        return self.name
+
+    @property
+    def login(self) -> str:
+        """Step 1 URL."""
+        return f"{self.base}login/"
+
+    @property
+    def code(self) -> str:
+        """Step 2 URL."""
+        return f"{self.base}login/code/"
+
+    @property
+    def resend(self) -> str:
+        """Code re-send URL."""
+        return f"{self.base}login/code/request/"
+
+    def authorization(self, body: dict[str, Any]) -> str:
+        """The ``Authorization`` header value for the tokens in ``body``."""
+        if self.name == "jwt":
+            return f"Bearer {body['access']}"
+        return f"Token {body['auth_token']}"
+
+
+FLAVOURS = (
+    Flavour("jwt", "/auth/jwt/", {"refresh", "access"}),
+    Flavour("token", "/auth/token/", {"auth_token"}),
+)
+
+
+@pytest.fixture(params=FLAVOURS, ids=lambda f: f.name)
+def flavour(request: pytest.FixtureRequest) -> Flavour:
+    """Each login flavour in turn."""
+    return request.param  # type: ignore[no-any-return]
+
+
+def activate(client: APIClient, name: str = "email") -> list[str]:
+    """Activate and confirm ``name`` through the API; return the backup codes."""
+    response = client.post(f"/auth/{name}/activate/")
+    assert response.status_code == 200, response.content
+    response = client.post(f"/auth/{name}/activate/confirm/", {"code": last_code()})
+    assert response.status_code == 200, response.content
+    return response.json()["backup_codes"]  # type: ignore[no-any-return]
+
+
+def start_login(client: APIClient, flavour: Flavour, user: Any) -> dict[str, Any]:
+    """Login step 1 with the right password; return the JSON body (asserts 200)."""
+    response = client.post(flavour.login, {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 200, response.content
+    return response.json()  # type: ignore[no-any-return]
+
+
+#: API.md's error table: django-trench's messages, kept verbatim.
+MESSAGES = {
+    "code_invalid_or_expired": "Code invalid or expired.",
+    "otp_code_missing": "OTP code not provided.",
+    "mfa_method_does_not_exist": "Requested MFA method does not exist.",
+    "new_primary_method_inactive": "MFA Method selected as new primary method is not active",
+    "method_already_active": "MFA method already active.",
+    "deactivation_of_primary": "Deactivation of MFA method that is set as primary is not allowed.",
+    "not_enabled": "2FA is not enabled.",
+    "invalid_token": "Invalid or expired token.",
+    "invalid_code": "Invalid or expired code.",
+    "unauthenticated": "Unable to login with provided credentials.",
+    "backup_codes_regeneration_disabled": "Backup codes regeneration is not allowed.",
+}
+
+
+def assert_error(response: Any, status: int, code: str, message: str | None = None) -> None:
+    """Assert the ``{"error", "error_code"}`` envelope, status and (known) message."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert body["error_code"] == code, body
+    expected = message if message is not None else MESSAGES.get(code)
+    if expected is not None:
+        assert body["error"] == expected, body
+
+
+def assert_field_error(response: Any, field: str) -> None:
+    """Assert a 400 DRF field error on ``field``."""
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert field in body and isinstance(body[field], list), body
+
+
+@pytest.fixture
+def two_email_user(
+    email_mfa_user: tuple[Any, list[str]],
+    api_client: APIClient,
+    trench_auth: Callable[..., dict[str, Any]],
+) -> tuple[Any, list[str]]:
+    """``user`` with ``email`` (primary) and ``email2`` active; (user, backup codes)."""
+    trench_auth(methods={"email2": EMAIL2})
+    assert activate(api_client, "email2") == []
+    mail.outbox.clear()
+    return email_mfa_user

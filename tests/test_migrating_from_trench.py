@@ -92,7 +92,9 @@ def test_mixed_case_backup_codes_are_not_case_folded(user: Any, api_client: APIC
         "backup_codes"
     ]
     code = next(c for c in codes if c != c.swapcase())
-    step1 = APIClient().post("/auth/token/login/", {"username": user.username, "password": PASSWORD})
+    step1 = APIClient().post(
+        "/auth/token/login/", {"username": user.username, "password": PASSWORD}
+    )
     token = step1.json()["ephemeral_token"]
     wrong_case = APIClient().post(
         "/auth/token/login/code/", {"ephemeral_token": token, "code": code.swapcase()}

@@ -9,10 +9,14 @@ from rest_framework.test import APIClient
 from tests.conftest import PASSWORD, last_code
 
 
-def test_email_login_end_to_end(email_mfa_user: tuple[Any, list[str]], anon_client: APIClient) -> None:
+def test_email_login_end_to_end(
+    email_mfa_user: tuple[Any, list[str]], anon_client: APIClient
+) -> None:
     user, backup_codes = email_mfa_user
     assert len(backup_codes) == 10
-    step1 = anon_client.post("/auth/jwt/login/", {"username": user.username, "password": PASSWORD}, format="json")
+    step1 = anon_client.post(
+        "/auth/jwt/login/", {"username": user.username, "password": PASSWORD}, format="json"
+    )
     assert step1.status_code == 200
     body = step1.json()
     assert body["method"] == "email" and body["other_methods"] == []

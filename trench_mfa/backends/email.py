@@ -23,6 +23,12 @@ class EmailMessageDispatcher(CodeDispatcher):
     """Sends the code by email to the user's ``SOURCE_FIELD`` (``email``)."""
 
     success_message = _("Email message with MFA code has been sent.")
+    #: Used when the method's settings name no template or subject, e.g. a
+    #: second email method under another name (``KNOWN_METHODS`` only fills
+    #: in the method called ``email``).
+    default_subject = _("Your verification code")
+    default_plain_template = "trench_mfa/email/code.txt"
+    default_html_template = "trench_mfa/email/code.html"
 
     def get_context(self, message: CodeMessage) -> dict[str, Any]:
         """Template context; override to add your own values."""
@@ -51,16 +57,18 @@ class EmailMessageDispatcher(CodeDispatcher):
         subject = str(self._config.get("EMAIL_SUBJECT") or "")
         if not subject and self._config.get("EMAIL_SUBJECT_TEMPLATE"):
             subject = render_to_string(self._config["EMAIL_SUBJECT_TEMPLATE"], context)
+        subject = subject or str(self.default_subject)
         # Headers must be one line: fold any line break a template left in.
         subject = " ".join(subject.split())
-        text = render_to_string(self._config["EMAIL_PLAIN_TEMPLATE"], context)
+        plain_template = self._config.get("EMAIL_PLAIN_TEMPLATE") or self.default_plain_template
+        text = render_to_string(plain_template, context)
         email = EmailMultiAlternatives(
             subject=subject,
             body=text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[recipient],
         )
-        html_template = self._config.get("EMAIL_HTML_TEMPLATE")
+        html_template = self._config.get("EMAIL_HTML_TEMPLATE", self.default_html_template)
         if html_template:
             email.attach_alternative(render_to_string(html_template, context), "text/html")
         try:

@@ -23,4 +23,7 @@ def deliver(handler: AbstractMessageDispatcher) -> DispatchResult:
         raise Throttled(result.retry_after or 1)
     if result.reason is DispatchFailure.INVALID_RECIPIENT:
         raise InvalidInput(_("This account has no valid address for this method."))
+    # A ported django-trench dispatcher may have created a code before its
+    # provider refused the message; nothing usable may outlive a failed send.
+    handler.discard_code()
     raise DispatchFailed()

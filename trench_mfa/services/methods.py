@@ -134,9 +134,10 @@ def deactivate_method(user: AbstractBaseUser, name: str, code: str | None) -> No
 
 def regenerate_backup_codes(user: AbstractBaseUser, name: str, code: str | None) -> list[str]:
     """Replace the user's backup codes (a code of ``name`` confirms it)."""
+    # API.md: an unknown method name is reported before any other error.
+    require_config(name)
     if not mfa_settings.ALLOW_BACKUP_CODES_REGENERATION:
         raise BackupCodesRegenerationDisabled()
-    require_config(name)
     method = _active_method(user, name)
     if mfa_settings.CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE:
         verify_protected_action(user, method, code)

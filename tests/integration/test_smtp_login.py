@@ -1,0 +1,203 @@
+"""The email method through Django's real SMTP backend and an SMTP server on loopback."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+from collections.abc import Callable, Iterator
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from rest_framework.test import APIClient
+
+from tests.conftest import FLAVOURS, PASSWORD, Flavour, assert_error
+from trench_mfa.models import MFAMethod, OneTimeCode
+from trench_mfa.services import codes
+
+pytestmark = pytest.mark.django_db
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps messages, or refuses at RCPT or DATA."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.recipients: list[str] = []
+        self.refuse: str | None = None  # None, "rcpt" or "data"
+
+    async def handle_RCPT(  # aiosmtpd's hook names
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        """Accept or refuse a recipient."""
+        if self.refuse == "rcpt":
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        """Keep the message, or refuse it."""
+        if self.refuse == "data":
+            return "554 5.6.0 Message rejected"
+        self.recipients.extend(envelope.rcpt_tos)
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def last_code(self) -> str:
+        """The 6-digit code in the plain-text part of the last message."""
+        message = self.messages[-1]
+        parts = message.walk() if message.is_multipart() else [message]
+        text = next(
+            p.get_payload(decode=True).decode()
+            for p in parts
+            if p.get_content_type() == "text/plain"
+        )
+        match = re.search(r"\b([0-9]{6})\b", text)
+        assert match, text
+        return match.group(1)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def use_smtp(settings: Any, port: int) -> None:
+    """Point Django's SMTP backend at 127.0.0.1:``port``."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+
+
+@pytest.fixture
+def mailbox(settings: Any) -> Iterator[Mailbox]:
+    """An SMTP server on a free loopback port; Django's SMTP backend points at it."""
+    handler = Mailbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    use_smtp(settings, controller.port)
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def issued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every code issued, seen at the source (for codes that were never delivered)."""
+    seen: list[str] = []
+    real = codes.issue_code
+
+    def spy(*args: Any, **kwargs: Any) -> str:
+        code = real(*args, **kwargs)
+        seen.append(code)
+        return code
+
+    monkeypatch.setattr(codes, "issue_code", spy)
+    return seen
+
+
+def test_full_login_over_smtp(
+    mailbox: Mailbox, user: Any, api_client: APIClient, anon_client: APIClient, flavour: Flavour
+) -> None:
+    assert api_client.post("/auth/email/activate/").status_code == 200
+    assert mailbox.recipients == ["alice@example.com"]
+    assert mailbox.messages[-1]["Subject"] == "Your verification code"
+    response = api_client.post("/auth/email/activate/confirm/", {"code": mailbox.last_code()})
+    assert response.status_code == 200
+
+    step1 = anon_client.post(flavour.login, {"username": "alice", "password": PASSWORD})
+    assert step1.status_code == 200 and step1.json()["method"] == "email"
+    assert len(mailbox.messages) == 2
+    step2 = anon_client.post(
+        flavour.code,
+        {"ephemeral_token": step1.json()["ephemeral_token"], "code": mailbox.last_code()},
+    )
+    assert step2.status_code == 200 and set(step2.json()) == flavour.token_keys
+
+
+@pytest.mark.parametrize("refuse", ["rcpt", "data"])
+def test_smtp_refusal_at_activation_is_503_and_leaves_no_usable_code(
+    mailbox: Mailbox, issued: list[str], user: Any, api_client: APIClient, refuse: str
+) -> None:
+    mailbox.refuse = refuse
+    assert_error(api_client.post("/auth/email/activate/"), 503, "dispatch_failed")
+    assert mailbox.messages == [] and len(issued) == 1
+    assert OneTimeCode.objects.count() == 1
+    assert not OneTimeCode.objects.filter(consumed_at__isnull=True).exists()
+    response = api_client.post("/auth/email/activate/confirm/", {"code": issued[0]})
+    assert_error(response, 400, "code_invalid_or_expired")
+    assert not MFAMethod.objects.get(user=user).is_active
+    # The server recovers: a retry right away is sent and works (no cooldown
+    # is charged for a code that was never delivered).
+    mailbox.refuse = None
+    assert api_client.post("/auth/email/activate/").status_code == 200
+    response = api_client.post("/auth/email/activate/confirm/", {"code": mailbox.last_code()})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("refuse", ["rcpt", "data"])
+def test_smtp_refusal_at_login_is_503_and_leaves_no_usable_code(
+    email_mfa_user: tuple[Any, list[str]],  # set up first, through the locmem backend
+    mailbox: Mailbox,
+    issued: list[str],
+    anon_client: APIClient,
+    refuse: str,
+) -> None:
+    flavour = FLAVOURS[1]
+    mailbox.refuse = refuse
+    response = anon_client.post(flavour.login, {"username": "alice", "password": PASSWORD})
+    assert_error(response, 503, "dispatch_failed")
+    assert "ephemeral_token" not in response.json()
+    login_codes = OneTimeCode.objects.filter(purpose="login")
+    assert login_codes.count() == 1 and login_codes.get().consumed_at is not None
+    mailbox.refuse = None
+    body = anon_client.post(flavour.login, {"username": "alice", "password": PASSWORD}).json()
+    if issued[-2] != mailbox.last_code():
+        response = anon_client.post(
+            flavour.code, {"ephemeral_token": body["ephemeral_token"], "code": issued[-2]}
+        )
+        assert_error(response, 401, "invalid_code")
+    response = anon_client.post(
+        flavour.code, {"ephemeral_token": body["ephemeral_token"], "code": mailbox.last_code()}
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("where", ["activate", "login", "code_request"])
+def test_closed_port_is_503(
+    settings: Any,
+    issued: list[str],
+    email_mfa_user: tuple[Any, list[str]],
+    api_client: APIClient,
+    anon_client: APIClient,
+    trench_auth: Callable[..., Any],
+    where: str,
+) -> None:
+    use_smtp(settings, free_port())
+    if where == "activate":
+        trench_auth(
+            methods={
+                "email2": {
+                    "HANDLER": "trench_mfa.backends.email.EmailMessageDispatcher",
+                    "SOURCE_FIELD": "email",
+                }
+            }
+        )
+        response = api_client.post("/auth/email2/activate/")
+    elif where == "login":
+        response = anon_client.post(FLAVOURS[0].login, {"username": "alice", "password": PASSWORD})
+    else:
+        response = api_client.post("/auth/code/request/")
+    assert_error(response, 503, "dispatch_failed")
+    assert issued
+    assert not OneTimeCode.objects.filter(consumed_at__isnull=True).exists()

@@ -1,0 +1,47 @@
+"""The OpenAPI schema validates without warnings, and the docs pages answer."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+
+def test_spectacular_validates_without_warnings(tmp_path: Path) -> None:
+    target = tmp_path / "schema.yml"
+    err = StringIO()
+    # --fail-on-warn turns any warning into a CommandError (a failed test).
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target), stderr=err)
+    schema = yaml.safe_load(target.read_text())
+    paths = schema["paths"]
+    for path in (
+        "/auth/{method}/activate/",
+        "/auth/{method}/activate/confirm/",
+        "/auth/{method}/deactivate/",
+        "/auth/{method}/codes/regenerate/",
+        "/auth/code/request/",
+        "/auth/mfa/config/",
+        "/auth/mfa/user-active-methods/",
+        "/auth/mfa/change-primary-method/",
+        "/auth/jwt/login/",
+        "/auth/jwt/login/code/",
+        "/auth/jwt/login/code/request/",
+        "/auth/token/login/",
+        "/auth/token/login/code/",
+        "/auth/token/login/code/request/",
+        "/auth/token/logout/",
+    ):
+        assert path in paths, path
+    operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
+    assert len(operation_ids) == len(set(operation_ids))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
+def test_docs_pages_answer(anon_client: APIClient, path: str) -> None:
+    response = anon_client.get(path)
+    assert response.status_code == 200
