@@ -89,3 +89,178 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
             )
         )
     return messages
+
+
+def _configured_methods() -> list[tuple[str, Any]]:
+    """(name, MethodConfig) of every method that validates (others get E001)."""
+    user = mfa_settings.user_settings()
+    methods = mfa_settings.raw_methods()
+    if not isinstance(methods, Mapping):
+        return []
+    found = []
+    for name, raw in methods.items():
+        try:
+            found.append((name, build_method_config(name, raw, user)))
+        except ImproperlyConfigured:
+            continue
+    return found
+
+
+def _handler_is(config: Any, module: str, class_name: str) -> bool:
+    # The base class's module is loaded exactly when a configured handler
+    # imported it, so optional dependencies (yubico-client) are never imported
+    # here just to run the checks.
+    import sys
+
+    base = getattr(sys.modules.get(module), class_name, None)
+    return isinstance(base, type) and issubclass(config.handler, base)
+
+
+@checks.register(checks.Tags.security, "trench_mfa")
+def check_encryption_keys(**kwargs: Any) -> list[checks.CheckMessage]:
+    """``ENCRYPTION_KEYS`` must be Fernet keys; recommend setting them."""
+    from trench_mfa import secrets_at_rest
+
+    if mfa_settings.ENCRYPTION_KEYS is None:
+        return [
+            checks.Warning(
+                "MFA secrets at rest are encrypted with keys derived from SECRET_KEY.",
+                hint=(
+                    "Set TRENCH_AUTH['ENCRYPTION_KEYS'] to a list of Fernet keys (newest "
+                    "first), kept apart from SECRET_KEY, so that the two rotate independently."
+                ),
+                id="trench_mfa.W101",
+            )
+        ]
+    try:
+        secrets_at_rest.get_fernet()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), id="trench_mfa.E101")]
+    return []
+
+
+def _app_messages(name: str, config: Any) -> list[checks.CheckMessage]:
+    from trench_mfa.backends.application import ALGORITHMS, ALLOWED_DIGITS, MAX_VALID_WINDOW
+    from trench_mfa.backends.qr import QR_FORMATS
+
+    obj = f"TRENCH_AUTH['MFA_METHODS'][{name!r}]"
+    digits = config.get("DIGITS", 6)
+    algorithm = str(config.get("ALGORITHM", "SHA1")).upper()
+    window = config.get("VALID_WINDOW", 1)
+    qr_format = str(config.get("QR_CODE_FORMAT", "svg")).lower()
+    errors = [
+        (digits not in ALLOWED_DIGITS, "DIGITS must be 6 or 8.", "E102"),
+        (algorithm not in ALGORITHMS, "ALGORITHM must be SHA1, SHA256 or SHA512.", "E103"),
+        (
+            isinstance(window, bool) or window not in range(MAX_VALID_WINDOW + 1),
+            "VALID_WINDOW must be 0 or 1 (steps accepted either side of the current one).",
+            "E104",
+        ),
+        (qr_format not in QR_FORMATS, 'QR_CODE_FORMAT must be "svg" or "png".', "E105"),
+    ]
+    messages: list[checks.CheckMessage] = [
+        checks.Error(text, obj=obj, id=f"trench_mfa.{code}") for bad, text, code in errors if bad
+    ]
+    if qr_format == "png":
+        from trench_mfa.backends import qr
+
+        try:
+            qr._png_factory()
+        except ImproperlyConfigured as exc:
+            messages.append(checks.Error(str(exc), obj=obj, id="trench_mfa.E106"))
+    if (config.validity_period, digits, algorithm) != (30, 6, "SHA1"):
+        messages.append(
+            checks.Warning(
+                f"The authenticator app method uses a {config.validity_period}s step, "
+                f"{digits} digits and {algorithm}.",
+                hint=(
+                    "Several authenticator apps (Google Authenticator among them) ignore "
+                    "period, digits or algorithm and show wrong codes; 30/6/SHA1 works everywhere."
+                ),
+                obj=obj,
+                id="trench_mfa.W102",
+            )
+        )
+    return messages
+
+
+@checks.register(checks.Tags.security, "trench_mfa")
+def check_app_methods(**kwargs: Any) -> list[checks.CheckMessage]:
+    """TOTP options of every authenticator app method, and the issuer name."""
+    messages: list[checks.CheckMessage] = []
+    apps = [
+        (name, config)
+        for name, config in _configured_methods()
+        if _handler_is(config, "trench_mfa.backends.application", "ApplicationMessageDispatcher")
+    ]
+    for name, config in apps:
+        messages.extend(_app_messages(name, config))
+    issuer = mfa_settings.APPLICATION_ISSUER_NAME
+    if apps and (not isinstance(issuer, str) or not issuer.strip() or ":" in issuer):
+        messages.append(
+            checks.Error(
+                "TRENCH_AUTH['APPLICATION_ISSUER_NAME'] must be a non-empty name without ':'.",
+                hint="':' separates issuer and account in an otpauth label.",
+                id="trench_mfa.E107",
+            )
+        )
+    return messages
+
+
+def _yubikey_messages(name: str, config: Any) -> list[checks.CheckMessage]:
+    import base64
+    import binascii
+
+    obj = f"TRENCH_AUTH['MFA_METHODS'][{name!r}]"
+    messages: list[checks.CheckMessage] = []
+    if not config.get("YUBICLOUD_CLIENT_ID"):
+        messages.append(
+            checks.Error("YUBICLOUD_CLIENT_ID is not set.", obj=obj, id="trench_mfa.E110")
+        )
+    key = config.get("YUBICLOUD_SECRET_KEY")
+    if not key:
+        messages.append(
+            checks.Warning(
+                "YUBICLOUD_SECRET_KEY is not set: validation answers are not signed.",
+                hint="Set the API key that belongs to YUBICLOUD_CLIENT_ID.",
+                obj=obj,
+                id="trench_mfa.W110",
+            )
+        )
+    else:
+        try:
+            base64.b64decode(str(key).encode("ascii"), validate=True)
+        except (binascii.Error, ValueError):
+            messages.append(
+                checks.Error("YUBICLOUD_SECRET_KEY is not base64.", obj=obj, id="trench_mfa.E111")
+            )
+    urls = config.get("YUBICLOUD_API_URLS")
+    urls = [urls] if isinstance(urls, str) else urls
+    if not urls or not all(
+        isinstance(u, str) and u.startswith(("https://", "http://")) for u in urls
+    ):
+        messages.append(
+            checks.Error(
+                "YUBICLOUD_API_URLS must be one or more http(s) URLs.",
+                obj=obj,
+                id="trench_mfa.E112",
+            )
+        )
+    timeout = config.get("YUBICLOUD_TIMEOUT")
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 10:
+        messages.append(
+            checks.Error(
+                "YUBICLOUD_TIMEOUT must be 1 to 10 seconds.", obj=obj, id="trench_mfa.E113"
+            )
+        )
+    return messages
+
+
+@checks.register(checks.Tags.security, "trench_mfa")
+def check_yubikey_methods(**kwargs: Any) -> list[checks.CheckMessage]:
+    """YubiCloud client id, API key, URLs and timeout of every YubiKey method."""
+    messages: list[checks.CheckMessage] = []
+    for name, config in _configured_methods():
+        if _handler_is(config, "trench_mfa.backends.yubikey", "YubiKeyMessageDispatcher"):
+            messages.extend(_yubikey_messages(name, config))
+    return messages

@@ -1,0 +1,109 @@
+"""20 concurrent login step-2 requests with the same TOTP code (PostgreSQL only).
+
+SQLite serialises writers and would hide a lost update, so this runs only
+when ``TEST_DATABASE_URL`` points at PostgreSQL; real threads, each with its
+own database connection, send the requests at the same moment.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pyotp
+import pytest
+import time_machine
+from django.db import connection, connections
+from rest_framework.test import APIClient
+
+from tests.app.conftest import activate_app, totp_from_uri
+from tests.conftest import PASSWORD
+from trench_mfa.models import MFAMethod
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+]
+
+THREADS = 20
+T0 = 1_700_000_010
+
+
+@pytest.fixture(autouse=True)
+def _needs_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL)")
+
+
+def _activated(user: Any, client: APIClient) -> pyotp.TOTP:
+    with time_machine.travel(T0, tick=False):
+        totp: pyotp.TOTP = totp_from_uri(activate_app(client)["details"])
+        confirm = client.post("/auth/app/activate/confirm/", {"code": totp.now()})
+        assert confirm.status_code == 200
+    return totp
+
+
+def _login_step_one(user: Any) -> str:
+    response = APIClient().post(
+        "/auth/jwt/login/", {"username": user.username, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.content
+    return str(response.json()["ephemeral_token"])
+
+
+def _race(tokens: list[str], code: str) -> list[int]:
+    """Send step 2 with ``code`` once per token, all threads released together."""
+    barrier = threading.Barrier(len(tokens))
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def attempt(token: str) -> None:
+        try:
+            client = APIClient()
+            barrier.wait(timeout=30)
+            response = client.post(
+                "/auth/jwt/login/code/", {"ephemeral_token": token, "code": code}
+            )
+            with lock:
+                statuses.append(response.status_code)
+        except BaseException as exc:  # reported below, never swallowed
+            with lock:
+                errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(statuses) == len(tokens)
+    return statuses
+
+
+def test_same_code_same_token_in_parallel_succeeds_exactly_once(
+    user: Any, api_client: APIClient
+) -> None:
+    totp = _activated(user, api_client)
+    with time_machine.travel(T0 + 30, tick=False):
+        token = _login_step_one(user)
+        statuses = _race([token] * THREADS, totp.now())
+    assert statuses.count(200) == 1, statuses
+    assert set(statuses) <= {200, 401}
+    assert MFAMethod.objects.get(user=user, name="app").last_used_step == (T0 + 30) // 30
+
+
+def test_same_code_on_separate_logins_in_parallel_succeeds_exactly_once(
+    user: Any, api_client: APIClient
+) -> None:
+    # One ephemeral token per thread: only the TOTP replay guard (the
+    # conditional UPDATE of last_used_step) can stop a second success.
+    totp = _activated(user, api_client)
+    with time_machine.travel(T0 + 30, tick=False):
+        tokens = [_login_step_one(user) for _ in range(THREADS)]
+        statuses = _race(tokens, totp.now())
+    assert statuses.count(200) == 1, statuses
+    assert set(statuses) <= {200, 401}
+    assert MFAMethod.objects.get(user=user, name="app").last_used_step == (T0 + 30) // 30

@@ -1,0 +1,89 @@
+"""``manage.py rotate_mfa_keys``: re-encrypt every stored secret with the newest key.
+
+Rotation procedure: put the new key first in ``TRENCH_AUTH["ENCRYPTION_KEYS"]``
+(keep the old ones after it), deploy, run this command, then remove the old
+keys. Until the command has run, rows under an old key keep working.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from trench_mfa.models import MFAMethod
+from trench_mfa.secrets_at_rest import SecretDecryptionError, rotate_secret
+
+
+class Command(BaseCommand):
+    """Re-encrypt the secrets of all MFA methods, one batch per transaction."""
+
+    help = (
+        "Re-encrypt every stored MFA secret with the newest key of "
+        "TRENCH_AUTH['ENCRYPTION_KEYS'] (or the key derived from SECRET_KEY)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """``--batch-size``."""
+        parser.add_argument(
+            "--batch-size", type=int, default=500, help="Rows re-encrypted per transaction."
+        )
+
+    @staticmethod
+    def _rotate_batch(rows: list[tuple[int, str]]) -> tuple[int, int, list[int]]:
+        """Re-encrypt one batch; return (rotated, changed meanwhile, ids that failed)."""
+        rotated = changed = 0
+        failed: list[int] = []
+        with transaction.atomic():
+            for pk, token in rows:
+                try:
+                    new_token = rotate_secret(token)
+                except SecretDecryptionError:
+                    failed.append(pk)
+                    continue
+                # Conditional on the old value: a secret replaced meanwhile (a
+                # re-activation) was written with the newest key already and
+                # must not be overwritten with the stale one.
+                if MFAMethod.objects.filter(pk=pk, secret=token).update(secret=new_token):
+                    rotated += 1
+                else:
+                    changed += 1
+        return rotated, changed, failed
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Walk the table by primary key and print a summary."""
+        batch_size = options["batch_size"]
+        if batch_size < 1:
+            raise CommandError("--batch-size must be >= 1.")
+        rotated = changed = batches = 0
+        failed_ids: list[int] = []
+        last_pk = 0
+        while True:
+            rows = list(
+                MFAMethod.objects.exclude(secret="")
+                .filter(pk__gt=last_pk)
+                .order_by("pk")
+                .values_list("pk", "secret")[:batch_size]
+            )
+            if not rows:
+                break
+            batches += 1
+            last_pk = rows[-1][0]
+            done, skipped, failed = self._rotate_batch(rows)
+            rotated += done
+            changed += skipped
+            failed_ids.extend(failed)
+        n_failed = len(failed_ids)
+        self.stdout.write(
+            f"Re-encrypted {rotated} MFA secrets in {batches} batches; "
+            f"{changed} changed meanwhile (left as they are); {n_failed} could not be decrypted."
+        )
+        if n_failed:
+            shown = ", ".join(str(pk) for pk in failed_ids[:20])
+            raise CommandError(
+                f"{n_failed} secrets could not be decrypted with any configured key "
+                f"(MFA method ids: {shown}{', ...' if n_failed > 20 else ''}). "
+                "Add the key they were written with to TRENCH_AUTH['ENCRYPTION_KEYS'] "
+                "and run the command again."
+            )
