@@ -126,6 +126,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # APIClient sends JSON, so tests see real JSON types (numbers, null, lists).
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -141,7 +143,28 @@ TRENCH_AUTH = {
             "HANDLER": "trench_mfa.backends.email.EmailMessageDispatcher",
             "SOURCE_FIELD": "email",
         },
+        # Authenticator app (TOTP): step 30 s, 6 digits, SHA1 (the defaults).
+        "app": {
+            "VERBOSE_NAME": "app",
+            "HANDLER": "trench_mfa.backends.application.ApplicationMessageDispatcher",
+        },
+        # SMS for the demo: the console dispatcher logs the text instead of
+        # sending it, and DEBUG makes that text include the code.
+        "sms": {
+            "VERBOSE_NAME": "sms",
+            "HANDLER": "trench_mfa.backends.console.ConsoleMessageDispatcher",
+            "SOURCE_FIELD": "phone_number",
+            "DEBUG": True,
+        },
     },
+    "APPLICATION_ISSUER_NAME": "trench_mfa demo",
+    # Fernet keys for secrets at rest (TOTP seeds), newest first. The fallback
+    # is a demo-only key, public like the demo SECRET_KEY above.
+    "ENCRYPTION_KEYS": [
+        os.environ.get(
+            "TRENCH_MFA_ENCRYPTION_KEY", "Wh9mIWSfWwGq6p9GJrEPxbSy1S_y7oFEj3zLHhtxtho="
+        ),
+    ],
 }
 
 LOGGING = {

@@ -52,6 +52,15 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "ENCRYPT_BACKUP_CODES": True,
         "APPLICATION_ISSUER_NAME": "MyApplication",
         "MFA_METHODS": None,
+        # Seconds before a new code of the same method and purpose is sent
+        # while the last one is still usable (0 turns the cooldown off).
+        "RESEND_COOLDOWN": 60,
+        # SMS sends per destination number in any sliding hour, across all
+        # users (None or 0 turns the cap off).
+        "SMS_MAX_PER_NUMBER": 5,
+        # Fernet keys for secrets at rest, newest first; None derives them
+        # from SECRET_KEY and SECRET_KEY_FALLBACKS (see secrets_at_rest.py).
+        "ENCRYPTION_KEYS": None,
     }
 )
 
@@ -66,11 +75,51 @@ KNOWN_METHODS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "EMAIL_PLAIN_TEMPLATE": "trench_mfa/email/code.txt",
             "EMAIL_HTML_TEMPLATE": "trench_mfa/email/code.html",
         },
+        # SMS methods: the text (SMS_BODY) and TIMEOUT default in the SMS base.
+        "sms_twilio": {
+            VERBOSE_NAME: _("SMS (Twilio)"),
+            HANDLER: "trench_mfa.backends.twilio.TwilioMessageDispatcher",
+            SOURCE_FIELD: "phone_number",
+        },
+        "sms_api": {
+            VERBOSE_NAME: _("SMS (SMSAPI)"),
+            HANDLER: "trench_mfa.backends.sms_api.SMSAPIMessageDispatcher",
+            SOURCE_FIELD: "phone_number",
+        },
+        "sms_aws": {
+            VERBOSE_NAME: _("SMS (AWS SNS)"),
+            HANDLER: "trench_mfa.backends.aws.AWSMessageDispatcher",
+            SOURCE_FIELD: "phone_number",
+        },
+        "sms_vonage": {
+            VERBOSE_NAME: _("SMS (Vonage)"),
+            HANDLER: "trench_mfa.backends.vonage.VonageMessageDispatcher",
+            SOURCE_FIELD: "phone_number",
+        },
+        "app": {
+            VERBOSE_NAME: _("authenticator app"),
+            HANDLER: "trench_mfa.backends.application.ApplicationMessageDispatcher",
+            # The TOTP step: set here so a project-wide DEFAULT_VALIDITY_PERIOD
+            # meant for sent codes does not change what authenticator apps show.
+            VALIDITY_PERIOD: 30,
+            "DIGITS": 6,
+            "ALGORITHM": "SHA1",
+            "VALID_WINDOW": 1,
+            "QR_CODE_FORMAT": "svg",
+        },
+        "yubi": {
+            VERBOSE_NAME: _("YubiKey"),
+            HANDLER: "trench_mfa.backends.yubikey.YubiKeyMessageDispatcher",
+            "YUBICLOUD_CLIENT_ID": None,
+            "YUBICLOUD_SECRET_KEY": None,
+            "YUBICLOUD_API_URLS": ("https://api.yubico.com/wsapi/2.0/verify",),
+            "YUBICLOUD_TIMEOUT": 10,
+        },
     }
 )
 
 #: Methods offered when the project sets no ``MFA_METHODS``.
-DEFAULT_METHODS: tuple[str, ...] = ("email",)
+DEFAULT_METHODS: tuple[str, ...] = ("email", "app")
 
 
 @cache
@@ -126,7 +175,11 @@ def build_method_config(name: str, raw: Mapping[str, Any], user: Mapping[str, An
     handler_path = options.get(HANDLER)
     if not isinstance(handler_path, str) or not handler_path:
         raise ImproperlyConfigured(f"Missing HANDLER in the {name!r} MFA method configuration.")
-    handler = _import_handler(handler_path)
+    try:
+        handler = _import_handler(handler_path)
+    except ImproperlyConfigured as exc:
+        # Name the method: the same handler path may serve several methods.
+        raise ImproperlyConfigured(f"MFA method {name!r}: {exc}") from exc
     period = options.get(VALIDITY_PERIOD)
     if period is None:
         period = user.get("DEFAULT_VALIDITY_PERIOD")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -157,3 +158,26 @@ class LoginChallenge(models.Model):
 
     def __str__(self) -> str:
         return f"login challenge {self.pk} ({self.method})"
+
+
+class SendQuota(models.Model):
+    """Recent sends to one destination, for the per-number SMS cap.
+
+    ``key`` is a keyed hash of the channel and the normalised destination, so
+    the table holds no phone numbers. ``sent_at`` lists the epoch seconds of
+    the sends inside the current window; ``version`` makes every change a
+    compare-and-swap ``UPDATE`` (see ``trench_mfa.throttling``).
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    sent_at = models.JSONField(default=list)
+    version = models.PositiveBigIntegerField(default=0)
+    #: Last change; rows untouched for longer than the window can be pruned.
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("send quota")
+        verbose_name_plural = _("send quotas")
+
+    def __str__(self) -> str:
+        return f"send quota {self.key[:8]}"

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from trench_mfa import throttling
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod
 from trench_mfa.services import codes
@@ -177,29 +179,61 @@ class CodeDispatcher(AbstractMessageDispatcher):
     """Base of email and SMS methods: subclasses implement only :meth:`send`."""
 
     success_message: ClassVar[Any] = _("Code has been sent.")
+    #: Name of the channel for the per-recipient cap (see :meth:`recipient_limit`).
+    channel: ClassVar[str] = "message"
 
     def get_recipient(self) -> str | None:
         """The address or number to send to, or ``None`` when it is unusable."""
         return self._to
 
+    def recipient_limit(self) -> int | None:
+        """Sends allowed per recipient per hour across all users (``None``: no cap)."""
+        return None
+
     def dispatch_message(self) -> DispatchResult:
-        """Create a code, deliver it, and void it again if delivery fails."""
+        """Create a code, deliver it, and void it again if delivery fails.
+
+        Inside ``RESEND_COOLDOWN`` of the last usable code of this method and
+        purpose nothing is sent (429 with ``retry_after``), except that a new
+        login challenge takes over the live login code and answers as usual.
+        """
         recipient = self.get_recipient()
         if recipient is None:
             return DispatchResult.failed(DispatchFailure.INVALID_RECIPIENT)
-        code = self.create_code()
+        # One short transaction: the method row lock taken by the cooldown
+        # check is held until the new code exists, so parallel requests see
+        # it and stop; the slow provider call happens after the commit.
+        with transaction.atomic():
+            gate = throttling.check_cooldown(self._mfa_method, self.purpose, self.challenge_id)
+            if gate.rebound:
+                logger.info(
+                    "Kept the live login code for a new challenge (method %r)",
+                    self._mfa_method.name,
+                )
+                return DispatchResult.sent(str(self.success_message))
+            if gate.retry_after:
+                return DispatchResult.failed(
+                    DispatchFailure.THROTTLED, retry_after=gate.retry_after
+                )
+            quota = throttling.reserve_recipient(self.channel, recipient, self.recipient_limit())
+            if quota.retry_after:
+                return DispatchResult.failed(
+                    DispatchFailure.THROTTLED, retry_after=quota.retry_after
+                )
+            code = self.create_code()
         message = CodeMessage(code=code, valid_for=self.validity_period, purpose=self.purpose)
         try:
             self.send(recipient, message)
         except (DispatchError, OSError) as exc:
             self.discard_code()
-            # The exception class and text say what broke; neither carries
-            # the code, which only lives in ``message``.
+            throttling.release_recipient(quota)
+            # A DispatchError's text is written for logs (status codes, never
+            # the code or a credential); other exceptions show only their class.
             logger.warning(
                 "Sending an MFA code (purpose %s, method %r) failed: %s",
                 self.purpose,
                 self._mfa_method.name,
-                type(exc).__name__,
+                exc if isinstance(exc, DispatchError) else type(exc).__name__,
             )
             return DispatchResult.failed()
         logger.info("Sent an MFA code (purpose %s, method %r)", self.purpose, self._mfa_method.name)

@@ -1,0 +1,230 @@
+"""What each provider stub expects and answers, shared by the provider tests.
+
+Each :class:`Provider` knows its method settings (pointing the official
+client at a loopback stub through ``ENDPOINT_URL``), the exact request the
+client must make, and the provider's success and error answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug import Request
+
+from tests.sms.conftest import PHONE
+
+TWILIO_SID = "AC0123456789abcdef0123456789abcdef"
+TWILIO_TOKEN = "twilio-auth-token-d3adb33f"
+TWILIO_FROM = "+15005550006"
+SMSAPI_TOKEN = "smsapi-oauth-token-5ecret"
+AWS_KEY = "AKIDTRENCHEXAMPLE01"
+AWS_SECRET = "aws-secret-key-w1thout-any-meaning"
+VONAGE_KEY = "vonagekey1"
+VONAGE_SECRET = "vonage-secret-0xfeed"
+SENDER = "TrenchMFA"
+
+
+def sms_text(code: str, minutes: int = 5) -> str:
+    """The default ``SMS_BODY`` rendered."""
+    return f"Your verification code is {code}. It expires in {minutes} minutes."
+
+
+def basic(user: str, password: str) -> str:
+    """An HTTP Basic ``Authorization`` value."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A stub response."""
+
+    status: int
+    body: str
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One provider: settings, expected request, answers, secrets."""
+
+    name: str
+    path: str
+    tls: bool
+    settings: Callable[[str], dict[str, Any]]
+    check: Callable[[Request, str], None]
+    ok: Answer
+    client_error: Answer
+    server_error: Answer
+    secrets: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _check_twilio(request: Request, text: str) -> None:
+    assert request.method == "POST"
+    assert request.path == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
+    assert request.headers["Authorization"] == basic(TWILIO_SID, TWILIO_TOKEN)
+    assert request.form.to_dict() == {"To": PHONE, "From": TWILIO_FROM, "Body": text}
+
+
+def _check_smsapi(request: Request, text: str) -> None:
+    assert request.method == "POST"
+    assert request.path == "/sms.do"
+    assert request.headers["Authorization"] == f"Bearer {SMSAPI_TOKEN}"
+    assert request.form.to_dict() == {
+        "to": PHONE.lstrip("+"),
+        "message": text,
+        "from": SENDER,
+        "format": "json",
+    }
+
+
+def _check_aws(request: Request, text: str) -> None:
+    assert request.method == "POST"
+    assert request.path == "/"
+    auth = request.headers["Authorization"]
+    assert auth.startswith(f"AWS4-HMAC-SHA256 Credential={AWS_KEY}/")
+    assert "/eu-central-1/sns/aws4_request" in auth
+    assert request.form.to_dict() == {
+        "Action": "Publish",
+        "Version": "2010-03-31",
+        "PhoneNumber": PHONE,
+        "Message": text,
+        "MessageAttributes.entry.1.Name": "AWS.SNS.SMS.SMSType",
+        "MessageAttributes.entry.1.Value.DataType": "String",
+        "MessageAttributes.entry.1.Value.StringValue": "Transactional",
+    }
+
+
+def _check_vonage(request: Request, text: str) -> None:
+    assert request.method == "POST"
+    assert request.path == "/sms/json"
+    assert request.headers["Authorization"] == basic(VONAGE_KEY, VONAGE_SECRET)
+    assert request.form.to_dict() == {"from": SENDER, "to": PHONE.lstrip("+"), "text": text}
+
+
+def _sns_error(code: str, sender: str) -> str:
+    return (
+        '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
+        f"<Error><Type>{sender}</Type><Code>{code}</Code><Message>nope</Message></Error>"
+        "<RequestId>5d2bdf62-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+    )
+
+
+TWILIO = Provider(
+    name="sms_twilio",
+    path=f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json",
+    tls=False,
+    settings=lambda url: {
+        "TWILIO_ACCOUNT_SID": TWILIO_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_VERIFIED_FROM_NUMBER": TWILIO_FROM,
+        "ENDPOINT_URL": url,
+    },
+    check=_check_twilio,
+    ok=Answer(201, json.dumps({"sid": "SM" + "0" * 32, "status": "queued", "to": PHONE})),
+    client_error=Answer(
+        400, json.dumps({"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400})
+    ),
+    server_error=Answer(500, json.dumps({"code": 20500, "message": "Internal", "status": 500})),
+    secrets=(TWILIO_TOKEN, TWILIO_SID),
+)
+
+SMSAPI = Provider(
+    name="sms_api",
+    path="/sms.do",
+    tls=False,
+    settings=lambda url: {
+        "SMSAPI_ACCESS_TOKEN": SMSAPI_TOKEN,
+        "SMSAPI_FROM_NUMBER": SENDER,
+        "ENDPOINT_URL": url,
+    },
+    check=_check_smsapi,
+    ok=Answer(
+        200,
+        json.dumps(
+            {
+                "count": 1,
+                "list": [
+                    {
+                        "id": "5E6F0000",
+                        "points": 0.16,
+                        "number": PHONE.lstrip("+"),
+                        "date_sent": 1767614400,
+                        "submitted_number": PHONE.lstrip("+"),
+                        "status": "QUEUE",
+                        "error": None,
+                    }
+                ],
+            }
+        ),
+    ),
+    client_error=Answer(401, json.dumps({"error": 101, "message": "Authorization failed"})),
+    server_error=Answer(502, "<html>Bad gateway</html>", "text/html"),
+    secrets=(SMSAPI_TOKEN,),
+)
+
+AWS = Provider(
+    name="sms_aws",
+    path="/",
+    tls=False,
+    settings=lambda url: {
+        "AWS_ACCESS_KEY": AWS_KEY,
+        "AWS_SECRET_KEY": AWS_SECRET,
+        "AWS_REGION": "eu-central-1",
+        "ENDPOINT_URL": url,
+    },
+    check=_check_aws,
+    ok=Answer(
+        200,
+        '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
+        "<PublishResult><MessageId>94f20ce6-0000-0000-0000-000000000000</MessageId>"
+        "</PublishResult><ResponseMetadata><RequestId>f187a3c1-0000-0000-0000-000000000000"
+        "</RequestId></ResponseMetadata></PublishResponse>",
+        "text/xml",
+    ),
+    client_error=Answer(400, _sns_error("InvalidParameter", "Sender"), "text/xml"),
+    server_error=Answer(500, _sns_error("InternalError", "Receiver"), "text/xml"),
+    secrets=(AWS_SECRET,),
+)
+
+VONAGE = Provider(
+    name="sms_vonage",
+    path="/sms/json",
+    tls=True,
+    settings=lambda url: {
+        "VONAGE_API_KEY": VONAGE_KEY,
+        "VONAGE_API_SECRET": VONAGE_SECRET,
+        "VONAGE_FROM_NUMBER": SENDER,
+        "ENDPOINT_URL": url,
+    },
+    check=_check_vonage,
+    ok=Answer(
+        200,
+        json.dumps(
+            {
+                "message-count": "1",
+                "messages": [
+                    {
+                        "to": PHONE.lstrip("+"),
+                        "message-id": "0A0000000123ABCD1",
+                        "status": "0",
+                        "remaining-balance": "3.14",
+                        "message-price": "0.03",
+                        "network": "26002",
+                    }
+                ],
+            }
+        ),
+    ),
+    client_error=Answer(401, json.dumps({"type": "unauthorized", "title": "Unauthorized"})),
+    server_error=Answer(503, json.dumps({"title": "Service Unavailable"})),
+    secrets=(VONAGE_SECRET,),
+)
+
+PROVIDERS = (TWILIO, SMSAPI, AWS, VONAGE)

@@ -1,0 +1,117 @@
+"""SMS limits under real concurrency (PostgreSQL, threads, one connection each).
+
+SQLite serialises writers and would hide races, so these run only in the
+``TEST_DATABASE_URL`` leg and skip elsewhere.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from pytest_httpserver import HTTPServer
+from rest_framework.test import APIClient
+
+from tests.conftest import PASSWORD
+from tests.sms import outbox
+from tests.sms.conftest import PHONE
+from tests.sms.outbox import OUTBOX
+from tests.sms.providers import TWILIO
+from trench_mfa.models import MFAMethod, SendQuota
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 10
+NOON = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL)")
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    """A frozen clock (shared by every thread)."""
+    with time_machine.travel(NOON, tick=False) as traveller:
+        yield traveller
+
+
+def race(calls: list[Callable[[], int]]) -> list[int]:
+    """Run the calls in threads released together by a barrier; return the statuses."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        from django.db import connection as own_connection
+
+        try:
+            barrier.wait(timeout=30)
+            results[index] = calls[index]()
+        except BaseException as exc:  # reported to the main thread
+            results[index] = exc
+        finally:
+            own_connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    return results
+
+
+def test_ten_parallel_resends_make_one_provider_call(
+    stub: HTTPServer,
+    sms_methods: Callable[..., dict[str, Any]],
+    user_factory: Callable[..., Any],
+    clock: time_machine.Traveller,
+) -> None:
+    sms_methods(sms_twilio=TWILIO.settings(stub.url_for("/").rstrip("/")))
+    stub.expect_request(TWILIO.path, method="POST").respond_with_data(
+        TWILIO.ok.body, status=201, content_type="application/json"
+    )
+    user = user_factory(phone_number=PHONE)
+    MFAMethod.objects.create(user=user, name="sms_twilio", is_active=True, is_primary=True)
+    login = APIClient().post("/auth/jwt/login/", {"username": user.username, "password": PASSWORD})
+    assert login.status_code == 200, login.content
+    token = login.json()["ephemeral_token"]
+    assert len(stub.log) == 1
+    clock.shift(61)
+
+    def resend() -> int:
+        response = APIClient().post("/auth/jwt/login/code/request/", {"ephemeral_token": token})
+        return response.status_code
+
+    statuses = race([resend] * THREADS)
+
+    assert Counter(statuses) == {200: 1, 429: THREADS - 1}
+    assert len(stub.log) == 2, "at most one provider call inside the cooldown"
+
+
+def test_parallel_sends_to_one_number_respect_the_cap(
+    sms_methods: Callable[..., dict[str, Any]],
+    user_factory: Callable[..., Any],
+    clock: time_machine.Traveller,
+) -> None:
+    sms_methods(sms=OUTBOX, settings={"SMS_MAX_PER_NUMBER": 3})
+    clients = []
+    for _ in range(THREADS):
+        client = APIClient()
+        client.force_authenticate(user_factory(phone_number=PHONE))
+        clients.append(client)
+
+    statuses = race([lambda c=c: c.post("/auth/sms/activate/").status_code for c in clients])
+
+    assert Counter(statuses) == {200: 3, 429: THREADS - 3}
+    assert len(outbox.sent) == 3
+    assert len(SendQuota.objects.get().sent_at) == 3
