@@ -161,9 +161,7 @@ TRENCH_AUTH = {
     # Fernet keys for secrets at rest (TOTP seeds), newest first. The fallback
     # is a demo-only key, public like the demo SECRET_KEY above.
     "ENCRYPTION_KEYS": [
-        os.environ.get(
-            "TRENCH_MFA_ENCRYPTION_KEY", "Wh9mIWSfWwGq6p9GJrEPxbSy1S_y7oFEj3zLHhtxtho="
-        ),
+        os.environ.get("TRENCH_MFA_ENCRYPTION_KEY", "Wh9mIWSfWwGq6p9GJrEPxbSy1S_y7oFEj3zLHhtxtho="),
     ],
 }
 

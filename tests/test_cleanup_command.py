@@ -167,3 +167,15 @@ def test_exit_codes(
             Command().run_from_argv(["manage.py", "cleanup_otp_codes", *bad])
         assert exc.value.code != 0
     assert code_ids() == rows["keep"]
+
+
+def test_idle_send_counters_are_pruned(db: None, time_machine: Any) -> None:
+    from trench_mfa.models import SendQuota
+
+    time_machine.move_to(NOW, tick=False)
+    idle = SendQuota.objects.create(key="a" * 64, updated_at=NOW - timedelta(hours=2))
+    busy = SendQuota.objects.create(key="b" * 64, updated_at=NOW - timedelta(minutes=5))
+    output = run()
+    assert re.search(r"\b1 idle send counters\b", output)
+    assert set(SendQuota.objects.values_list("pk", flat=True)) == {busy.pk}
+    assert idle.pk not in set(SendQuota.objects.values_list("pk", flat=True))

@@ -108,6 +108,7 @@ def test_failed_trench_style_response_is_503_and_leaves_no_usable_code(
     )
     assert_error(api_client.post("/auth/sms_custom/activate/"), 503, "dispatch_failed")
     assert not OneTimeCode.objects.filter(consumed_at__isnull=True).exists()
+    # The failed activation is rolled back: no pending method is left behind.
+    assert not MFAMethod.objects.filter(user=user).exists()
     response = api_client.post("/auth/sms_custom/activate/confirm/", {"code": sent_code()})
-    assert_error(response, 400, "code_invalid_or_expired")
-    assert not MFAMethod.objects.get(user=user).is_active
+    assert_error(response, 400, "mfa_method_does_not_exist")

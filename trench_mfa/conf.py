@@ -127,7 +127,7 @@ def _import_handler(path: str) -> type:
     # Cached per dotted path: importing is the costly part, and a path names
     # the same class for the life of the process.
     try:
-        return import_string(path)  # type: ignore[no-any-return]
+        return import_string(path)
     except ImportError as exc:
         raise ImproperlyConfigured(f"Could not import MFA handler {path!r}: {exc}") from exc
 
@@ -240,7 +240,7 @@ class MFASettings:
         configured = self._load()["MFA_METHODS"]
         if configured is None:
             return {name: {} for name in DEFAULT_METHODS}
-        return configured  # type: ignore[no-any-return]
+        return configured
 
     @property
     def methods(self) -> Mapping[str, MethodConfig]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.db.models import F
@@ -21,9 +20,7 @@ from trench_mfa import crypto
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import InvalidToken
 from trench_mfa.models import LoginChallenge
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+from trench_mfa.user import AnyUser
 
 _SALT = "trench_mfa.ephemeral-token"
 MAX_TOKEN_LENGTH = 256
@@ -33,12 +30,12 @@ def _signer() -> signing.Signer:
     return signing.Signer(salt=_SALT, algorithm="sha256")
 
 
-def user_state(user: AbstractBaseUser) -> str:
+def user_state(user: AnyUser) -> str:
     """A keyed fingerprint of the user's password hash."""
     return crypto.keyed_hash("user-state", f"{user.pk}:{user.password}")
 
 
-def issue_token(user: AbstractBaseUser, method: str) -> tuple[str, LoginChallenge]:
+def issue_token(user: AnyUser, method: str) -> tuple[str, LoginChallenge]:
     """Start a login challenge for ``method``; return the token and its row."""
     secret = secrets.token_urlsafe(32)
     challenge = LoginChallenge.objects.create(

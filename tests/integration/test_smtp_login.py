@@ -132,11 +132,11 @@ def test_smtp_refusal_at_activation_is_503_and_leaves_no_usable_code(
     mailbox.refuse = refuse
     assert_error(api_client.post("/auth/email/activate/"), 503, "dispatch_failed")
     assert mailbox.messages == [] and len(issued) == 1
-    assert OneTimeCode.objects.count() == 1
-    assert not OneTimeCode.objects.filter(consumed_at__isnull=True).exists()
+    # A failed activation changes nothing: the pending row and its code are gone.
+    assert OneTimeCode.objects.count() == 0
+    assert not MFAMethod.objects.filter(user=user).exists()
     response = api_client.post("/auth/email/activate/confirm/", {"code": issued[0]})
-    assert_error(response, 400, "code_invalid_or_expired")
-    assert not MFAMethod.objects.get(user=user).is_active
+    assert_error(response, 400, "mfa_method_does_not_exist")
     # The server recovers: a retry right away is sent and works (no cooldown
     # is charged for a code that was never delivered).
     mailbox.refuse = None

@@ -26,6 +26,7 @@ from trench_mfa.models import CodePurpose, MFAMethod
 from trench_mfa.services import codes
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
     from rest_framework.request import Request
 
 logger = logging.getLogger("trench_mfa.dispatch")
@@ -113,7 +114,8 @@ class AbstractMessageDispatcher(ABC):
         self._config = config
         self.purpose = purpose
         self.challenge_id = challenge_id
-        self.request: Request | None = None
+        #: The current request (DRF ``Request`` or Django ``HttpRequest``), if any.
+        self.request: Request | HttpRequest | None = None
 
     @property
     def mfa_method(self) -> MFAMethod:
@@ -132,7 +134,7 @@ class AbstractMessageDispatcher(ABC):
         path = self._config.get("SOURCE_FIELD")
         if not path:
             return None
-        user = self._mfa_method.user
+        user: Any = self._mfa_method.user
         value = reduce(lambda obj, attr: getattr(obj, attr, None), path.split("."), user)
         return str(value) if value not in (None, "") else None
 

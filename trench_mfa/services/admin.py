@@ -44,4 +44,5 @@ def _promote_primary(user: Any) -> None:
     mine = MFAMethod.objects.for_user(user)
     if not mine.primary().exists():
         first = mine.active().order_by("created_at").values_list("pk", flat=True).first()
-        mine.filter(pk=first).update(is_primary=True)
+        if first is not None:
+            mine.filter(pk=first).update(is_primary=True)

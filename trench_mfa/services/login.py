@@ -17,9 +17,9 @@ from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
 from trench_mfa.services import backup_codes
 from trench_mfa.services.delivery import deliver
 from trench_mfa.services.protection import reject_malformed_code
+from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
 
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class LoginStep:
     """The outcome of a login step: either a user to issue tokens for, or a challenge."""
 
-    user: AbstractBaseUser
+    user: AnyUser
     ephemeral_token: str | None = None
     method: str | None = None
     other_methods: list[str] = field(default_factory=list)
@@ -80,7 +80,7 @@ def _challenged_method(challenge: LoginChallenge, name: str | None) -> MFAMethod
     return method
 
 
-def complete_login(token: str, code: str, method_name: str | None = None) -> AbstractBaseUser:
+def complete_login(token: str, code: str, method_name: str | None = None) -> AnyUser:
     """Verify the code of the challenged (or named) method, or a backup code."""
     challenge = tokens.resolve_token(token)
     user = challenge.user

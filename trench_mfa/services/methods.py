@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import reduce
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,6 +19,7 @@ from trench_mfa.exceptions import (
     DeactivationOfPrimary,
     MethodAlreadyActive,
     MethodDoesNotExist,
+    MFAError,
     NotEnabled,
     PrimaryMethodInactive,
     SourceFieldDoesNotExist,
@@ -32,19 +33,17 @@ from trench_mfa.services.protection import (
     require_config,
     verify_protected_action,
 )
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+from trench_mfa.user import AnyUser
 
 _MISSING = object()
 
 
-def _has_source_field(user: AbstractBaseUser, path: str) -> bool:
+def _has_source_field(user: AnyUser, path: str) -> bool:
     value = reduce(lambda obj, attr: getattr(obj, attr, _MISSING), path.split("."), user)
     return value is not _MISSING
 
 
-def _user_method(user: AbstractBaseUser, name: str) -> MFAMethod:
+def _user_method(user: AnyUser, name: str) -> MFAMethod:
     method = MFAMethod.objects.for_user(user).filter(name=name).first()
     if method is None:
         raise MethodDoesNotExist()
@@ -52,34 +51,48 @@ def _user_method(user: AbstractBaseUser, name: str) -> MFAMethod:
     return method
 
 
-def _active_method(user: AbstractBaseUser, name: str) -> MFAMethod:
+def _active_method(user: AnyUser, name: str) -> MFAMethod:
     method = _user_method(user, name)
     if not method.is_active:
         raise NotEnabled()
     return method
 
 
-def activate_method(user: AbstractBaseUser, name: str) -> DispatchResult:
-    """Start activating ``name``: create the pending row and send its code."""
+def activate_method(user: AnyUser, name: str) -> DispatchResult:
+    """Start activating ``name``: create the pending row and send its code.
+
+    When the dispatch fails (400, 429, 503) the row is put back as it was, so
+    a failed activation changes nothing.
+    """
     config = require_config(name)
     if config.source_field and not _has_source_field(user, config.source_field):
         raise SourceFieldDoesNotExist(config.source_field, type(user).__name__)
     with transaction.atomic():
         try:
-            method, _ = MFAMethod.objects.get_or_create(user_id=user.pk, name=name)
+            method, created = MFAMethod.objects.get_or_create(user_id=user.pk, name=name)
         except IntegrityError:
             raise MethodAlreadyActive() from None
         if method.is_active:
             raise MethodAlreadyActive()
+        before = (method.activation_started_at, method.secret, method.last_used_step)
         method.user = user
         method.activation_started_at = timezone.now()
         method.save(update_fields=["activation_started_at"])
         handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION)
         handler.prepare_activation()
-    return deliver(handler)
+    try:
+        return deliver(handler)
+    except MFAError:
+        pending = MFAMethod.objects.filter(pk=method.pk, is_active=False)
+        if created:
+            pending.delete()
+        else:
+            started, secret, step = before
+            pending.update(activation_started_at=started, secret=secret, last_used_step=step)
+        raise
 
 
-def confirm_activation(user: AbstractBaseUser, name: str, code: str) -> list[str]:
+def confirm_activation(user: AnyUser, name: str, code: str) -> list[str]:
     """Confirm a pending method with its code; return backup codes (or ``[]``)."""
     require_config(name)
     method = _user_method(user, name)
@@ -111,7 +124,7 @@ def confirm_activation(user: AbstractBaseUser, name: str, code: str) -> list[str
     return codes
 
 
-def deactivate_method(user: AbstractBaseUser, name: str, code: str | None) -> None:
+def deactivate_method(user: AnyUser, name: str, code: str | None) -> None:
     """Deactivate ``name``; the last method turns MFA off and drops backup codes."""
     require_config(name)
     method = _active_method(user, name)
@@ -132,7 +145,7 @@ def deactivate_method(user: AbstractBaseUser, name: str, code: str | None) -> No
     signals.mfa_method_deactivated.send(sender=__name__, user=user, method=name)
 
 
-def regenerate_backup_codes(user: AbstractBaseUser, name: str, code: str | None) -> list[str]:
+def regenerate_backup_codes(user: AnyUser, name: str, code: str | None) -> list[str]:
     """Replace the user's backup codes (a code of ``name`` confirms it)."""
     # API.md: an unknown method name is reported before any other error.
     require_config(name)
@@ -148,7 +161,7 @@ def regenerate_backup_codes(user: AbstractBaseUser, name: str, code: str | None)
     return codes
 
 
-def request_code(user: AbstractBaseUser, name: str | None) -> DispatchResult:
+def request_code(user: AnyUser, name: str | None) -> DispatchResult:
     """Send a code for a protected action (default: the primary method)."""
     if name:
         require_config(name)
@@ -162,7 +175,7 @@ def request_code(user: AbstractBaseUser, name: str | None) -> DispatchResult:
     return deliver(get_mfa_handler(method, purpose=CodePurpose.ACTION))
 
 
-def change_primary_method(user: AbstractBaseUser, name: str, code: str | None) -> None:
+def change_primary_method(user: AnyUser, name: str, code: str | None) -> None:
     """Make ``name`` primary; a code of the current primary confirms it."""
     require_config(name)
     mine = MFAMethod.objects.for_user(user)
@@ -183,7 +196,7 @@ def change_primary_method(user: AbstractBaseUser, name: str, code: str | None) -
     signals.primary_method_changed.send(sender=__name__, user=user, method=name)
 
 
-def list_active_methods(user: AbstractBaseUser) -> list[dict[str, Any]]:
+def list_active_methods(user: AnyUser) -> list[dict[str, Any]]:
     """The user's active, configured methods: name and primary flag only."""
     configured = mfa_settings.methods
     rows = MFAMethod.objects.for_user(user).active().order_by("-is_primary", "name")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
@@ -14,9 +14,7 @@ from trench_mfa.conf import MethodConfig, mfa_settings
 from trench_mfa.exceptions import CodeInvalidOrExpired, MethodDoesNotExist, OTPCodeMissing
 from trench_mfa.models import CodePurpose, MFAMethod
 from trench_mfa.services import backup_codes
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+from trench_mfa.user import AnyUser
 
 
 def require_config(name: str) -> MethodConfig:
@@ -39,7 +37,7 @@ def lock_user(user_id: int) -> None:
     list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
 
 
-def verify_protected_action(user: AbstractBaseUser, method: MFAMethod, code: str | None) -> None:
+def verify_protected_action(user: AnyUser, method: MFAMethod, code: str | None) -> None:
     """Require a current code of ``method`` (or a backup code) for a sensitive change."""
     if not code:
         raise OTPCodeMissing()

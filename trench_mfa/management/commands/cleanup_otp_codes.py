@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from trench_mfa.models import LoginChallenge, OneTimeCode
+from trench_mfa.models import LoginChallenge, OneTimeCode, SendQuota
+from trench_mfa.throttling import RECIPIENT_WINDOW
 
 
 def _delete_in_batches(queryset: QuerySet[Any], batch_size: int) -> int:
@@ -29,11 +30,15 @@ def _delete_in_batches(queryset: QuerySet[Any], batch_size: int) -> int:
 
 
 class Command(BaseCommand):
-    """Delete one-time codes and login challenges that expired or were used."""
+    """Delete one-time codes and login challenges that expired or were used.
+
+    Per-number send counters untouched for a whole counting window go too:
+    they hold nothing that still limits anyone.
+    """
 
     help = (
         "Delete one-time codes and login challenges that expired or were used "
-        "more than --days days ago."
+        "more than --days days ago, and idle per-number send counters."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -50,22 +55,25 @@ class Command(BaseCommand):
         """Delete (or count) the old rows and print a one-line summary."""
         days, batch_size = options["days"], options["batch_size"]
         if days < 0 or batch_size < 1:
-            from django.core.management.base import CommandError
-
             raise CommandError("--days must be >= 0 and --batch-size >= 1.")
         cutoff = timezone.now() - timedelta(days=days)
         old = Q(expires_at__lt=cutoff) | Q(consumed_at__lt=cutoff)
         codes = OneTimeCode.objects.filter(old)
         challenges = LoginChallenge.objects.filter(Q(expires_at__lt=cutoff) | Q(used_at__lt=cutoff))
+        quotas = SendQuota.objects.filter(
+            updated_at__lt=timezone.now() - timedelta(seconds=RECIPIENT_WINDOW)
+        )
         if options["dry_run"]:
             self.stdout.write(
                 f"Would delete {codes.count()} one-time codes and "
-                f"{challenges.count()} login challenges older than {days} days."
+                f"{challenges.count()} login challenges older than {days} days, "
+                f"and {quotas.count()} idle send counters."
             )
             return
         n_codes = _delete_in_batches(codes, batch_size)
         n_challenges = _delete_in_batches(challenges, batch_size)
+        n_quotas = _delete_in_batches(quotas, batch_size)
         self.stdout.write(
             f"Deleted {n_codes} one-time codes and {n_challenges} login challenges "
-            f"older than {days} days."
+            f"older than {days} days, and {n_quotas} idle send counters."
         )

@@ -1,0 +1,11 @@
+"""How trench_mfa's code refers to the project's user model."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+#: The swappable ``AUTH_USER_MODEL``. It is only known at run time (and
+#: django-stubs resolves it to the type checker's test project), so services
+#: accept any user object and rely on ``pk``, ``USERNAME_FIELD`` and
+#: ``USER_ACTIVE_FIELD`` only.
+AnyUser: TypeAlias = Any
