@@ -1,12 +1,24 @@
-"""Admin: methods are listed and managed; no secret is ever shown."""
+"""Admin: methods are listed and managed; no secret is ever shown.
+
+The change form shows state only (never ``secret``, code hashes or backup
+codes) and changes go through the actions, which call the same service
+functions as the support commands, so invariants and signals stay intact.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from trench_mfa.models import MFAMethod
+from trench_mfa.models import MFAMethod, OneTimeCode
+from trench_mfa.services.admin import disable_methods
 
 if TYPE_CHECKING:
     _MethodAdminBase = admin.ModelAdmin[MFAMethod]
@@ -14,14 +26,36 @@ else:  # ModelAdmin is not subscriptable at run time
     _MethodAdminBase = admin.ModelAdmin
 
 
+class LockedFilter(admin.SimpleListFilter):
+    """Methods locked right now after too many failures."""
+
+    title = _("locked")
+    parameter_name = "locked"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        """Yes / no."""
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """Filter on ``locked_until`` in the future."""
+        now = timezone.now()
+        if self.value() == "yes":
+            return queryset.filter(locked_until__gt=now)
+        if self.value() == "no":
+            return queryset.exclude(locked_until__gt=now)
+        return queryset
+
+
 @admin.register(MFAMethod)
 class MFAMethodAdmin(_MethodAdminBase):
-    """Lists methods; the secret and failure internals are not editable here."""
+    """Lists methods with their state; actions disable, unlock and expire codes."""
 
     list_display = ("user", "name", "is_active", "is_primary", "last_used_at", "locked_until")
-    list_filter = ("name", "is_active", "is_primary")
-    search_fields = ("name",)
+    list_filter = ("name", "is_active", "is_primary", LockedFilter)
+    list_select_related = ("user",)
     raw_id_fields = ("user",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
     fields = (
         "user",
         "name",
@@ -29,6 +63,54 @@ class MFAMethodAdmin(_MethodAdminBase):
         "is_primary",
         "created_at",
         "last_used_at",
+        "failure_count",
+        "last_failure_at",
         "locked_until",
     )
-    readonly_fields = ("created_at", "last_used_at")
+    actions = ("disable_selected", "unlock_selected", "expire_codes_of_selected")
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        """Search by method name and the user's ``USERNAME_FIELD`` (any user model)."""
+        return ("name", f"user__{get_user_model().USERNAME_FIELD}")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        """Everything is read-only: state changes go through the actions."""
+        return tuple(self.fields or ())
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Methods are activated by their users, never created by staff."""
+        return False
+
+    @admin.action(description=_("Disable MFA for the selected users' methods"))
+    def disable_selected(self, request: HttpRequest, queryset: QuerySet[MFAMethod]) -> None:
+        """Deactivate each selected method (the last one also drops backup codes)."""
+        count = 0
+        for method in queryset.select_related("user"):
+            count += len(disable_methods(method.user, method.name))
+        self.message_user(
+            request,
+            ngettext("Disabled %d method.", "Disabled %d methods.", count) % count,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unlock the selected methods"))
+    def unlock_selected(self, request: HttpRequest, queryset: QuerySet[MFAMethod]) -> None:
+        """Clear failure counters and lockouts."""
+        count = queryset.update(failure_count=0, last_failure_at=None, locked_until=None)
+        self.message_user(
+            request,
+            ngettext("Unlocked %d method.", "Unlocked %d methods.", count) % count,
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Expire outstanding codes of the selected methods"))
+    def expire_codes_of_selected(self, request: HttpRequest, queryset: QuerySet[MFAMethod]) -> None:
+        """Make every live one-time code of the selected methods unusable."""
+        count = OneTimeCode.objects.filter(method__in=queryset, consumed_at__isnull=True).update(
+            consumed_at=timezone.now()
+        )
+        self.message_user(
+            request,
+            ngettext("Expired %d code.", "Expired %d codes.", count) % count,
+            messages.SUCCESS,
+        )
