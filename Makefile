@@ -4,6 +4,8 @@
 #   make test   pytest on SQLite, then on $TEST_DATABASE_URL when it is set
 #   make lint   ruff + mypy
 #   make docs   Sphinx HTML in docs/_build/html (warnings are errors)
+#   make bench  trench_mfa vs django-trench 0.3.1 -> bench/results/latest.md
+#   make matrix the test suite on every Python x Django leg (nox)
 
 PYTHON ?= python3
 VENV := .venv
@@ -14,7 +16,7 @@ HOST_PORT := 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint docs clean distclean
+.PHONY: help venv run test lint docs bench matrix matrix-last clean distclean
 
 help:
 	@echo "make venv       create .venv and install trench_mfa (editable) with all extras"
@@ -22,6 +24,8 @@ help:
 	@echo "make test       pytest on SQLite, then on TEST_DATABASE_URL if set (PostgreSQL leg)"
 	@echo "make lint       ruff check, ruff format --check, mypy trench_mfa"
 	@echo "make docs       build the Sphinx docs into docs/_build/html"
+	@echo "make bench      benchmark against django-trench 0.3.1 (BENCH_QUICK=1: smoke run)"
+	@echo "make matrix     the suite on Python 3.11/Django 5.2, 3.12/6.0, 3.13/6.1 (matrix-last: only 3.13/6.1)"
 	@echo "make clean      remove caches and build output (distclean: also .venv and db.sqlite3)"
 
 venv: $(STAMP)
@@ -68,10 +72,26 @@ lint: venv
 docs: venv
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
+# Own virtualenvs under bench/.venv-* (built once), PostgreSQL on 127.0.0.1
+# (databases bench_mfa and bench_trench are dropped and re-created).
+bench:
+	$(PYTHON) bench/run.py
+
+# pyenv's interpreters (when pyenv is there) go on PATH so nox finds
+# python3.12 and python3.13; elsewhere they must already be on PATH.
+PYENV_PATHS := $(shell command -v pyenv >/dev/null 2>&1 && pyenv prefix 3.12 3.13 2>/dev/null | tr ':' '\n' | sed 's|$$|/bin|' | paste -sd: -)
+NOX := env PATH="$(if $(PYENV_PATHS),$(PYENV_PATHS):)$$PATH" $(BIN)/nox -f noxfile.py
+
+matrix: venv
+	$(NOX) -s tests
+
+matrix-last: venv
+	$(NOX) -s "tests(py3.13-dj6.1)"
+
 clean:
 	rm -rf docs/_build build dist .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
 	rm -rf *.egg-info
 	find . \( -path ./$(VENV) -o -path './bench/.venv-*' \) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) db.sqlite3
+	rm -rf $(VENV) db.sqlite3 bench/.venv-* bench/.scratch
