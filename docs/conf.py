@@ -6,6 +6,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_ext"))
 
 
 def _read_version() -> str:
@@ -23,7 +24,8 @@ copyright = "2026, trench_mfa developers"
 release = _read_version()
 version = ".".join(release.split(".")[:2])
 
-extensions: list[str] = []
+# openapi_reference writes api-reference.rst from the live OpenAPI schema.
+extensions: list[str] = ["openapi_reference"]
 templates_path: list[str] = []
 exclude_patterns = ["_build", "_fragments"]
 
