@@ -45,6 +45,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Answers in the client's language (Accept-Language): trench_mfa ships
+    # en, de, pl, es and fr.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -109,6 +112,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("pl", "Polski"),
+    ("es", "Español"),
+    ("fr", "Français"),
+]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -117,6 +127,9 @@ STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# For the SMTP backend (e.g. a Celery worker started by a test).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = "trench-mfa demo <no-reply@example.com>"
 
 REST_FRAMEWORK = {
@@ -128,6 +141,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # APIClient sends JSON, so tests see real JSON types (numbers, null, lists).
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Login step 1: at most 10 tries a minute per client IP and per username
+    # (counted in CACHES["default"]: Redis when REDIS_URL is set).
+    "DEFAULT_THROTTLE_RATES": {"trench_mfa_login": "10/min"},
+    # No proxy in front of the demo: the client IP is REMOTE_ADDR and any
+    # X-Forwarded-For header is ignored. Behind N proxies, set N.
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -158,12 +177,19 @@ TRENCH_AUTH = {
         },
     },
     "APPLICATION_ISSUER_NAME": "trench_mfa demo",
+    # "celery" sends codes from a Celery worker (see testproject/celery.py).
+    "DISPATCH": os.environ.get("TRENCH_MFA_DISPATCH", "sync"),
     # Fernet keys for secrets at rest (TOTP seeds), newest first. The fallback
     # is a demo-only key, public like the demo SECRET_KEY above.
     "ENCRYPTION_KEYS": [
         os.environ.get("TRENCH_MFA_ENCRYPTION_KEY", "Wh9mIWSfWwGq6p9GJrEPxbSy1S_y7oFEj3zLHhtxtho="),
     ],
 }
+
+# Celery (used when TRENCH_AUTH["DISPATCH"] is "celery"; see testproject/celery.py).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or _REDIS_URL or "redis://127.0.0.1:6379/0"
+CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 
 LOGGING = {
     "version": 1,
