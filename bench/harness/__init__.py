@@ -1,0 +1,1 @@
+"""The benchmark driver: runs under the machine's python3, standard library only."""

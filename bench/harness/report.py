@@ -1,0 +1,195 @@
+"""The Markdown report: figures side by side, ratios, and targets met or missed."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from harness.sqlreport import LOGIN_STEPS
+from harness.sqlreport import count as _count
+from harness.stats import Figure
+
+A, B = "mfa", "trench"
+
+
+def ms(fig: Figure) -> str:
+    """``12.3 ms (11.9-13.0)``: median (min-max over rounds)."""
+    digits = 2 if fig.median < 10 else 1 if fig.median < 1000 else 0
+    return f"{fig.median:.{digits}f} ms ({fig.low:.{digits}f}-{fig.high:.{digits}f})"
+
+
+def per_s(fig_ms: Figure) -> str:
+    """The same figure as operations per second."""
+    rate = fig_ms.inverse(1000.0)
+    digits = 2 if rate.median < 10 else 0
+    return f"{rate.median:.{digits}f}/s ({rate.low:.{digits}f}-{rate.high:.{digits}f})"
+
+
+def plain(fig: Figure, unit: str, digits: int = 1) -> str:
+    """A figure with a unit."""
+    return f"{fig.median:.{digits}f} {unit} ({fig.low:.{digits}f}-{fig.high:.{digits}f})"
+
+
+def ratio(x: float, y: float) -> str:
+    """``x / y`` as ``1.23x``."""
+    if not y or math.isnan(x) or math.isnan(y):
+        return "n/a"
+    value = x / y
+    # Tiny ratios (a few ms against seconds) keep two significant digits.
+    return f"{value:.2g}x" if value < 0.01 else f"{value:.2f}x"
+
+
+class Targets:
+    """Collects the target rows while the sections are written."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, bool | None]] = []
+
+    def add(self, target: str, measured: str, met: bool | None) -> None:
+        """One target; ``met`` None means not measured."""
+        self.rows.append((target, measured, met))
+
+    def table(self) -> list[str]:
+        """The Markdown table of targets."""
+        lines = ["| target | measured | result |", "|---|---|---|"]
+        for target, measured, met in self.rows:
+            verdict = "not measured" if met is None else "**met**" if met else "**MISSED**"
+            lines.append(f"| {target} | {measured} | {verdict} |")
+        return lines
+
+
+def login_section(md5: dict[str, Any], slow: dict[str, Any], targets: Targets) -> list[str]:
+    """Scenario 1: full login and the password check, both hashers."""
+    lines = ["| figure | trench_mfa | django-trench 0.3.1 | logins/s ratio |", "|---|---|---|---|"]
+    for label, data in (("MD5 hasher", md5), ("default hasher", slow)):
+        if not data:
+            continue
+        login, password = data["login"], data["password"]
+        lines.append(
+            f"| full login, {label} | {ms(login[A])}<br>{per_s(login[A])} | "
+            f"{ms(login[B])}<br>{per_s(login[B])} | "
+            f"{ratio(login[B].median, login[A].median)} |"
+        )
+        lines.append(
+            f"| plain password check (`authenticate()`), {label} | {ms(password[A])} | "
+            f"{ms(password[B])} | - |"
+        )
+        own = data["own_ratio"]
+        lines.append(
+            f"| full login / password check (per round), {label} | "
+            f"{plain(own[A], 'x', 2)} | {plain(own[B], 'x', 2)} | - |"
+        )
+    if slow:
+        login = slow["login"]
+        own = slow["own_ratio"][A].median
+        targets.add(
+            "default hasher: full login ≤ 1.2x a plain password check", f"{own:.2f}x", own <= 1.2
+        )
+        speed = login[B].median / login[A].median
+        targets.add("default hasher: ≥ 5x django-trench logins/s", f"{speed:.1f}x", speed >= 5)
+    if md5:
+        speed = md5["login"][B].median / md5["login"][A].median
+        targets.add("MD5 hasher: ≥ 1.5x django-trench logins/s", f"{speed:.2f}x", speed >= 1.5)
+    return lines
+
+
+def backup_section(data: dict[str, Any], targets: Targets) -> list[str]:
+    """Scenario 3: step 2 with backup codes, default hasher."""
+    lines = [
+        "| figure (default hasher) | trench_mfa | django-trench 0.3.1 | ratio |",
+        "|---|---|---|---|",
+    ]
+    for key, label in (
+        ("backup_wrong", "step 2, wrong backup code"),
+        ("backup_right", "step 2, right backup code"),
+    ):
+        fig = data[key]
+        lines.append(
+            f"| {label} | {ms(fig[A])} | {ms(fig[B])} | {ratio(fig[A].median, fig[B].median)} |"
+        )
+    wrong = data["backup_wrong"][A].median
+    targets.add("wrong backup code at step 2 ≤ 5 ms median", f"{wrong:.2f} ms", wrong <= 5)
+    return lines
+
+
+def queries_section(rows: dict[str, list[dict[str, Any]]], targets: Targets) -> list[str]:
+    """Scenario 2: queries per request, with each answer's status."""
+    theirs = {r["endpoint"]: r for r in rows[B]}
+    lines = [
+        "Statements per request (status); `+N tx` = BEGIN/COMMIT markers that Django "
+        "logs around `atomic()` blocks, counted apart.",
+        "",
+        "| endpoint | trench_mfa | django-trench 0.3.1 |",
+        "|---|---|---|",
+    ]
+    worst = 0
+    for row in rows[A]:
+        other = theirs.get(row["endpoint"])
+        other_text = _count(other) if other else "-"
+        lines.append(f"| {row['endpoint']} | {_count(row)} | {other_text} |")
+        if row["endpoint"] in LOGIN_STEPS:
+            worst = max(worst, row["queries"])
+    targets.add(
+        "≤ 4 SQL queries per login step (JWT steps 1 and 2)", f"at most {worst}", worst <= 4
+    )
+    return lines
+
+
+def load_section(data: dict[str, Any], targets: Targets) -> list[str]:
+    """Scenario 4: gunicorn on PostgreSQL."""
+    a, b = data[A], data[B]
+    lines = [
+        "| figure | trench_mfa | django-trench 0.3.1 | ratio |",
+        "|---|---|---|---|",
+        f"| step 2 requests/s (200 only) | {plain(a['rps'], 'req/s', 0)} | "
+        f"{plain(b['rps'], 'req/s', 0)} | {ratio(a['rps'].median, b['rps'].median)} |",
+    ]
+    for metric in ("p50", "p99"):
+        lines.append(
+            f"| {metric} latency | {ms(a[metric])} | {ms(b[metric])} | "
+            f"{ratio(a[metric].median, b[metric].median)} |"
+        )
+    for key, label in ((A, "trench_mfa"), (B, "django-trench")):
+        statuses = [r["statuses"] for r in data[key]["rounds"]]
+        exhausted = any(r["exhausted"] for r in data[key]["rounds"])
+        errors = sum(r["errors"] for r in data[key]["rounds"])
+        lines.append(
+            f"| {label}: statuses per round | {statuses} | connection errors: "
+            f"{errors} | tokens ran out: {exhausted} |"
+        )
+    met = a["rps"].median >= b["rps"].median and a["p99"].median <= b["p99"].median
+    targets.add(
+        "gunicorn step 2 (PostgreSQL, MD5): ≥ django-trench req/s, p99 not worse",
+        f"{ratio(a['rps'].median, b['rps'].median)} req/s, p99 "
+        f"{a['p99'].median:.1f} vs {b['p99'].median:.1f} ms",
+        met,
+    )
+    return lines
+
+
+def cleanup_section(data: dict[str, Any], rows: int, targets: Targets) -> list[str]:
+    """Scenario 5: the cleanup command next to the raw DELETE."""
+    lines = [
+        f"| database ({rows:,} expired codes) | `cleanup_otp_codes` | raw SQL DELETE "
+        "(floor) | ratio |",
+        "|---|---|---|---|",
+    ]
+    for label, figs in data.items():
+        cmd, raw = figs["command"], figs["raw"]
+        lines.append(
+            f"| {label}: seconds | {plain(cmd['seconds'], 's', 2)} | "
+            f"{plain(raw['seconds'], 's', 2)} | "
+            f"{ratio(cmd['seconds'].median, raw['seconds'].median)} |"
+        )
+        lines.append(
+            f"| {label}: peak RSS | {plain(cmd['rss_mb'], 'MB', 0)} | "
+            f"{plain(raw['rss_mb'], 'MB', 0)} | - |"
+        )
+        speed = cmd["seconds"].median / raw["seconds"].median
+        peak = cmd["rss_mb"].high
+        targets.add(
+            f"cleanup on {label}: ≤ 1.5x raw DELETE, peak RSS < 150 MB",
+            f"{speed:.2f}x, {peak:.0f} MB",
+            speed <= 1.5 and peak < 150,
+        )
+    return lines

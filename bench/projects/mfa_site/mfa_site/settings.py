@@ -1,0 +1,25 @@
+"""The benchmark site for trench_mfa: bench_common's settings plus the package."""
+
+from bench_common.settings import *  # noqa: F403
+from bench_common.settings import BASE_APPS, COMMON_TRENCH_AUTH, EMAIL_VALIDITY
+
+INSTALLED_APPS = [*BASE_APPS, "trench_mfa", "mfa_site"]
+ROOT_URLCONF = "mfa_site.urls"
+BENCH_ADAPTER = "mfa_site.adapter"
+
+TRENCH_AUTH = {
+    **COMMON_TRENCH_AUTH,
+    # An explicit key, as the system check recommends for production (a
+    # fixed, public bench-only value).
+    "ENCRYPTION_KEYS": ["YmVuY2gtb25seS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc="],
+    "MFA_METHODS": {
+        "email": {
+            "HANDLER": "trench_mfa.backends.email.EmailMessageDispatcher",
+            "SOURCE_FIELD": "email",
+            "VALIDITY_PERIOD": EMAIL_VALIDITY,
+        },
+        "app": {
+            "HANDLER": "trench_mfa.backends.application.ApplicationMessageDispatcher",
+        },
+    },
+}

@@ -1,0 +1,9 @@
+"""trench_mfa mounted as in its API contract."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("auth/", include("trench_mfa.urls")),
+    path("auth/jwt/", include("trench_mfa.urls.jwt")),
+    path("auth/token/", include("trench_mfa.urls.authtoken")),
+]
