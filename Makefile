@@ -1,7 +1,10 @@
 # trench_mfa developer tasks (GNU make).
 #
 #   make run    demo server on http://127.0.0.1:8000 (SQLite)
-#   make test   pytest on SQLite, then on $TEST_DATABASE_URL when it is set
+#   make test   pytest on SQLite (default, email-only and UUID-keyed user models),
+#               then on $TEST_DATABASE_URL when it is set
+#               one user model only: DJANGO_SETTINGS_MODULE=testproject.settings_email_user
+#               (or _uuid_user) .venv/bin/pytest
 #   make lint   ruff + mypy
 #   make docs   Sphinx HTML in docs/_build/html (warnings are errors)
 #   make bench  trench_mfa vs django-trench 0.3.1 -> bench/results/latest.md
@@ -21,7 +24,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make venv       create .venv and install trench_mfa (editable) with all extras"
 	@echo "make run        migrate SQLite, create the demo user, serve on http://$(HOST_PORT)/"
-	@echo "make test       pytest on SQLite, then on TEST_DATABASE_URL if set (PostgreSQL leg)"
+	@echo "make test       pytest on SQLite x 3 user models (default, email-only, UUID pk), then on TEST_DATABASE_URL if set"
 	@echo "make lint       ruff check, ruff format --check, mypy trench_mfa"
 	@echo "make docs       build the Sphinx docs into docs/_build/html"
 	@echo "make bench      benchmark against django-trench 0.3.1 (BENCH_QUICK=1: smoke run)"
@@ -37,31 +40,47 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[test,lint,docs,demo]"
 	@touch $(STAMP)
 
+# The demo runs testproject.settings_flows: the base settings plus login
+# flows and identifier verification (README: 'Sign up and log in without a
+# password'); DEMO_SETTINGS=testproject.settings serves django-trench's login only.
+DEMO_SETTINGS ?= testproject.settings_flows
+DEMO := env -u TEST_DATABASE_URL DJANGO_SETTINGS_MODULE=$(DEMO_SETTINGS)
 run: venv
-	env -u TEST_DATABASE_URL $(MANAGE) migrate --noinput
-	env -u TEST_DATABASE_URL $(MANAGE) create_demo_user
+	$(DEMO) $(MANAGE) migrate --noinput
+	$(DEMO) $(MANAGE) create_demo_user
 	@echo ""
 	@echo "================================================================"
 	@echo " trench_mfa demo on http://$(HOST_PORT)/"
 	@echo "   log in as:  username 'demo', password 'demo-pass-2026'"
 	@echo "   email MFA codes are printed in THIS console (console email backend)"
 	@echo "   walk-through: README.rst, section 'Try it with curl'"
+	@echo "   passwordless: README.rst, section 'Sign up and log in without a password'"
 	@echo "   Swagger UI:   http://$(HOST_PORT)/api/docs/"
 	@echo "   stop with Ctrl-C"
 	@echo "================================================================"
 	@echo ""
-	env -u TEST_DATABASE_URL $(MANAGE) runserver $(HOST_PORT)
+	$(DEMO) $(MANAGE) runserver $(HOST_PORT)
 
+# Legs 1-3 run the suite on SQLite once per test user model (the settings
+# module picks it; pytest-django prefers DJANGO_SETTINGS_MODULE over the ini),
+# leg 4 on PostgreSQL with the default user model.
+SQLITE := env -u TEST_DATABASE_URL -u DATABASE_URL
 test: venv
 	@echo ""
-	@echo "=== make test: leg 1/2, SQLite ==="
-	env -u TEST_DATABASE_URL -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
+	@echo "=== make test: leg 1/4, SQLite, default user model (testproject.settings) ==="
+	$(SQLITE) DJANGO_SETTINGS_MODULE=testproject.settings $(BIN)/pytest $(PYTEST_ARGS)
+	@echo ""
+	@echo "=== make test: leg 2/4, SQLite, email-only user model (testproject.settings_email_user) ==="
+	$(SQLITE) DJANGO_SETTINGS_MODULE=testproject.settings_email_user $(BIN)/pytest $(PYTEST_ARGS)
+	@echo ""
+	@echo "=== make test: leg 3/4, SQLite, UUID-keyed user model (testproject.settings_uuid_user) ==="
+	$(SQLITE) DJANGO_SETTINGS_MODULE=testproject.settings_uuid_user $(BIN)/pytest $(PYTEST_ARGS)
 	@echo ""
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "=== make test: leg 2/2, TEST_DATABASE_URL=$$(printf '%s' "$$TEST_DATABASE_URL" | sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#') (PostgreSQL) ==="; \
-		TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest $(PYTEST_ARGS); \
+		echo "=== make test: leg 4/4, TEST_DATABASE_URL=$$(printf '%s' "$$TEST_DATABASE_URL" | sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#') (PostgreSQL, default user model) ==="; \
+		TEST_DATABASE_URL="$$TEST_DATABASE_URL" DJANGO_SETTINGS_MODULE=testproject.settings $(BIN)/pytest $(PYTEST_ARGS); \
 	else \
-		echo "=== make test: leg 2/2, PostgreSQL: skipped (TEST_DATABASE_URL is not set; see .ci/run) ==="; \
+		echo "=== make test: leg 4/4, PostgreSQL: skipped (TEST_DATABASE_URL is not set; see .ci/run) ==="; \
 	fi
 
 lint: venv

@@ -102,6 +102,9 @@ else:
             "LOCATION": "trench_mfa_demo",
         }
     }
+    # The demo server is one process, so a per-process cache is enough for
+    # the login throttles; production points the cache at Redis.
+    SILENCED_SYSTEM_CHECKS = ["trench_mfa.W142"]
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -141,9 +144,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # APIClient sends JSON, so tests see real JSON types (numbers, null, lists).
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # Login step 1: at most 10 tries a minute per client IP and per username
-    # (counted in CACHES["default"]: Redis when REDIS_URL is set).
-    "DEFAULT_THROTTLE_RATES": {"trench_mfa_login": "10/min"},
+    # Login step 1: at most 10 tries a minute per client IP and per username;
+    # codes sent on request: 20 a minute per client IP (counted in
+    # CACHES["default"]: Redis when REDIS_URL is set).
+    "DEFAULT_THROTTLE_RATES": {"trench_mfa_login": "10/min", "trench_mfa_send": "20/min"},
     # No proxy in front of the demo: the client IP is REMOTE_ADDR and any
     # X-Forwarded-For header is ignored. Behind N proxies, set N.
     "NUM_PROXIES": 0,

@@ -18,10 +18,43 @@ from rest_framework.test import APIClient
 PASSWORD = "correct-horse-battery-staple"
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    """Name the user model under test (``make test`` runs the suite with three)."""
+    model = get_user_model()
+    pk = model._meta.pk
+    return (
+        f"user model: {model._meta.label} (USERNAME_FIELD={model.USERNAME_FIELD!r}, "
+        f"pk {type(pk).__name__})"
+    )
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashers(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff_and_fresh_cache(settings: Any) -> Iterator[None]:
+    """Back-off off, and an empty cache (DRF's login throttles count in it).
+
+    Many tests send a wrong code and then the right one within a second,
+    which the default back-off (1 s after the first failure) refuses; the
+    back-off and lockout are tested with their defaults in ``tests/lockout``
+    (fixture ``default_backoff``). The lockout threshold stays in force.
+    """
+    from django.core.cache import cache
+
+    settings.TRENCH_AUTH = {**settings.TRENCH_AUTH, "THROTTLE_FACTOR": 0}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def no_login_throttle(settings: Any) -> None:
+    """No login step-1 rate: for tests that log one user in many times a minute."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
 
 
 @pytest.fixture
@@ -33,17 +66,56 @@ def real_hashers(settings: Any) -> None:
     ]
 
 
+def username_field() -> str:
+    """The ``USERNAME_FIELD`` of the user model under test (the login field's name)."""
+    return str(get_user_model().USERNAME_FIELD)
+
+
+def has_user_field(name: str) -> bool:
+    """Whether the user model under test has a field called ``name``."""
+    return any(f.name == name for f in get_user_model()._meta.get_fields())
+
+
+def login_body(login: str, password: str = PASSWORD) -> dict[str, str]:
+    """A login step 1 body for any user model: ``{USERNAME_FIELD: login, "password": ...}``."""
+    return {username_field(): login, "password": password}
+
+
+def credentials(user: Any, password: str = PASSWORD) -> dict[str, str]:
+    """``user``'s login body: ``{USERNAME_FIELD: user.get_username(), "password": password}``."""
+    return login_body(user.get_username(), password)
+
+
 @pytest.fixture
 def user_factory(db: None) -> Callable[..., Any]:
-    """Create users: ``user_factory(username="x", email=..., phone_number=...)``."""
+    """Create users of any of the test user models.
+
+    ``user_factory(username="x", email=..., phone_number=...)``. ``username``
+    names the user; on a model without a ``username`` field it derives the
+    (unique) email address instead: ``x@example.com``, or ``x`` itself when it
+    already looks like an address, unless ``email`` is given.
+    """
     counter = iter(range(1, 10**6))
 
     def make(**fields: Any) -> Any:
         n = next(counter)
-        fields.setdefault("username", f"user{n}")
-        fields.setdefault("email", f"user{n}@example.com")
+        name = fields.pop("username", f"user{n}")
+        if has_user_field("username"):
+            fields["username"] = name
+            fields.setdefault("email", f"user{n}@example.com")
+        else:
+            fields.setdefault("email", name if "@" in name else f"{name}@example.com")
         password = fields.pop("password", PASSWORD)
-        return get_user_model().objects.create_user(password=password, **fields)
+        blank_login = not fields[username_field()]
+        if blank_login:
+            # An email-only model refuses a blank login at creation; tests of
+            # "a user without an address" still need one, so blank it after.
+            fields[username_field()] = f"user{n}@example.com"
+        user = get_user_model().objects.create_user(password=password, **fields)
+        if blank_login:
+            setattr(user, username_field(), "")
+            user.save(update_fields=[username_field()])
+        return user
 
     return make
 
@@ -190,7 +262,7 @@ def activate(client: APIClient, name: str = "email") -> list[str]:
 
 def start_login(client: APIClient, flavour: Flavour, user: Any) -> dict[str, Any]:
     """Login step 1 with the right password; return the JSON body (asserts 200)."""
-    response = client.post(flavour.login, {"username": user.username, "password": PASSWORD})
+    response = client.post(flavour.login, credentials(user))
     assert response.status_code == 200, response.content
     return response.json()  # type: ignore[no-any-return]
 

@@ -18,8 +18,11 @@ from tests.conftest import (
     Flavour,
     assert_error,
     assert_field_error,
+    credentials,
     last_code,
+    login_body,
     start_login,
+    username_field,
 )
 from trench_mfa.models import LoginChallenge, OneTimeCode
 
@@ -51,19 +54,23 @@ def test_login_without_mfa_returns_tokens(
     "body",
     [
         {},
-        {"username": "alice"},
+        {"login": "alice"},
         {"password": PASSWORD},
-        {"username": "", "password": PASSWORD},
-        {"username": "alice", "password": ""},
+        {"login": "", "password": PASSWORD},
+        {"login": "alice", "password": ""},
     ],
 )
 def test_login_missing_or_blank_fields(
     user: Any, anon_client: APIClient, flavour: Flavour, body: dict[str, str]
 ) -> None:
+    # "login" stands for the user model's USERNAME_FIELD, "alice" for her login.
+    names = {"login": username_field()}
+    values = {"alice": user.get_username()}
+    body = {names.get(key, key): values.get(value, value) for key, value in body.items()}
     response = anon_client.post(flavour.login, body)
     assert response.status_code == 400
     errors = response.json()
-    assert set(errors) <= {"username", "password"} and errors
+    assert set(errors) <= {username_field(), "password"} and errors
     assert all(isinstance(v, list) for v in errors.values())
 
 
@@ -71,15 +78,15 @@ def test_login_missing_or_blank_fields(
 def test_login_failures_look_the_same(
     user: Any, anon_client: APIClient, flavour: Flavour, case: str
 ) -> None:
-    username, password = "alice", PASSWORD
+    login, password = user.get_username(), PASSWORD
     if case == "wrong_password":
         password = "not-the-password"
     elif case == "unknown_user":
-        username = "mallory"
+        login = "mallory@example.com"
     else:
         user.is_active = False
         user.save()
-    response = anon_client.post(flavour.login, {"username": username, "password": password})
+    response = anon_client.post(flavour.login, login_body(login, password))
     assert_error(response, 400, "unauthenticated")
     assert set(response.json()) == {"error", "error_code"}
 
@@ -87,7 +94,7 @@ def test_login_failures_look_the_same(
 def test_login_with_mfa_returns_a_challenge(
     email_mfa_user: ActivatedUser, anon_client: APIClient, flavour: Flavour, user: Any
 ) -> None:
-    response = anon_client.post(flavour.login, {"username": "alice", "password": PASSWORD})
+    response = anon_client.post(flavour.login, credentials(user))
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
     body = response.json()
@@ -117,7 +124,7 @@ def test_unconfigured_method_fails_closed(
     trench_auth: Callable[..., Any],
 ) -> None:
     trench_auth(replace_methods={"email2": EMAIL2})
-    response = anon_client.post(flavour.login, {"username": "alice", "password": PASSWORD})
+    response = anon_client.post(flavour.login, credentials(user))
     assert_error(response, 400, "mfa_method_does_not_exist")
     assert not set(response.json()) & {"access", "refresh", "auth_token"}
     assert not Token.objects.exists()

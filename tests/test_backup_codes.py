@@ -16,6 +16,7 @@ from tests.conftest import (
     activate,
     assert_error,
     assert_field_error,
+    credentials,
     last_code,
     start_login,
 )
@@ -106,7 +107,7 @@ def test_codes_are_shown_only_by_confirm_and_regenerate(
         api_client.get("/auth/mfa/user-active-methods/"),
         api_client.get("/auth/mfa/config/"),
         api_client.post("/auth/code/request/"),
-        anon_client.post(flavour.login, {"username": "alice", "password": "x"}),
+        anon_client.post(flavour.login, credentials(user, "x")),
         login_with(anon_client, flavour, user, codes[0]),
     ]
     for response in responses:

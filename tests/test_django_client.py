@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.conftest import PASSWORD, Flavour, last_code
+from tests.conftest import Flavour, credentials, last_code
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def post(client: Client, path: str, body: dict[str, Any] | None = None, **header
 def test_email_login_end_to_end(user: Any, flavour: Flavour) -> None:
     client = Client(enforce_csrf_checks=True)
     # No MFA yet: step 1 gives the tokens directly.
-    tokens = post(client, flavour.login, {"username": "alice", "password": PASSWORD}).json()
+    tokens = post(client, flavour.login, credentials(user)).json()
     assert set(tokens) == flavour.token_keys
     auth = {"HTTP_AUTHORIZATION": flavour.authorization(tokens)}
 
@@ -34,7 +34,7 @@ def test_email_login_end_to_end(user: Any, flavour: Flavour) -> None:
     assert len(backup_codes) == 10
 
     fresh = Client(enforce_csrf_checks=True)
-    step1 = post(fresh, flavour.login, {"username": "alice", "password": PASSWORD})
+    step1 = post(fresh, flavour.login, credentials(user))
     assert step1.status_code == 200
     assert step1["Cache-Control"] and "no-store" in step1["Cache-Control"]
     challenge = step1.json()
@@ -53,14 +53,14 @@ def test_email_login_end_to_end(user: Any, flavour: Flavour) -> None:
 
     # A second login with a backup code, then the same code again fails.
     for expected in (200, 401):
-        step1 = post(fresh, flavour.login, {"username": "alice", "password": PASSWORD})
+        step1 = post(fresh, flavour.login, credentials(user))
         body = {"ephemeral_token": step1.json()["ephemeral_token"], "code": backup_codes[0]}
         assert post(fresh, flavour.code, body).status_code == expected
 
 
 def test_form_encoded_login_works_too(user: Any, flavour: Flavour) -> None:
     client = Client(enforce_csrf_checks=True)
-    response = client.post(flavour.login, {"username": "alice", "password": PASSWORD})
+    response = client.post(flavour.login, credentials(user))
     assert response.status_code == 200 and set(response.json()) == flavour.token_keys
 
 

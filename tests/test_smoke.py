@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD, last_code
+from tests.conftest import credentials, last_code
 
 
 def test_email_login_end_to_end(
@@ -14,9 +14,7 @@ def test_email_login_end_to_end(
 ) -> None:
     user, backup_codes = email_mfa_user
     assert len(backup_codes) == 10
-    step1 = anon_client.post(
-        "/auth/jwt/login/", {"username": user.username, "password": PASSWORD}, format="json"
-    )
+    step1 = anon_client.post("/auth/jwt/login/", credentials(user), format="json")
     assert step1.status_code == 200
     body = step1.json()
     assert body["method"] == "email" and body["other_methods"] == []

@@ -18,14 +18,14 @@ def run(*args: str) -> str:
 
 
 def test_status_of_user_without_mfa(user: Any) -> None:
-    output = run("mfa_status", user.username)
+    output = run("mfa_status", user.get_username())
     assert "MFA off" in output
     assert "Backup codes left: 0" in output
 
 
 def test_status_lists_methods_and_backup_codes(email_mfa_user: tuple[Any, list[str]]) -> None:
     user, codes = email_mfa_user
-    output = run("mfa_status", user.username)
+    output = run("mfa_status", user.get_username())
     assert "MFA on" in output
     assert "email: active, primary" in output
     assert "Backup codes left: 10" in output
@@ -43,7 +43,7 @@ def test_disable_all_turns_mfa_off_and_drops_backup_codes(
     email_mfa_user: tuple[Any, list[str]],
 ) -> None:
     user, _ = email_mfa_user
-    assert "Deactivated 1 method(s)" in run("mfa_disable", user.username)
+    assert "Deactivated 1 method(s)" in run("mfa_disable", user.get_username())
     assert not MFAMethod.objects.filter(user=user, is_active=True).exists()
     assert not BackupCode.objects.filter(user=user).exists()
 
@@ -51,5 +51,5 @@ def test_disable_all_turns_mfa_off_and_drops_backup_codes(
 def test_disable_unknown_method_is_a_command_error(email_mfa_user: tuple[Any, list[str]]) -> None:
     user, _ = email_mfa_user
     with pytest.raises(CommandError, match="no active method 'sms'"):
-        run("mfa_disable", user.username, "--method", "sms")
+        run("mfa_disable", user.get_username(), "--method", "sms")
     assert MFAMethod.objects.filter(user=user, is_active=True).count() == 1

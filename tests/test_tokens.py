@@ -16,6 +16,7 @@ from tests.conftest import (
     PASSWORD,
     Flavour,
     assert_error,
+    credentials,
     last_code,
     start_login,
 )
@@ -252,5 +253,5 @@ def test_tokens_are_random_and_long(user: Any) -> None:
 
 
 def test_password_is_never_echoed(user: Any, anon_client: APIClient, flavour: Flavour) -> None:
-    response = anon_client.post(flavour.login, {"username": "alice", "password": PASSWORD})
+    response = anon_client.post(flavour.login, credentials(user))
     assert PASSWORD not in response.content.decode()

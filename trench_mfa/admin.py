@@ -17,13 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from trench_mfa.models import MFAMethod, OneTimeCode
+from trench_mfa.models import MFAEvent, MFAMethod, OneTimeCode
 from trench_mfa.services.admin import disable_methods
 
 if TYPE_CHECKING:
     _MethodAdminBase = admin.ModelAdmin[MFAMethod]
+    _EventAdminBase = admin.ModelAdmin[MFAEvent]
 else:  # ModelAdmin is not subscriptable at run time
     _MethodAdminBase = admin.ModelAdmin
+    _EventAdminBase = admin.ModelAdmin
 
 
 class LockedFilter(admin.SimpleListFilter):
@@ -114,3 +116,34 @@ class MFAMethodAdmin(_MethodAdminBase):
             ngettext("Expired %d code.", "Expired %d codes.", count) % count,
             messages.SUCCESS,
         )
+
+
+@admin.register(MFAEvent)
+class MFAEventAdmin(_EventAdminBase):
+    """The audit trail, read-only: staff can look, nobody can add, edit or delete."""
+
+    list_display = ("created_at", "user", "event", "method", "purpose", "outcome", "ip")
+    list_filter = ("event", "outcome", "method", "purpose")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+
+    def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        """Search by the user's ``USERNAME_FIELD``, method name and IP."""
+        return (f"user__{get_user_model().USERNAME_FIELD}", "method", "ip")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        """Every field."""
+        return tuple(f.name for f in MFAEvent._meta.fields)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Events are written by trench_mfa only."""
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """An audit record never changes."""
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Old events go with ``cleanup_otp_codes --events-days``, not by hand."""
+        return False

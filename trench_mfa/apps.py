@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class TrenchMFAConfig(AppConfig):
-    """Registers the system checks and the settings reload hook."""
+    """Registers the system checks, the settings reload hook, audit and identifier hooks."""
 
     name = "trench_mfa"
     verbose_name = _("Multi-factor authentication")
@@ -16,8 +16,13 @@ class TrenchMFAConfig(AppConfig):
     def ready(self) -> None:
         """Wire checks and signal receivers once the app registry is ready."""
         from trench_mfa import (
+            audit,
             checks,  # noqa: F401  (registers the checks)
             conf,
+            flow_checks,  # noqa: F401  (registers the flow checks)
+            identifier_hooks,
         )
 
         conf.connect_reload()
+        audit.connect_receivers()
+        identifier_hooks.connect()

@@ -264,3 +264,117 @@ def check_yubikey_methods(**kwargs: Any) -> list[checks.CheckMessage]:
         if _handler_is(config, "trench_mfa.backends.yubikey", "YubiKeyMessageDispatcher"):
             messages.extend(_yubikey_messages(name, config))
     return messages
+
+
+#: Values of ``TRENCH_AUTH['DISPATCH']``.
+DISPATCH_MODES = ("sync", "celery")
+
+
+@checks.register(checks.Tags.compatibility, "trench_mfa")
+def check_dispatch_mode(**kwargs: Any) -> list[checks.CheckMessage]:
+    """``DISPATCH`` is ``"sync"`` or ``"celery"``, and Celery is installed for the latter."""
+    mode = mfa_settings.DISPATCH
+    if mode not in DISPATCH_MODES:
+        return [
+            checks.Error(
+                f"TRENCH_AUTH['DISPATCH'] must be 'sync' or 'celery', not {mode!r}.",
+                id="trench_mfa.E130",
+            )
+        ]
+    if mode == "celery":
+        try:
+            import celery  # noqa: F401 - only whether it imports
+        except ImportError:
+            return [
+                checks.Error(
+                    "TRENCH_AUTH['DISPATCH'] is 'celery' but Celery is not installed.",
+                    hint="pip install 'trench-mfa[celery]'",
+                    id="trench_mfa.E131",
+                )
+            ]
+    return []
+
+
+#: NIST SP 800-63B 5.2.2: at most 100 consecutive failed attempts per account.
+MAX_LOCKOUT_THRESHOLD = 100
+
+
+def _is_int(value: Any, low: int, high: int | None = None) -> bool:
+    return (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= low
+        and (high is None or value <= high)
+    )
+
+
+def _login_throttle_messages() -> list[checks.CheckMessage]:
+    from django.conf import settings
+    from rest_framework.settings import api_settings
+
+    from trench_mfa.api.throttles import LOGIN_SCOPE, SEND_SCOPE
+
+    rates = api_settings.DEFAULT_THROTTLE_RATES or {}
+    if not (rates.get(LOGIN_SCOPE) or rates.get(SEND_SCOPE)):
+        return []
+    messages: list[checks.CheckMessage] = []
+    if api_settings.NUM_PROXIES is None:
+        messages.append(
+            checks.Warning(
+                "REST_FRAMEWORK['NUM_PROXIES'] is not set: the per-IP throttles of "
+                "trench_mfa trust any X-Forwarded-For header, so a client can change its "
+                "IP at will.",
+                hint="Set NUM_PROXIES to the number of proxies in front of Django (0 for none).",
+                id="trench_mfa.W141",
+            )
+        )
+    backend = str(settings.CACHES.get("default", {}).get("BACKEND", ""))
+    if backend.endswith(("LocMemCache", "DummyCache")):
+        messages.append(
+            checks.Warning(
+                f"trench_mfa's throttles count in CACHES['default'] "
+                f"({backend.rsplit('.', 1)[-1]}), "
+                + (
+                    "which stores nothing: they never throttle."
+                    if backend.endswith("DummyCache")
+                    else "which each process keeps to itself."
+                ),
+                hint="Point CACHES['default'] at Redis (or another shared cache) in production.",
+                id="trench_mfa.W142",
+            )
+        )
+    return messages
+
+
+@checks.register(checks.Tags.security, "trench_mfa")
+def check_limits(**kwargs: Any) -> list[checks.CheckMessage]:
+    """Back-off, lockout and code-attempt settings, and the login throttles' setup."""
+    rules = [
+        (
+            _is_int(mfa_settings.LOCKOUT_THRESHOLD, 1, MAX_LOCKOUT_THRESHOLD),
+            "TRENCH_AUTH['LOCKOUT_THRESHOLD'] must be 1 to 100 consecutive failures "
+            "(NIST SP 800-63B allows at most 100).",
+            "E140",
+        ),
+        (
+            _is_int(mfa_settings.LOCKOUT_DURATION, 1),
+            "TRENCH_AUTH['LOCKOUT_DURATION'] must be a positive number of seconds.",
+            "E141",
+        ),
+        (
+            isinstance(mfa_settings.THROTTLE_FACTOR, int | float)
+            and not isinstance(mfa_settings.THROTTLE_FACTOR, bool)
+            and mfa_settings.THROTTLE_FACTOR >= 0,
+            "TRENCH_AUTH['THROTTLE_FACTOR'] must be a number of seconds >= 0 (0: no back-off).",
+            "E142",
+        ),
+        (
+            _is_int(mfa_settings.MAX_CODE_ATTEMPTS, 1, 10),
+            "TRENCH_AUTH['MAX_CODE_ATTEMPTS'] must be 1 to 10 wrong tries per code.",
+            "E143",
+        ),
+    ]
+    messages: list[checks.CheckMessage] = [
+        checks.Error(text, id=f"trench_mfa.{code}") for ok, text, code in rules if not ok
+    ]
+    return messages + _login_throttle_messages()

@@ -55,12 +55,43 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         # Seconds before a new code of the same method and purpose is sent
         # while the last one is still usable (0 turns the cooldown off).
         "RESEND_COOLDOWN": 60,
+        # At most SEND_LIMIT codes of one method and purpose in any sliding
+        # SEND_LIMIT_WINDOW seconds (None or 0 turns the cap off).
+        "SEND_LIMIT": 5,
+        "SEND_LIMIT_WINDOW": 600,
         # SMS sends per destination number in any sliding hour, across all
         # users (None or 0 turns the cap off).
         "SMS_MAX_PER_NUMBER": 5,
         # Fernet keys for secrets at rest, newest first; None derives them
         # from SECRET_KEY and SECRET_KEY_FALLBACKS (see secrets_at_rest.py).
         "ENCRYPTION_KEYS": None,
+        # Back-off after failed code checks: after n consecutive failures of
+        # a method, its next check waits THROTTLE_FACTOR * 2**(n-1) seconds
+        # (0 turns the back-off off). See trench_mfa.throttling.
+        "THROTTLE_FACTOR": 1,
+        # Consecutive failures across all of a user's methods that lock every
+        # method for LOCKOUT_DURATION seconds (NIST: never more than 100).
+        "LOCKOUT_THRESHOLD": 20,
+        "LOCKOUT_DURATION": 900,
+        # Write an MFAEvent row for every signal (see trench_mfa.audit).
+        "AUDIT_LOG": True,
+        # How email and SMS codes leave the server: "sync" sends inside the
+        # request; "celery" stores the code in the request and sends it from
+        # the task trench_mfa.send_code after commit (see dispatch_queue.py).
+        "DISPATCH": "sync",
+        # Login flows (multauth): None keeps django-trench's login (username
+        # and password, then the primary method). See trench_mfa.flows.
+        "FLOWS": None,
+        # Identifier fields that must be verified, e.g. {"email": {"METHOD":
+        # "email", "CONFIRMED_ON_CREATE": False}}; None verifies nothing.
+        "IDENTIFIERS": None,
+        # The confirmation link put in verification emails: a URL with a
+        # "{key}" placeholder; None sends the code only.
+        "VERIFICATION_LINK_URL": None,
+        # Seconds a confirmation link stays valid.
+        "VERIFICATION_LINK_VALIDITY": 86400,
+        # Shortest hardcode (second static secret) POST hardcode/ accepts.
+        "HARDCODE_MIN_LENGTH": 4,
     }
 )
 

@@ -170,3 +170,38 @@ class Locked(Throttled):
 
     default_detail = _("Too many failed attempts. This method is locked for a while.")
     default_code = "locked"
+
+
+class IdentifierNotConfirmed(MFAError):
+    """The address or number has not been confirmed, so it cannot be trusted yet."""
+
+    default_detail = _("Confirm this address before using it.")
+    default_code = "identifier_not_confirmed"
+
+
+class IdentifierAlreadyConfirmed(MFAError):
+    """A verification code was asked for an identifier that is already confirmed."""
+
+    default_detail = _("This address is already confirmed.")
+    default_code = "identifier_already_confirmed"
+
+
+class UnknownIdentifier(MFAError):
+    """The field is not one of the verified identifiers (``IDENTIFIERS``)."""
+
+    default_detail = _("This field cannot be verified.")
+    default_code = "unknown_identifier"
+
+
+class InvalidLink(MFAError):
+    """A confirmation link that is tampered with, expired or for an old value."""
+
+    default_detail = _("Invalid or expired link.")
+    default_code = "invalid_link"
+
+
+class InvalidPassword(MFAError):
+    """The current password given to confirm a change is wrong."""
+
+    default_detail = _("Invalid password.")
+    default_code = "invalid_password"

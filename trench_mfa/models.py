@@ -17,13 +17,16 @@ from django.utils.translation import gettext_lazy as _
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
+    from trench_mfa.user import UserPk
+
 
 class MFAMethodQuerySet(models.QuerySet["MFAMethod"]):
     """Queries named by intent."""
 
-    def for_user(self, user: AbstractBaseUser | int) -> MFAMethodQuerySet:
-        """Methods of one user."""
-        user_id = user if isinstance(user, int) else user.pk
+    def for_user(self, user: AbstractBaseUser | UserPk) -> MFAMethodQuerySet:
+        """Methods of one user, given the user or its primary key."""
+        # A primary key need not be an int (UUID-keyed user models).
+        user_id = user.pk if isinstance(user, models.Model) else user
         return self.filter(user_id=user_id)
 
     def active(self) -> MFAMethodQuerySet:
@@ -140,10 +143,25 @@ class BackupCode(models.Model):
 
 
 class LoginChallenge(models.Model):
-    """The server side of an ephemeral login token: single use, expiring."""
+    """The server side of an ephemeral login token: single use, expiring.
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    Under ``TRENCH_AUTH["FLOWS"]`` it also holds the login's flow, the code
+    factors still to answer (``factors``, the current one first) and the
+    methods already answered (``done``). A challenge without a user is a
+    decoy: a passwordless login for an identifier nobody can use, which can
+    never succeed (see ``trench_mfa.services.decoys``).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True
+    )
     method = models.CharField(max_length=255)
+    #: The flow's label (``"email+password+passcode"``); empty without FLOWS.
+    flow = models.CharField(max_length=255, blank=True, default="")
+    #: ``[{"kind": ..., "method": ...}, ...]``: the factors left, current first.
+    factors = models.JSONField(default=list, blank=True)
+    #: Names of the methods whose factor was answered, in order.
+    done = models.JSONField(default=list, blank=True)
     secret_hash = models.CharField(max_length=64)
     #: Keyed hash of the user's password hash: a password change kills the token.
     user_state = models.CharField(max_length=64)
@@ -181,3 +199,55 @@ class SendQuota(models.Model):
 
     def __str__(self) -> str:
         return f"send quota {self.key[:8]}"
+
+
+class EventType(models.TextChoices):
+    """What happened; each value matches a signal of ``trench_mfa.signals``."""
+
+    METHOD_ACTIVATED = "mfa_method_activated", _("method activated")
+    METHOD_DEACTIVATED = "mfa_method_deactivated", _("method deactivated")
+    PRIMARY_METHOD_CHANGED = "primary_method_changed", _("primary method changed")
+    CODE_SENT = "code_sent", _("code sent")
+    CODE_VERIFIED = "code_verified", _("code verified")
+    VERIFICATION_FAILED = "verification_failed", _("verification failed")
+    BACKUP_CODE_USED = "backup_code_used", _("backup code used")
+    BACKUP_CODES_REGENERATED = "backup_codes_regenerated", _("backup codes regenerated")
+    LOCKED_OUT = "locked_out", _("locked out")
+    DISPATCH_FAILED = "dispatch_failed", _("queued code not sent")
+
+
+class MFAEvent(models.Model):
+    """One audit record: who, which method, what happened, from where.
+
+    Never holds a code, secret or token. ``outcome`` is ``"success"`` or the
+    reason class of a failure (``invalid_code``, ``throttled``, ``locked``).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    method = models.CharField(_("method"), max_length=255, blank=True, default="")
+    event = models.CharField(_("event"), max_length=32, choices=EventType.choices)
+    purpose = models.CharField(
+        _("purpose"), max_length=16, choices=CodePurpose.choices, blank=True, default=""
+    )
+    outcome = models.CharField(_("outcome"), max_length=32, default="success")
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("MFA event")
+        verbose_name_plural = _("MFA events")
+        indexes = [models.Index(fields=["user", "created_at"], name="trench_mfa_event_user")]
+
+    def __str__(self) -> str:
+        return f"{self.event} ({self.outcome}) for user {self.user_id}"
+
+
+# The login-flow models live in their own module; importing them here
+# registers them with the app (and shows them to the migration autodetector).
+from trench_mfa.flow_models import Hardcode, VerifiedIdentifier  # noqa: E402, F401

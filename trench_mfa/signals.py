@@ -1,8 +1,16 @@
 """Signals sent by trench_mfa, for projects that want their own handling.
 
 Every signal is sent with ``sender`` = the service function's module name
-and keyword arguments ``user`` and ``method`` (a method name or ``None``).
-No signal ever carries a code, secret or token.
+and keyword arguments ``user``, ``method`` (a method name or ``None``),
+``request`` (or ``None`` outside a request, e.g. support commands) and ``ip``
+(see :func:`trench_mfa.audit.client_ip`). ``code_sent``, ``code_verified``,
+``verification_failed``, ``backup_code_used`` and ``locked_out`` also carry
+``purpose``; ``verification_failed`` carries ``reason``: ``"invalid_code"``
+(evaluated and wrong), ``"throttled"`` (refused by the back-off) or
+``"locked"`` (refused by the lockout). ``backup_code_used`` names the method
+whose check the backup code answered. No signal ever carries a code, secret
+or token. trench_mfa's own receiver (:mod:`trench_mfa.audit`) turns each of
+these into one ``MFAEvent`` and one log line.
 """
 
 from __future__ import annotations
@@ -18,3 +26,7 @@ verification_failed = Signal()
 backup_code_used = Signal()
 backup_codes_regenerated = Signal()
 locked_out = Signal()
+#: A queued code (``DISPATCH = "celery"``) was given up: sent after the task's
+#: last retry (or when queueing failed) with ``purpose`` and ``reason``
+#: (``"send_failed"``, ``"enqueue_failed"`` or ``"expired"``).
+dispatch_failed = Signal()

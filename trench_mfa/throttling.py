@@ -1,7 +1,16 @@
-"""Abuse limits on sending codes: a resend cooldown and a per-number cap.
+"""Abuse limits: failed-check back-off and lockout, resend cooldown, per-number cap.
 
-Both live in the database and change atomically, so they hold across
+All of them live in the database and change atomically, so they hold across
 processes and app servers:
+
+* The **back-off** is per method row: after n consecutive failed checks the
+  next check waits ``THROTTLE_FACTOR`` * 2**(n-1) seconds. The **lockout** is
+  per user: when the consecutive failures of all the user's methods add up
+  to ``LOCKOUT_THRESHOLD``, every method of the user is refused for
+  ``LOCKOUT_DURATION`` seconds, and each further failure locks again. A
+  success resets every counter of the user. Counters change only by ``F()``
+  updates; :mod:`trench_mfa.services.verification` holds the row locks that
+  make check, evaluation and recording one step.
 
 * The **cooldown** is per method row and purpose. While the last code sent
   is still usable (not used, not expired, attempts left) and younger than
@@ -22,13 +31,16 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from trench_mfa import crypto
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode, SendQuota
 
+#: Longest back-off, whatever the failure count (one year): keeps the delay
+#: finite after THROTTLE_FACTOR is raised on a row with many old failures.
+MAX_BACKOFF = 365 * 24 * 3600
 #: Length of the sliding window of the per-recipient cap, in seconds.
 RECIPIENT_WINDOW = 3600
 #: Compare-and-swap rounds before giving up; each lost round means another
@@ -77,12 +89,39 @@ def check_cooldown(
     the caller has created the new code. A login code that is inside the
     cooldown but bound to another challenge is re-bound to ``challenge_id``
     (a new login step 1 answers as usual, and the code already on the
-    user's phone works with the new ephemeral token only).
+    user's phone works with the new ephemeral token only). Past the
+    cooldown, at most ``SEND_LIMIT`` codes of one method and purpose are
+    sent in any ``SEND_LIMIT_WINDOW`` seconds.
     """
     cooldown = mfa_settings.RESEND_COOLDOWN
-    if not cooldown:
+    limit = mfa_settings.SEND_LIMIT
+    if not cooldown and not limit:
         return CooldownGate()
     list(MFAMethod.objects.select_for_update().filter(pk=method.pk).values_list("pk"))
+    now = timezone.now()
+    if cooldown:
+        gate = _cooldown_gate(method, purpose, challenge_id, cooldown)
+        if gate.rebound or gate.retry_after:
+            return gate
+    if limit:
+        window = int(mfa_settings.SEND_LIMIT_WINDOW)
+        # Every issued code counts, used or not: each one was a message.
+        recent = list(
+            OneTimeCode.objects.filter(
+                method_id=method.pk, purpose=purpose, created_at__gt=now - timedelta(seconds=window)
+            )
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)[:limit]
+        )
+        if len(recent) >= limit:
+            wait = (recent[-1] - now).total_seconds() + window
+            return CooldownGate(retry_after=max(1, math.ceil(wait)))
+    return CooldownGate()
+
+
+def _cooldown_gate(
+    method: MFAMethod, purpose: str, challenge_id: int | None, cooldown: int
+) -> CooldownGate:
     now = timezone.now()
     usable = _usable_codes(method, purpose)
     live = (
@@ -160,3 +199,67 @@ def prune_send_quotas() -> int:
     cutoff = timezone.now() - timedelta(seconds=RECIPIENT_WINDOW)
     deleted, _ = SendQuota.objects.filter(updated_at__lt=cutoff).delete()
     return deleted
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A code check that must not run now: ``locked`` tells lockout from back-off."""
+
+    retry_after: int
+    locked: bool = False
+
+
+def backoff_delay(failures: int) -> float:
+    """Seconds the next check waits after ``failures`` consecutive failures."""
+    factor = mfa_settings.THROTTLE_FACTOR
+    if failures <= 0 or not factor:
+        return 0.0
+    return float(min(factor * 2 ** min(failures - 1, 64), MAX_BACKOFF))
+
+
+def check_attempt(method: MFAMethod) -> Refusal | None:
+    """Whether a code of ``method`` may be checked now.
+
+    ``method`` must carry the counters as read under the row lock. The user's
+    lock is the latest ``locked_until`` of any of their methods, so a method
+    added during a lockout is locked too.
+    """
+    now = timezone.now()
+    locked_until = (
+        MFAMethod.objects.filter(user_id=method.user_id, locked_until__gt=now)
+        .aggregate(until=Max("locked_until"))
+        .get("until")
+    )
+    waits = []
+    if locked_until is not None:
+        waits.append((locked_until - now).total_seconds())
+    delay = backoff_delay(method.failure_count)
+    if delay and method.last_failure_at is not None:
+        waits.append((method.last_failure_at - now).total_seconds() + delay)
+    wait = max(waits, default=0.0)
+    if wait <= 0:
+        return None
+    return Refusal(retry_after=max(1, math.ceil(wait)), locked=locked_until is not None)
+
+
+def record_failure(method: MFAMethod) -> bool:
+    """Count a failed check of ``method``; ``True`` when it locked the user."""
+    now = timezone.now()
+    MFAMethod.objects.filter(pk=method.pk).update(
+        failure_count=F("failure_count") + 1, last_failure_at=now
+    )
+    mine = MFAMethod.objects.filter(user_id=method.user_id)
+    total = mine.aggregate(total=Sum("failure_count"))["total"] or 0
+    if total < mfa_settings.LOCKOUT_THRESHOLD:
+        return False
+    mine.update(locked_until=now + timedelta(seconds=mfa_settings.LOCKOUT_DURATION))
+    return True
+
+
+def record_success(method: MFAMethod, *, touch: bool = True) -> None:
+    """Reset every failure counter of the user; ``touch`` sets ``last_used_at``."""
+    MFAMethod.objects.filter(user_id=method.user_id).filter(
+        Q(failure_count__gt=0) | Q(last_failure_at__isnull=False) | Q(locked_until__isnull=False)
+    ).update(failure_count=0, last_failure_at=None, locked_until=None)
+    if touch:
+        MFAMethod.objects.filter(pk=method.pk).update(last_used_at=timezone.now())

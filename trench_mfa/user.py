@@ -9,3 +9,7 @@ from typing import Any, TypeAlias
 #: accept any user object and rely on ``pk``, ``USERNAME_FIELD`` and
 #: ``USER_ACTIVE_FIELD`` only.
 AnyUser: TypeAlias = Any
+
+#: The primary key of ``AnyUser``: an int by default, but a UUID or a string
+#: with some custom user models, so never parse or format it as a number.
+UserPk: TypeAlias = Any

@@ -72,7 +72,13 @@ def _operation(schema: dict[str, Any], path: str, method: str, op: dict[str, Any
         body = response.get("content", {}).get("application/json", {}).get("schema")
         shape = ""
         if body:
-            name = body.get("$ref", "").rsplit("/", 1)[-1] or body.get("type", "")
+            variants = [v.get("$ref", "").rsplit("/", 1)[-1] for v in body.get("oneOf", [])]
+            name = (
+                body.get("$ref", "").rsplit("/", 1)[-1]
+                or " | ".join(v for v in variants if v)
+                or body.get("type", "")
+                or "object"
+            )
             fields = list(_resolve(schema, body).get("properties", {}))
             shape = f" ``{name}``" + (f" ({', '.join(fields)})" if fields else "")
         out.append(f"* ``{status}``{shape or ' no body'}")

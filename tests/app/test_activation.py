@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from tests.app import qr_decode
 from tests.app.conftest import activate_app, parse_uri, totp_from_uri
+from tests.conftest import credentials
 from trench_mfa.backends.application import new_secret
 from trench_mfa.models import MFAMethod
 from trench_mfa.secrets_at_rest import decrypt_secret
@@ -36,8 +37,9 @@ def test_activate_returns_the_otpauth_uri_and_a_local_qr_code(
     body = response.json()
     assert set(body) == {"details", "qr_code"}
     issuer, account, query = parse_uri(body["details"])
-    assert (issuer, account) == ("trench_mfa demo", "alice")
-    assert body["details"].startswith("otpauth://totp/trench_mfa%20demo:alice?")
+    login = user.get_username()  # "alice", or her address on an email-only model
+    assert (issuer, account) == ("trench_mfa demo", login)
+    assert body["details"].startswith(f"otpauth://totp/trench_mfa%20demo:{login}?")
     assert query == {
         "secret": query["secret"],
         "issuer": "trench_mfa demo",
@@ -121,10 +123,10 @@ def test_colon_in_account_is_encoded_consistently(
     assert query["issuer"] == issuer
 
 
-def test_uri_round_trips_through_pyotp(api_client: APIClient) -> None:
+def test_uri_round_trips_through_pyotp(api_client: APIClient, user: Any) -> None:
     uri = activate_app(api_client)["details"]
     parsed = pyotp.parse_uri(uri)
-    assert parsed.issuer == "trench_mfa demo" and parsed.name == "alice"
+    assert parsed.issuer == "trench_mfa demo" and parsed.name == user.get_username()
     assert parsed.digits == 6 and parsed.interval == 30
 
 
@@ -227,10 +229,10 @@ def test_expired_activation_can_be_restarted_with_a_new_secret(api_client: APICl
     assert response.status_code == 200, response.content
 
 
-def test_pending_method_is_not_used_at_login(api_client: APIClient, anon_client: APIClient) -> None:
+def test_pending_method_is_not_used_at_login(
+    api_client: APIClient, anon_client: APIClient, user: Any
+) -> None:
     activate_app(api_client)
-    response = anon_client.post(
-        "/auth/jwt/login/", {"username": "alice", "password": "correct-horse-battery-staple"}
-    )
+    response = anon_client.post("/auth/jwt/login/", credentials(user))
     assert response.status_code == 200
     assert set(response.json()) == {"refresh", "access"}

@@ -17,12 +17,14 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from tests.app.conftest import activate_app, totp_from_uri
-from tests.conftest import PASSWORD
+from tests.conftest import credentials
 from trench_mfa.models import MFAMethod
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
+    # Many logins of one user within a minute: over the demo's login rate.
+    pytest.mark.usefixtures("no_login_throttle"),
 ]
 
 THREADS = 20
@@ -44,9 +46,7 @@ def _activated(user: Any, client: APIClient) -> pyotp.TOTP:
 
 
 def _login_step_one(user: Any) -> str:
-    response = APIClient().post(
-        "/auth/jwt/login/", {"username": user.username, "password": PASSWORD}
-    )
+    response = APIClient().post("/auth/jwt/login/", credentials(user))
     assert response.status_code == 200, response.content
     return str(response.json()["ephemeral_token"])
 

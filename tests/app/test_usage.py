@@ -12,7 +12,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.app.conftest import activate_app, totp_from_uri
-from tests.conftest import PASSWORD, last_code
+from tests.conftest import credentials, last_code
 from trench_mfa.models import LoginChallenge, MFAMethod
 
 T0 = 1_700_000_010  # 10 s into step T0 // 30
@@ -51,7 +51,7 @@ def test_responses_after_activation_never_show_the_secret(
         api_client.post("/auth/code/request/", {"method": "app"}),
         api_client.post("/auth/code/request/", {}),
         api_client.post("/auth/app/activate/"),
-        anon_client.post("/auth/jwt/login/", {"username": user.username, "password": PASSWORD}),
+        anon_client.post("/auth/jwt/login/", credentials(user)),
     ]
     assert [r.status_code for r in responses] == [200, 200, 200, 200, 400, 200]
     for response in responses:
@@ -73,15 +73,15 @@ def test_login_step_two_accepts_the_current_code_once(
     app_user: tuple[Any, pyotp.TOTP, str, list[str]], anon_client: APIClient
 ) -> None:
     user, totp, _, _ = app_user
-    credentials = {"username": user.username, "password": PASSWORD}
+    login = credentials(user)
     with time_machine.travel(T0 + STEP, tick=False):
-        first = anon_client.post("/auth/token/login/", credentials).json()
+        first = anon_client.post("/auth/token/login/", login).json()
         code = totp.now()
         ok = anon_client.post(
             "/auth/token/login/code/", {"ephemeral_token": first["ephemeral_token"], "code": code}
         )
         assert ok.status_code == 200 and set(ok.json()) == {"auth_token"}
-        second = anon_client.post("/auth/token/login/", credentials).json()
+        second = anon_client.post("/auth/token/login/", login).json()
         replay = anon_client.post(
             "/auth/token/login/code/", {"ephemeral_token": second["ephemeral_token"], "code": code}
         )
@@ -95,9 +95,7 @@ def test_login_with_a_code_from_the_confirmation_step_fails(
 ) -> None:
     user, totp, _, _ = app_user
     with time_machine.travel(T0 + 5, tick=False):  # same step as the confirmation
-        step1 = anon_client.post(
-            "/auth/jwt/login/", {"username": user.username, "password": PASSWORD}
-        ).json()
+        step1 = anon_client.post("/auth/jwt/login/", credentials(user)).json()
         response = anon_client.post(
             "/auth/jwt/login/code/",
             {"ephemeral_token": step1["ephemeral_token"], "code": totp.now()},
@@ -112,9 +110,7 @@ def test_login_step_two_malformed_code_is_a_field_error(
     app_user: tuple[Any, pyotp.TOTP, str, list[str]], anon_client: APIClient, bad: str
 ) -> None:
     user = app_user[0]
-    step1 = anon_client.post(
-        "/auth/jwt/login/", {"username": user.username, "password": PASSWORD}
-    ).json()
+    step1 = anon_client.post("/auth/jwt/login/", credentials(user)).json()
     response = anon_client.post(
         "/auth/jwt/login/code/", {"ephemeral_token": step1["ephemeral_token"], "code": bad}
     )
@@ -126,9 +122,7 @@ def test_login_step_two_accepts_a_backup_code(
     app_user: tuple[Any, pyotp.TOTP, str, list[str]], anon_client: APIClient
 ) -> None:
     user, _, _, backup_codes = app_user
-    step1 = anon_client.post(
-        "/auth/jwt/login/", {"username": user.username, "password": PASSWORD}
-    ).json()
+    step1 = anon_client.post("/auth/jwt/login/", credentials(user)).json()
     response = anon_client.post(
         "/auth/jwt/login/code/",
         {"ephemeral_token": step1["ephemeral_token"], "code": backup_codes[0]},
@@ -202,9 +196,7 @@ def test_app_login_end_to_end(
         totp = pyotp.TOTP(secret)
         confirm = api_client.post("/auth/app/activate/confirm/", {"code": totp.now()})
         assert confirm.status_code == 200
-        step1 = anon_client.post(
-            f"/auth/{flavour}/login/", {"username": user.username, "password": PASSWORD}
-        )
+        step1 = anon_client.post(f"/auth/{flavour}/login/", credentials(user))
         assert step1.status_code == 200
         challenge = step1.json()
         assert challenge["method"] == "app" and challenge["other_methods"] == []
@@ -224,9 +216,7 @@ def test_step_two_rejects_codes_two_steps_away(
     user, totp, _, _ = app_user
     now = T0 + 10 * STEP
     with time_machine.travel(now, tick=False):
-        step1 = anon_client.post(
-            "/auth/jwt/login/", {"username": user.username, "password": PASSWORD}
-        ).json()
+        step1 = anon_client.post("/auth/jwt/login/", credentials(user)).json()
         results = [
             anon_client.post(
                 "/auth/jwt/login/code/",
@@ -282,9 +272,7 @@ def test_a_client_supplied_timestamp_is_ignored(
     user, totp, _, _ = app_user
     past = T0 - 3600
     with time_machine.travel(T0 + 10 * STEP, tick=False):
-        token = anon_client.post(
-            "/auth/jwt/login/", {"username": user.username, "password": PASSWORD}
-        ).json()["ephemeral_token"]
+        token = anon_client.post("/auth/jwt/login/", credentials(user)).json()["ephemeral_token"]
         response = anon_client.post(
             "/auth/jwt/login/code/",
             {"ephemeral_token": token, "code": totp.at(past), "timestamp": past},
@@ -304,9 +292,7 @@ def test_no_secret_or_code_reaches_the_logs(
         codes = [totp.now()]
         api_client.post("/auth/app/activate/confirm/", {"code": codes[0]})
     with time_machine.travel(T0 + STEP, tick=False):
-        token = anon_client.post(
-            "/auth/jwt/login/", {"username": user.username, "password": PASSWORD}
-        ).json()["ephemeral_token"]
+        token = anon_client.post("/auth/jwt/login/", credentials(user)).json()["ephemeral_token"]
         codes.append(totp.now())
         anon_client.post("/auth/jwt/login/code/", {"ephemeral_token": token, "code": codes[1]})
     text = caplog.text

@@ -17,10 +17,15 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.conftest import EMAIL2, FLAVOURS, PASSWORD, last_code
+from tests.conftest import EMAIL2, FLAVOURS, credentials, last_code
 from trench_mfa.models import BackupCode, LoginChallenge, MFAMethod
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    # Many logins of one user within a minute: over the demo's login rate.
+    pytest.mark.usefixtures("no_login_throttle"),
+]
 
 THREADS = 20
 
@@ -71,7 +76,7 @@ def post(path: str, body: dict[str, Any], client: APIClient | None = None) -> Ca
 def test_same_email_code_same_token(
     email_mfa_user: tuple[Any, list[str]], flavour: Any, user: Any
 ) -> None:
-    body = APIClient().post(flavour.login, {"username": "alice", "password": PASSWORD}).json()
+    body = APIClient().post(flavour.login, credentials(user)).json()
     payload = {"ephemeral_token": body["ephemeral_token"], "code": last_code()}
     statuses = race([post(flavour.code, payload)] * THREADS)
     assert Counter(statuses) == {200: 1, 401: THREADS - 1}
@@ -85,9 +90,7 @@ def test_same_backup_code_many_tokens(
     _, backup = email_mfa_user
     client = APIClient()
     tokens = [
-        client.post(flavour.login, {"username": "alice", "password": PASSWORD}).json()[
-            "ephemeral_token"
-        ]
+        client.post(flavour.login, credentials(user)).json()["ephemeral_token"]
         for _ in range(THREADS)
     ]
     assert len(set(tokens)) == THREADS
@@ -145,9 +148,7 @@ def test_backup_code_shared_between_login_and_protected_action(
     flavour = FLAVOURS[0]
     client = APIClient()
     tokens = [
-        client.post(flavour.login, {"username": "alice", "password": PASSWORD}).json()[
-            "ephemeral_token"
-        ]
+        client.post(flavour.login, credentials(user)).json()["ephemeral_token"]
         for _ in range(THREADS // 2)
     ]
     calls = [post(flavour.code, {"ephemeral_token": t, "code": backup[0]}) for t in tokens]

@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from rest_framework.test import APIClient
 
-from tests.conftest import FLAVOURS, PASSWORD, Flavour, assert_error
+from tests.conftest import FLAVOURS, Flavour, assert_error, credentials
 from trench_mfa.models import MFAMethod, OneTimeCode
 from trench_mfa.services import codes
 
@@ -115,7 +115,7 @@ def test_full_login_over_smtp(
     response = api_client.post("/auth/email/activate/confirm/", {"code": mailbox.last_code()})
     assert response.status_code == 200
 
-    step1 = anon_client.post(flavour.login, {"username": "alice", "password": PASSWORD})
+    step1 = anon_client.post(flavour.login, credentials(user))
     assert step1.status_code == 200 and step1.json()["method"] == "email"
     assert len(mailbox.messages) == 2
     step2 = anon_client.post(
@@ -152,16 +152,17 @@ def test_smtp_refusal_at_login_is_503_and_leaves_no_usable_code(
     issued: list[str],
     anon_client: APIClient,
     refuse: str,
+    user: Any,
 ) -> None:
     flavour = FLAVOURS[1]
     mailbox.refuse = refuse
-    response = anon_client.post(flavour.login, {"username": "alice", "password": PASSWORD})
+    response = anon_client.post(flavour.login, credentials(user))
     assert_error(response, 503, "dispatch_failed")
     assert "ephemeral_token" not in response.json()
     login_codes = OneTimeCode.objects.filter(purpose="login")
     assert login_codes.count() == 1 and login_codes.get().consumed_at is not None
     mailbox.refuse = None
-    body = anon_client.post(flavour.login, {"username": "alice", "password": PASSWORD}).json()
+    body = anon_client.post(flavour.login, credentials(user)).json()
     if issued[-2] != mailbox.last_code():
         response = anon_client.post(
             flavour.code, {"ephemeral_token": body["ephemeral_token"], "code": issued[-2]}
@@ -182,6 +183,7 @@ def test_closed_port_is_503(
     anon_client: APIClient,
     trench_auth: Callable[..., Any],
     where: str,
+    user: Any,
 ) -> None:
     use_smtp(settings, free_port())
     if where == "activate":
@@ -195,7 +197,7 @@ def test_closed_port_is_503(
         )
         response = api_client.post("/auth/email2/activate/")
     elif where == "login":
-        response = anon_client.post(FLAVOURS[0].login, {"username": "alice", "password": PASSWORD})
+        response = anon_client.post(FLAVOURS[0].login, credentials(user))
     else:
         response = api_client.post("/auth/code/request/")
     assert_error(response, 503, "dispatch_failed")

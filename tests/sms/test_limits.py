@@ -17,7 +17,7 @@ import time_machine
 from django.core import mail
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD, assert_error, last_code
+from tests.conftest import assert_error, credentials, last_code
 from tests.sms import outbox
 from tests.sms.conftest import PHONE
 from tests.sms.outbox import OUTBOX
@@ -61,7 +61,7 @@ def sms_mfa_user(user_factory: Callable[..., Any], name: str = "sms", **fields: 
 
 def login(client: APIClient, user: Any) -> dict[str, Any]:
     """Login step 1; returns the body (asserts 200)."""
-    response = client.post(LOGIN, {"username": user.username, "password": PASSWORD})
+    response = client.post(LOGIN, credentials(user))
     assert response.status_code == 200, response.content
     return response.json()  # type: ignore[no-any-return]
 

@@ -15,7 +15,7 @@ from django.utils.functional import Promise
 from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_error
+from tests.conftest import assert_error, username_field
 from tests.sms import outbox
 from tests.sms.conftest import PHONE
 from tests.sms.outbox import OUTBOX, OutboxSMSDispatcher
@@ -97,8 +97,9 @@ def test_source_field_names_another_attribute(
     client_for: Callable[[Any], APIClient],
     sms_methods: Callable[..., dict[str, Any]],
 ) -> None:
-    sms_methods(sms={**OUTBOX, "SOURCE_FIELD": "username"})
-    user = user_factory(username="+12025550123", phone_number=PHONE)
+    field = username_field()  # "username", or "email" on an email-only user model
+    sms_methods(sms={**OUTBOX, "SOURCE_FIELD": field})
+    user = user_factory(phone_number=PHONE, **{field: "+12025550123"})
     assert client_for(user).post("/auth/sms/activate/").status_code == 200
     assert outbox.sent[0][0] == "+12025550123"
 

@@ -18,7 +18,7 @@ from django.db import connection
 from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD
+from tests.conftest import credentials
 from tests.sms import outbox
 from tests.sms.conftest import PHONE
 from tests.sms.outbox import OUTBOX
@@ -82,7 +82,7 @@ def test_ten_parallel_resends_make_one_provider_call(
     )
     user = user_factory(phone_number=PHONE)
     MFAMethod.objects.create(user=user, name="sms_twilio", is_active=True, is_primary=True)
-    login = APIClient().post("/auth/jwt/login/", {"username": user.username, "password": PASSWORD})
+    login = APIClient().post("/auth/jwt/login/", credentials(user))
     assert login.status_code == 200, login.content
     token = login.json()["ephemeral_token"]
     assert len(stub.log) == 1

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD
+from tests.conftest import credentials
 from tests.yubikey.conftest import (
     API_KEY,
     CLIENT_ID,
@@ -44,7 +44,7 @@ def yubi_user(
 
 
 def _step_one(client: APIClient, user: Any) -> str:
-    response = client.post("/auth/jwt/login/", {"username": user.username, "password": PASSWORD})
+    response = client.post("/auth/jwt/login/", credentials(user))
     assert response.status_code == 200, response.content
     assert response.json()["method"] == "yubi"
     return str(response.json()["ephemeral_token"])

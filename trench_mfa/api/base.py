@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from django.utils.cache import add_never_cache_headers
+from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from trench_mfa.api.errors import exception_handler
+from trench_mfa.api.parsers import BoundedJSONParser
+
+if TYPE_CHECKING:
+    from rest_framework.views import AsView, GenericView
 
 
 class MFAView(APIView):
@@ -20,9 +26,26 @@ class MFAView(APIView):
     every response is sent with ``Cache-Control: no-store``.
     """
 
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> AsView[GenericView]:
+        """The view, exempt from ``ATOMIC_REQUESTS``.
+
+        Services own their transactions. Under ``ATOMIC_REQUESTS`` an error
+        response would roll back what must outlive it: a counted wrong code,
+        a back-off, a lockout, an audit event.
+        """
+        return transaction.non_atomic_requests(super().as_view(**initkwargs))
+
     def get_exception_handler(self) -> Callable[..., Response | None]:
         """Use trench_mfa's error envelope for domain errors."""
         return exception_handler
+
+    def get_parsers(self) -> list[BaseParser]:
+        """The project's parsers, with DRF's JSON parser made safe against deep nesting."""
+        return [
+            BoundedJSONParser() if type(parser) is JSONParser else parser
+            for parser in super().get_parsers()
+        ]
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any

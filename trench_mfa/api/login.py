@@ -13,13 +13,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from trench_mfa.api import flow_serializers as fs
 from trench_mfa.api import serializers as s
 from trench_mfa.api.base import MFAView
+from trench_mfa.api.throttles import LoginIPThrottle, LoginUsernameThrottle, SendIPThrottle
 from trench_mfa.api.views import dispatch_response
-from trench_mfa.services import login
+from trench_mfa.flows import login_flows
+from trench_mfa.services import flow_factors, flow_login, login
+from trench_mfa.services.login import LoginStep
 
 ERRORS: dict[int, Any] = {
-    400: s.ErrorResponseSerializer,
+    400: s.BAD_REQUEST_SCHEMA,
     401: s.ErrorResponseSerializer,
     429: s.ErrorResponseSerializer,
     503: s.ErrorResponseSerializer,
@@ -36,16 +40,8 @@ class LoginMixin(MFAView):
     def token_response(self, user: Any) -> Response:
         """The response carrying the project's tokens for ``user``."""
 
-
-class FirstStepView(LoginMixin):
-    """Login step 1: password; tokens, or a challenge when MFA is on."""
-
-    def post(self, request: Request) -> Response:
-        """Check the credentials and start the challenge if needed."""
-        data = self.validated(s.LoginSerializer, request)
-        step = login.start_login(
-            request, data[s.LoginSerializer.username_field()], data["password"]
-        )
+    def step_response(self, step: LoginStep) -> Response:
+        """The tokens, or the challenge of the next factor."""
         if not step.needs_code:
             return self.token_response(step.user)
         return Response(
@@ -53,9 +49,31 @@ class FirstStepView(LoginMixin):
                 "ephemeral_token": step.ephemeral_token,
                 "method": step.method,
                 "other_methods": step.other_methods,
-                "factors_remaining": [],
+                "factors_remaining": step.factors_remaining,
             }
         )
+
+
+class FirstStepView(LoginMixin):
+    """Login step 1: password; tokens, or a challenge when MFA is on.
+
+    Throttled per client IP and per submitted username (scope
+    ``trench_mfa_login``, see :mod:`trench_mfa.api.throttles`).
+    """
+
+    throttle_classes = (LoginIPThrottle, LoginUsernameThrottle)
+
+    def post(self, request: Request) -> Response:
+        """Check the credentials and start the challenge if needed."""
+        if login_flows() is not None:
+            # TRENCH_AUTH["FLOWS"]: any flow's identifier and knowledge secrets.
+            data = self.validated(fs.FlowLoginSerializer, request)
+            return self.step_response(flow_login.start_flow_login(request, data))
+        data = self.validated(s.LoginSerializer, request)
+        step = login.start_login(
+            request, data[s.LoginSerializer.username_field()], data["password"]
+        )
+        return self.step_response(step)
 
 
 class SecondStepView(LoginMixin):
@@ -64,12 +82,18 @@ class SecondStepView(LoginMixin):
     def post(self, request: Request) -> Response:
         """Verify the code and issue tokens."""
         data = self.validated(s.LoginCodeSerializer, request)
-        user = login.complete_login(data["ephemeral_token"], data["code"], data.get("method"))
-        return self.token_response(user)
+        token, code, method = data["ephemeral_token"], data["code"], data.get("method")
+        if login_flows() is not None:
+            # The next factor's challenge, or the tokens after the last one.
+            step = flow_factors.advance_login(token, code, method, request=request)
+            return self.step_response(step)
+        return self.token_response(login.complete_login(token, code, method, request=request))
 
 
 class CodeRequestView(LoginMixin):
     """Re-send the login code without the password."""
+
+    throttle_classes = (SendIPThrottle,)
 
     def token_response(self, user: Any) -> Response:  # pragma: no cover - never issues tokens
         """Not used: this view never issues tokens."""
@@ -78,6 +102,7 @@ class CodeRequestView(LoginMixin):
     def post(self, request: Request) -> Response:
         """Dispatch the challenged (or named) method's code again."""
         data = self.validated(s.LoginCodeRequestSerializer, request)
-        return dispatch_response(
-            login.resend_login_code(data["ephemeral_token"], data.get("method"))
-        )
+        token, method = data["ephemeral_token"], data.get("method")
+        if login_flows() is not None:
+            return dispatch_response(flow_factors.resend_flow_code(token, method, request=request))
+        return dispatch_response(login.resend_login_code(token, method, request=request))

@@ -7,8 +7,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from trench_mfa.api.fields import CodeField, MethodNameField, StrictCharField
-from trench_mfa.tokens import MAX_TOKEN_LENGTH
+from trench_mfa.api.fields import CodeField, MethodNameField, StrictCharField, TokenField
 
 
 class InputSerializer(serializers.Serializer[Any]):
@@ -66,7 +65,7 @@ class LoginSerializer(InputSerializer):
 class LoginCodeSerializer(InputSerializer):
     """Login step 2: the ephemeral token, a code and optionally the method."""
 
-    ephemeral_token = StrictCharField(max_length=MAX_TOKEN_LENGTH * 64, allow_blank=True)
+    ephemeral_token = TokenField()
     code = CodeField()
     method = MethodNameField(required=False)
 
@@ -74,7 +73,7 @@ class LoginCodeSerializer(InputSerializer):
 class LoginCodeRequestSerializer(InputSerializer):
     """Re-send the login code: the ephemeral token and optionally the method."""
 
-    ephemeral_token = StrictCharField(max_length=MAX_TOKEN_LENGTH * 64, allow_blank=True)
+    ephemeral_token = TokenField()
     method = MethodNameField(required=False)
 
 
@@ -138,6 +137,43 @@ class ErrorResponseSerializer(serializers.Serializer[Any]):
     error = serializers.CharField()
     error_code = serializers.CharField()
     retry_after = serializers.IntegerField(required=False)
+
+
+class DetailResponseSerializer(serializers.Serializer[Any]):
+    """DRF's own errors: unreadable body (400), not authenticated (401), 405, 415."""
+
+    detail = serializers.CharField()
+
+
+#: The error envelope, inline (raw schemas cannot reference serializers).
+_ENVELOPE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "error_code"],
+    "properties": {
+        "error": {"type": "string"},
+        "error_code": {"type": "string"},
+        "retry_after": {"type": "integer"},
+    },
+}
+
+#: A 400 answer: a domain error, field errors (``{"<field>": ["<message>"]}``,
+#: e.g. a malformed code) or DRF's ``{"detail"}`` for a body it cannot parse.
+BAD_REQUEST_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        _ENVELOPE_SCHEMA,
+        {
+            "type": "object",
+            "description": "Field errors: each invalid field with its messages.",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        {
+            "type": "object",
+            "required": ["detail"],
+            "properties": {"detail": {"type": "string"}},
+            "additionalProperties": False,
+        },
+    ]
+}
 
 
 class JWTLoginResponseSerializer(serializers.Serializer[Any]):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -10,14 +12,18 @@ from rest_framework.response import Response
 from trench_mfa.api import serializers as s
 from trench_mfa.api.base import MFAView
 from trench_mfa.api.schema import document
+from trench_mfa.api.throttles import SendIPThrottle
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.services import methods
 
-_ERRORS = {
-    400: s.ErrorResponseSerializer,
+_ERRORS: dict[int, Any] = {
+    400: s.BAD_REQUEST_SCHEMA,
+    401: s.DetailResponseSerializer,
     429: s.ErrorResponseSerializer,
     503: s.ErrorResponseSerializer,
 }
+#: Errors of the read-only endpoints that need a logged-in user.
+_AUTH_ERRORS: dict[int, Any] = {401: s.DetailResponseSerializer}
 
 
 def dispatch_response(result: DispatchResult) -> Response:
@@ -29,11 +35,12 @@ class MFAMethodActivationView(MFAView):
     """Start activating a method: its code (or QR code) is sent."""
 
     permission_classes = (IsAuthenticated,)
+    throttle_classes = (SendIPThrottle,)
 
     @document(request=None, responses={200: s.DispatchResponseSerializer, **_ERRORS})
     def post(self, request: Request, method: str) -> Response:
         """Create the pending method and dispatch its activation code."""
-        return dispatch_response(methods.activate_method(request.user, method))
+        return dispatch_response(methods.activate_method(request.user, method, request=request))
 
 
 class MFAMethodConfirmActivationView(MFAView):
@@ -45,7 +52,7 @@ class MFAMethodConfirmActivationView(MFAView):
     def post(self, request: Request, method: str) -> Response:
         """Activate the method when the code verifies."""
         data = self.validated(s.CodeSerializer, request)
-        codes = methods.confirm_activation(request.user, method, data["code"])
+        codes = methods.confirm_activation(request.user, method, data["code"], request=request)
         return Response({"backup_codes": codes})
 
 
@@ -58,7 +65,7 @@ class MFAMethodDeactivationView(MFAView):
     def post(self, request: Request, method: str) -> Response:
         """Deactivate; the last method turns MFA off."""
         data = self.validated(s.OptionalCodeSerializer, request)
-        methods.deactivate_method(request.user, method, data.get("code"))
+        methods.deactivate_method(request.user, method, data.get("code"), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -74,7 +81,9 @@ class MFAMethodBackupCodesRegenerationView(MFAView):
     def post(self, request: Request, method: str) -> Response:
         """Return the new set (shown once)."""
         data = self.validated(s.OptionalCodeSerializer, request)
-        codes = methods.regenerate_backup_codes(request.user, method, data.get("code"))
+        codes = methods.regenerate_backup_codes(
+            request.user, method, data.get("code"), request=request
+        )
         return Response({"backup_codes": codes})
 
 
@@ -82,6 +91,7 @@ class MFAMethodRequestCodeView(MFAView):
     """Send a code for a protected action (default: the primary method)."""
 
     permission_classes = (IsAuthenticated,)
+    throttle_classes = (SendIPThrottle,)
 
     @document(
         request=s.RequestCodeSerializer, responses={200: s.DispatchResponseSerializer, **_ERRORS}
@@ -89,7 +99,9 @@ class MFAMethodRequestCodeView(MFAView):
     def post(self, request: Request) -> Response:
         """Dispatch a code of the named or primary method."""
         data = self.validated(s.RequestCodeSerializer, request)
-        return dispatch_response(methods.request_code(request.user, data.get("method")))
+        return dispatch_response(
+            methods.request_code(request.user, data.get("method"), request=request)
+        )
 
 
 class MFAConfigView(MFAView):
@@ -108,7 +120,7 @@ class MFAListActiveUserMethodsView(MFAView):
 
     permission_classes = (IsAuthenticated,)
 
-    @document(responses={200: s.ActiveMethodSerializer(many=True)})
+    @document(responses={200: s.ActiveMethodSerializer(many=True), **_AUTH_ERRORS})
     def get(self, request: Request) -> Response:
         """List name and primary flag of each active method."""
         return Response(methods.list_active_methods(request.user))
@@ -123,5 +135,7 @@ class MFAPrimaryMethodChangeView(MFAView):
     def post(self, request: Request) -> Response:
         """Change the primary method (a code of the current primary confirms it)."""
         data = self.validated(s.ChangePrimaryMethodSerializer, request)
-        methods.change_primary_method(request.user, data["method"], data.get("code"))
+        methods.change_primary_method(
+            request.user, data["method"], data.get("code"), request=request
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

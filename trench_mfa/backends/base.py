@@ -176,6 +176,15 @@ class AbstractMessageDispatcher(ABC):
     def confirm_activation(self, code: str) -> None:  # noqa: B027 - an optional hook
         """Called after the confirmation code verified; nothing to do by default."""
 
+    def failure_counts(self) -> bool:
+        """Whether the last failed check counts toward the user's back-off and lockout.
+
+        ``True`` by default. A method whose checker can answer "no" without
+        it being the user's fault (a YubiKey validation answer that fails its
+        signature check) returns ``False`` then.
+        """
+        return True
+
 
 class CodeDispatcher(AbstractMessageDispatcher):
     """Base of email and SMS methods: subclasses implement only :meth:`send`."""
@@ -224,6 +233,11 @@ class CodeDispatcher(AbstractMessageDispatcher):
                 )
             code = self.create_code()
         message = CodeMessage(code=code, valid_for=self.validity_period, purpose=self.purpose)
+        if mfa_settings.DISPATCH == "celery":
+            # Imported here: dispatch_queue builds on this module.
+            from trench_mfa import dispatch_queue
+
+            return dispatch_queue.send_later(self, recipient, message, quota)
         try:
             self.send(recipient, message)
         except (DispatchError, OSError) as exc:

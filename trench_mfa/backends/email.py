@@ -2,7 +2,8 @@
 
 Any ``EMAIL_BACKEND`` works (SMTP, console, an anymail provider). Subject
 and bodies come from the method's settings and templates, which receive
-``code``, ``valid_minutes``, ``valid_for`` (seconds) and ``purpose``.
+``code``, ``valid_minutes``, ``valid_for`` (seconds) and ``purpose``;
+verification emails also get ``link`` (see ``VERIFICATION_LINK_URL``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
+from trench_mfa import identity
 from trench_mfa.backends.base import CodeDispatcher, CodeMessage, DispatchError
+from trench_mfa.models import CodePurpose
 
 
 class EmailMessageDispatcher(CodeDispatcher):
@@ -51,9 +54,22 @@ class EmailMessageDispatcher(CodeDispatcher):
             return None
         return address
 
+    def verification_link(self, recipient: str) -> str | None:
+        """The confirmation link for ``recipient`` (``VERIFICATION_LINK_URL``), or ``None``."""
+        field = self._config.get("SOURCE_FIELD")
+        if not field:
+            return None
+        return identity.link_url(self._mfa_method.user, str(field), recipient)
+
     def send(self, recipient: str, message: CodeMessage) -> None:
         """Render the templates and send one email."""
         context = self.get_context(message)
+        if message.purpose == CodePurpose.VERIFICATION:
+            # Verification emails also carry the classic confirmation link.
+            context.setdefault("link", self.verification_link(recipient))
+        # Defined for every message: a variable missing from the context
+        # makes django.template log the whole context, code included, at DEBUG.
+        context.setdefault("link", None)
         subject = str(self._config.get("EMAIL_SUBJECT") or "")
         if not subject and self._config.get("EMAIL_SUBJECT_TEMPLATE"):
             subject = render_to_string(self._config["EMAIL_SUBJECT_TEMPLATE"], context)

@@ -83,6 +83,32 @@ def check_response(text: str, *, otp: str, nonce: str, key: bytes | None) -> Ver
     return Verdict.OK
 
 
+#: The only statuses that mean "this OTP is not valid" (item 55: the user's fault).
+GENUINE_REJECTIONS = frozenset({"BAD_OTP", "REPLAYED_OTP", "REPLAYED_REQUEST"})
+
+
+def is_genuine_rejection(text: str, *, otp: str, nonce: str, key: bytes | None) -> bool:
+    """Whether an answer is a trustworthy "no" about this very OTP.
+
+    Signed (when a key is set), echoing the ``otp`` and ``nonce`` sent, and
+    with a rejection status. Only such an answer may count toward the user's
+    lockout: a forged, replayed or garbled answer must not lock anyone out.
+    """
+    pairs = parse_response(text)
+    if pairs is None:
+        return False
+    params = dict(pairs)
+    if key is not None:
+        expected = sign([(k, v) for k, v in pairs if k != "h"], key)
+        if not constant_time_equals(unquote(params.get("h", "")), expected):
+            return False
+    return (
+        params.get("status") in GENUINE_REJECTIONS
+        and constant_time_equals(params.get("otp", ""), otp)
+        and constant_time_equals(params.get("nonce", ""), nonce)
+    )
+
+
 class _RedactOTP(logging.Filter):
     """Replaces ``otp=<value>`` in a record's message with ``otp=[redacted]``."""
 

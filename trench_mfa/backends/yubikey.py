@@ -30,6 +30,7 @@ from trench_mfa.backends.yubico_protocol import (
     Verdict,
     check_response,
     install_log_redaction,
+    is_genuine_rejection,
 )
 from trench_mfa.crypto import constant_time_equals
 from trench_mfa.exceptions import DispatchFailed
@@ -68,12 +69,18 @@ class _CheckedClient(Yubico):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.verdicts: list[Verdict] = []
+        #: Whether some answer was a signed "no" about this OTP (see item 55).
+        self.genuine_rejection = False
 
     def verify_response(
         self, response: str, otp: str, nonce: str, return_response: bool = False
     ) -> bool:
         verdict = check_response(response, otp=otp, nonce=nonce, key=self.key)
         self.verdicts.append(verdict)
+        if verdict is Verdict.REJECTED and is_genuine_rejection(
+            response, otp=otp, nonce=nonce, key=self.key
+        ):
+            self.genuine_rejection = True
         return verdict is Verdict.OK
 
 
@@ -83,6 +90,8 @@ class YubiKeyMessageDispatcher(AbstractMessageDispatcher):
     sends_codes: ClassVar[bool] = False
     #: The OTP that :meth:`validate_confirmation_code` accepted (bound on confirm).
     _confirmed_otp: str | None = None
+    #: Whether the last failed check was a genuine rejection (see :meth:`failure_counts`).
+    _genuine_failure: bool = True
 
     activation_instructions = _(
         "Touch your YubiKey to enter a one-time password and send it to confirm."
@@ -144,6 +153,9 @@ class YubiKeyMessageDispatcher(AbstractMessageDispatcher):
         else:  # pragma: no cover - verify() returns True or raises
             error = "no answer"
         if Verdict.REJECTED in client.verdicts:
+            # A wrong code for the client either way; but only a signed "no"
+            # about this OTP counts toward the user's lockout.
+            self._genuine_failure = client.genuine_rejection
             return False
         if Verdict.MISCONFIGURED in client.verdicts:
             logger.error(
@@ -154,6 +166,10 @@ class YubiKeyMessageDispatcher(AbstractMessageDispatcher):
             logger.warning("No usable answer from the YubiKey validation servers (%s).", error)
         raise DispatchFailed(self.unavailable_message)
 
+    def failure_counts(self) -> bool:
+        """``False`` when the last "no" came from an answer that cannot be trusted."""
+        return self._genuine_failure
+
     def _stored_public_id(self) -> str | None:
         secret = self._mfa_method.secret
         return decrypt_secret(secret) if secret else None
@@ -161,6 +177,7 @@ class YubiKeyMessageDispatcher(AbstractMessageDispatcher):
     def validate_code(self, code: str) -> bool:
         """An OTP of the bound key, accepted by the validation server."""
         otp = normalise_otp(code)
+        self._genuine_failure = True
         bound = self._stored_public_id()
         if not bound or not self.is_well_formed(otp):
             return False
@@ -171,6 +188,7 @@ class YubiKeyMessageDispatcher(AbstractMessageDispatcher):
     def validate_confirmation_code(self, code: str) -> bool:
         """An OTP of any key (with a public id), accepted by the server."""
         otp = normalise_otp(code)
+        self._genuine_failure = True
         if not self.is_well_formed(otp) or not public_id(otp):
             return False
         if not self.verify_with_server(otp):

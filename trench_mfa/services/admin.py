@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from trench_mfa import signals
+from trench_mfa import audit, signals
 from trench_mfa.models import MFAMethod, OneTimeCode
 from trench_mfa.services import backup_codes
 from trench_mfa.services.protection import lock_user
@@ -36,7 +36,7 @@ def disable_methods(user: Any, name: str | None = None) -> list[str]:
         else:
             _promote_primary(user)
     for method_name in names:
-        signals.mfa_method_deactivated.send(sender=__name__, user=user, method=method_name)
+        audit.send(signals.mfa_method_deactivated, __name__, user=user, method=method_name)
     return names
 
 

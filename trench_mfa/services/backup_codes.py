@@ -16,6 +16,7 @@ from django.utils import timezone
 from trench_mfa import crypto
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import BackupCode
+from trench_mfa.user import UserPk
 
 #: Longest input looked at; anything longer is refused before any hashing.
 MAX_INPUT_LENGTH = 64
@@ -45,18 +46,20 @@ def normalise_backup_code(raw: str) -> str:
 
 def is_well_formed(raw: str) -> bool:
     """Whether ``raw`` can be a backup code (length and alphabet only)."""
-    if len(raw) > MAX_INPUT_LENGTH:
+    if len(raw) > MAX_INPUT_LENGTH or not raw.isascii():
+        # ASCII first: case folding maps some non-ASCII letters into the
+        # alphabet (KELVIN SIGN.lower() == "k").
         return False
     value = normalise_backup_code(raw)
     alphabet = mfa_settings.BACKUP_CODES_CHARACTERS
     return len(value) == mfa_settings.BACKUP_CODES_LENGTH and all(c in alphabet for c in value)
 
 
-def _bucket(user_id: int, normalised: str) -> str:
+def _bucket(user_id: UserPk, normalised: str) -> str:
     return crypto.keyed_hash("backup-bucket", f"{user_id}:{normalised}")[:_BUCKET_CHARS]
 
 
-def replace_backup_codes(user_id: int) -> list[str]:
+def replace_backup_codes(user_id: UserPk) -> list[str]:
     """Replace the user's whole set with new codes; return them (shown once).
 
     Codes are drawn until every one has its own bucket, so a right code never
@@ -84,7 +87,7 @@ def replace_backup_codes(user_id: int) -> list[str]:
     return list(codes.values())
 
 
-def use_backup_code(user_id: int, raw: str) -> bool:
+def use_backup_code(user_id: UserPk, raw: str) -> bool:
     """Check ``raw`` against the user's unused codes and use it at most once."""
     if not is_well_formed(raw):
         return False
@@ -105,11 +108,11 @@ def use_backup_code(user_id: int, raw: str) -> bool:
     return False
 
 
-def remaining_backup_codes(user_id: int) -> int:
+def remaining_backup_codes(user_id: UserPk) -> int:
     """How many unused backup codes the user has left."""
     return BackupCode.objects.filter(user_id=user_id, used_at__isnull=True).count()
 
 
-def delete_backup_codes(user_id: int) -> None:
+def delete_backup_codes(user_id: UserPk) -> None:
     """Remove the user's backup codes (MFA turned off)."""
     BackupCode.objects.filter(user_id=user_id).delete()

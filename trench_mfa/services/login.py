@@ -6,21 +6,26 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import authenticate, get_user_model
-from django.utils import timezone
 
-from trench_mfa import signals, tokens
+from trench_mfa import tokens
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.conf import mfa_settings
-from trench_mfa.exceptions import InvalidCode, InvalidToken, MethodDoesNotExist, Unauthenticated
+from trench_mfa.exceptions import (
+    InvalidCode,
+    InvalidToken,
+    MethodDoesNotExist,
+    MFAError,
+    Unauthenticated,
+)
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
-from trench_mfa.services import backup_codes
 from trench_mfa.services.delivery import deliver
-from trench_mfa.services.protection import reject_malformed_code
+from trench_mfa.services.verification import Result, require_well_formed, verify_factor
 from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
+    from rest_framework.request import Request
 
 
 @dataclass
@@ -31,6 +36,8 @@ class LoginStep:
     ephemeral_token: str | None = None
     method: str | None = None
     other_methods: list[str] = field(default_factory=list)
+    #: Code factors still to answer after ``method`` (login flows; else empty).
+    factors_remaining: list[str] = field(default_factory=list)
 
     @property
     def needs_code(self) -> bool:
@@ -61,7 +68,12 @@ def start_login(request: HttpRequest | None, username: str, password: str) -> Lo
     token, challenge = tokens.issue_token(user, chosen.name)
     handler = get_mfa_handler(chosen, purpose=CodePurpose.LOGIN, challenge_id=challenge.pk)
     handler.request = request
-    deliver(handler)
+    try:
+        deliver(handler)
+    except MFAError:
+        # No token reaches the client: the challenge row must not outlive it.
+        LoginChallenge.objects.filter(pk=challenge.pk).delete()
+        raise
     return LoginStep(
         user=user,
         ephemeral_token=token,
@@ -72,52 +84,100 @@ def start_login(request: HttpRequest | None, username: str, password: str) -> Lo
 
 def _challenged_method(challenge: LoginChallenge, name: str | None) -> MFAMethod | None:
     name = name or challenge.method
-    if mfa_settings.method(name) is None:
-        return None
-    method = MFAMethod.objects.for_user(challenge.user).active().filter(name=name).first()
+    user = challenge.user
+    if user is None or mfa_settings.method(name) is None:
+        return None  # no user: a decoy of a passwordless flow
+    method = MFAMethod.objects.for_user(user).active().filter(name=name).first()
     if method is not None:
-        method.user = challenge.user
+        method.user = user
     return method
 
 
-def complete_login(token: str, code: str, method_name: str | None = None) -> AnyUser:
-    """Verify the code of the challenged (or named) method, or a backup code."""
+def complete_login(
+    token: str,
+    code: str,
+    method_name: str | None = None,
+    *,
+    request: Request | HttpRequest | None = None,
+) -> AnyUser:
+    """Verify the code of the challenged (or named) method, or a backup code.
+
+    The check runs through :func:`~trench_mfa.services.verification.verify_factor`
+    (back-off and lockout: 429); a wrong code also counts against the
+    ephemeral token, which dies after ``MAX_CODE_ATTEMPTS`` of them.
+    """
     challenge = tokens.resolve_token(token)
+    if challenge.factors:
+        raise InvalidToken()  # a flow login, but FLOWS is off now: start again
     user = challenge.user
     method = _challenged_method(challenge, method_name)
     if method is None:
         tokens.record_failure(challenge)
         raise InvalidCode()
-    handler = get_mfa_handler(method, purpose=CodePurpose.LOGIN, challenge_id=challenge.pk)
-    method_format = handler.is_well_formed(code)
-    backup_format = backup_codes.is_well_formed(code)
-    if not (method_format or backup_format):
-        reject_malformed_code()
-    # No surrounding transaction: each step is one conditional UPDATE, and a
-    # failure must stay counted even though an error is raised afterwards.
-    verified = method_format and handler.validate_code(code)
-    used_backup = not verified and backup_format and backup_codes.use_backup_code(user.pk, code)
-    if not (verified or used_backup):
-        tokens.record_failure(challenge)
-        signals.verification_failed.send(sender=__name__, user=user, method=method.name)
-        raise InvalidCode()
+    answer_challenge(challenge, method, code, request=request)
     if not tokens.consume_challenge(challenge):
         raise InvalidToken()
-    MFAMethod.objects.filter(pk=method.pk).update(last_used_at=timezone.now())
-    if used_backup:
-        signals.backup_code_used.send(sender=__name__, user=user, method=None)
-    else:
-        signals.code_verified.send(sender=__name__, user=user, method=method.name)
     return user
 
 
-def resend_login_code(token: str, method_name: str | None = None) -> DispatchResult:
+def answer_challenge(
+    challenge: LoginChallenge,
+    method: MFAMethod,
+    code: str,
+    *,
+    request: Request | HttpRequest | None = None,
+    allow_backup: bool = True,
+    require_active: bool = True,
+) -> None:
+    """Check ``code`` of ``method`` for ``challenge``; raise unless it verified.
+
+    Shared by every login step that answers a code (django-trench's step 2
+    and each factor of a login flow). ``require_active=False`` lets the
+    inactive channel row of a ``passcode`` factor answer.
+    """
+    handler = get_mfa_handler(method, purpose=CodePurpose.LOGIN, challenge_id=challenge.pk)
+    require_well_formed(handler, code, allow_backup=allow_backup)  # 400 before anything counts
+    # The token's attempt is taken before the check, atomically: parallel
+    # requests cannot get more than MAX_CODE_ATTEMPTS answers evaluated.
+    if not tokens.reserve_attempt(challenge):
+        raise InvalidToken()
+    try:
+        outcome = verify_factor(
+            challenge.user,
+            method,
+            code,
+            purpose=CodePurpose.LOGIN,
+            challenge_id=challenge.pk,
+            request=request,
+            allow_backup=allow_backup,
+            require_active=require_active,
+            handler=handler,
+        )
+    except Exception:
+        tokens.refund_attempt(challenge)  # e.g. the YubiKey server is down (503)
+        raise
+    if outcome.result in (Result.THROTTLED, Result.LOCKED):
+        tokens.refund_attempt(challenge)  # refused unevaluated
+        outcome.raise_if_refused()
+    if not outcome.ok:
+        raise InvalidCode()
+
+
+def resend_login_code(
+    token: str,
+    method_name: str | None = None,
+    *,
+    request: Request | HttpRequest | None = None,
+) -> DispatchResult:
     """Send the login code again (or for another active method of the user)."""
     challenge = tokens.resolve_token(token)
+    if challenge.factors:
+        raise InvalidToken()  # a flow login, but FLOWS is off now: start again
     method = _challenged_method(challenge, method_name)
     if method is None:
         raise InvalidCode()
     if method.name != challenge.method:
         LoginChallenge.objects.filter(pk=challenge.pk).update(method=method.name)
     handler = get_mfa_handler(method, purpose=CodePurpose.LOGIN, challenge_id=challenge.pk)
+    handler.request = request
     return deliver(handler)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import reduce
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from trench_mfa import signals
+from trench_mfa import audit, signals
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.conf import mfa_settings
@@ -27,13 +27,19 @@ from trench_mfa.exceptions import (
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
 from trench_mfa.services import backup_codes
 from trench_mfa.services.delivery import deliver
-from trench_mfa.services.protection import (
-    lock_user,
-    reject_malformed_code,
-    require_config,
+from trench_mfa.services.protection import lock_user, require_config
+from trench_mfa.services.verification import (
+    require_well_formed,
+    verify_factor,
     verify_protected_action,
 )
 from trench_mfa.user import AnyUser
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+
+    AnyRequest = Request | HttpRequest | None
 
 _MISSING = object()
 
@@ -58,7 +64,7 @@ def _active_method(user: AnyUser, name: str) -> MFAMethod:
     return method
 
 
-def activate_method(user: AnyUser, name: str) -> DispatchResult:
+def activate_method(user: AnyUser, name: str, *, request: AnyRequest = None) -> DispatchResult:
     """Start activating ``name``: create the pending row and send its code.
 
     When the dispatch fails (400, 429, 503) the row is put back as it was, so
@@ -79,11 +85,17 @@ def activate_method(user: AnyUser, name: str) -> DispatchResult:
         method.activation_started_at = timezone.now()
         method.save(update_fields=["activation_started_at"])
         handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION)
+        handler.request = request
         handler.prepare_activation()
     try:
         return deliver(handler)
     except MFAError:
-        pending = MFAMethod.objects.filter(pk=method.pk, is_active=False)
+        # Only a row still in the state this request left it in is put back:
+        # a parallel activation of the same method may have taken it over
+        # (and sent the code that made this one throttled).
+        pending = MFAMethod.objects.filter(
+            pk=method.pk, is_active=False, activation_started_at=method.activation_started_at
+        )
         if created:
             pending.delete()
         else:
@@ -92,21 +104,29 @@ def activate_method(user: AnyUser, name: str) -> DispatchResult:
         raise
 
 
-def confirm_activation(user: AnyUser, name: str, code: str) -> list[str]:
-    """Confirm a pending method with its code; return backup codes (or ``[]``)."""
+def confirm_activation(
+    user: AnyUser, name: str, code: str, *, request: AnyRequest = None
+) -> list[str]:
+    """Confirm a pending method with its code; return backup codes (or ``[]``).
+
+    The code is checked by :func:`verify_factor` (back-off and lockout on the
+    pending method's row; no backup code).
+    """
     require_config(name)
     method = _user_method(user, name)
     if method.is_active:
         raise MethodAlreadyActive()
     handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION)
-    if not handler.is_well_formed(code):
-        reject_malformed_code()
+    require_well_formed(handler, code, allow_backup=False)
     started = method.activation_started_at
     window = timedelta(seconds=mfa_settings.ACTIVATION_VALIDITY)
     if started is None or started + window <= timezone.now():
         raise CodeInvalidOrExpired()
-    if not handler.validate_confirmation_code(code):
-        signals.verification_failed.send(sender=__name__, user=user, method=name)
+    outcome = verify_factor(
+        user, method, code, purpose=CodePurpose.ACTIVATION, request=request, handler=handler
+    )
+    outcome.raise_if_refused()
+    if not outcome.ok:
         raise CodeInvalidOrExpired()
     with transaction.atomic():
         lock_user(user.pk)
@@ -120,11 +140,13 @@ def confirm_activation(user: AnyUser, name: str, code: str) -> list[str]:
             mine.filter(pk=method.pk).update(is_primary=True)
         handler.confirm_activation(code)
         codes = backup_codes.replace_backup_codes(user.pk) if first else []
-    signals.mfa_method_activated.send(sender=__name__, user=user, method=name)
+    audit.send(signals.mfa_method_activated, __name__, user=user, method=name, request=request)
     return codes
 
 
-def deactivate_method(user: AnyUser, name: str, code: str | None) -> None:
+def deactivate_method(
+    user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
+) -> None:
     """Deactivate ``name``; the last method turns MFA off and drops backup codes."""
     require_config(name)
     method = _active_method(user, name)
@@ -133,7 +155,7 @@ def deactivate_method(user: AnyUser, name: str, code: str | None) -> None:
     if method.is_primary and others.exists():
         raise DeactivationOfPrimary()
     if mfa_settings.CONFIRM_DISABLE_WITH_CODE:
-        verify_protected_action(user, method, code)
+        verify_protected_action(user, method, code, request=request)
     with transaction.atomic():
         lock_user(user.pk)
         mine.filter(pk=method.pk).update(is_active=False, is_primary=False)
@@ -142,10 +164,12 @@ def deactivate_method(user: AnyUser, name: str, code: str | None) -> None:
         )
         if not others.exists():
             backup_codes.delete_backup_codes(user.pk)
-    signals.mfa_method_deactivated.send(sender=__name__, user=user, method=name)
+    audit.send(signals.mfa_method_deactivated, __name__, user=user, method=name, request=request)
 
 
-def regenerate_backup_codes(user: AnyUser, name: str, code: str | None) -> list[str]:
+def regenerate_backup_codes(
+    user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
+) -> list[str]:
     """Replace the user's backup codes (a code of ``name`` confirms it)."""
     # API.md: an unknown method name is reported before any other error.
     require_config(name)
@@ -153,15 +177,15 @@ def regenerate_backup_codes(user: AnyUser, name: str, code: str | None) -> list[
         raise BackupCodesRegenerationDisabled()
     method = _active_method(user, name)
     if mfa_settings.CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE:
-        verify_protected_action(user, method, code)
+        verify_protected_action(user, method, code, request=request)
     with transaction.atomic():
         lock_user(user.pk)
         codes = backup_codes.replace_backup_codes(user.pk)
-    signals.backup_codes_regenerated.send(sender=__name__, user=user, method=name)
+    audit.send(signals.backup_codes_regenerated, __name__, user=user, method=name, request=request)
     return codes
 
 
-def request_code(user: AnyUser, name: str | None) -> DispatchResult:
+def request_code(user: AnyUser, name: str | None, *, request: AnyRequest = None) -> DispatchResult:
     """Send a code for a protected action (default: the primary method)."""
     if name:
         require_config(name)
@@ -172,10 +196,14 @@ def request_code(user: AnyUser, name: str | None) -> DispatchResult:
             raise NotEnabled()
         method = primary
         method.user = user
-    return deliver(get_mfa_handler(method, purpose=CodePurpose.ACTION))
+    handler = get_mfa_handler(method, purpose=CodePurpose.ACTION)
+    handler.request = request
+    return deliver(handler)
 
 
-def change_primary_method(user: AnyUser, name: str, code: str | None) -> None:
+def change_primary_method(
+    user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
+) -> None:
     """Make ``name`` primary; a code of the current primary confirms it."""
     require_config(name)
     mine = MFAMethod.objects.for_user(user)
@@ -186,14 +214,14 @@ def change_primary_method(user: AnyUser, name: str, code: str | None) -> None:
     if current is None:
         raise NotEnabled()
     current.user = user
-    verify_protected_action(user, current, code)
+    verify_protected_action(user, current, code, request=request)
     if current.pk == target.pk:
         return
     with transaction.atomic():
         lock_user(user.pk)
         mine.filter(is_primary=True).update(is_primary=False)
         mine.filter(pk=target.pk, is_active=True).update(is_primary=True)
-    signals.primary_method_changed.send(sender=__name__, user=user, method=name)
+    audit.send(signals.primary_method_changed, __name__, user=user, method=name, request=request)
 
 
 def list_active_methods(user: AnyUser) -> list[dict[str, Any]]:

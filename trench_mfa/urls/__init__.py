@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from django.urls import path
 
-from trench_mfa.api import views
+from trench_mfa.api import identity_views, views
 
 urlpatterns = [
+    # Login flows: the hardcode, and identifier verification (see docs/flows.rst).
+    # Listed first: "verification/email/confirm/" is the confirmation by code,
+    # never a link key.
+    path("hardcode/", identity_views.HardcodeView.as_view(), name="mfa-hardcode"),
+    path(
+        "verification/request/",
+        identity_views.VerificationRequestView.as_view(),
+        name="mfa-verification-request",
+    ),
+    path(
+        "verification/<str:field>/confirm/",
+        identity_views.VerificationConfirmView.as_view(),
+        name="mfa-verification-confirm",
+    ),
+    path(
+        "verification/email/<str:key>/",
+        identity_views.VerificationLinkView.as_view(),
+        name="mfa-verification-link",
+    ),
     path("<str:method>/activate/", views.MFAMethodActivationView.as_view(), name="mfa-activate"),
     path(
         "<str:method>/activate/confirm/",

@@ -1,4 +1,8 @@
-"""``manage.py cleanup_otp_codes``: prune expired and used codes (run from cron)."""
+"""``manage.py cleanup_otp_codes``: prune expired and used codes (run from cron).
+
+With ``--events-days N`` it also prunes audit events older than N days;
+without it, audit events are kept.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
-from trench_mfa.models import LoginChallenge, OneTimeCode, SendQuota
+from trench_mfa.models import LoginChallenge, MFAEvent, OneTimeCode, SendQuota
 from trench_mfa.throttling import RECIPIENT_WINDOW
 
 
@@ -49,8 +53,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """``--days``, ``--batch-size`` and ``--dry-run``."""
+        """``--days``, ``--events-days``, ``--batch-size`` and ``--dry-run``."""
         parser.add_argument("--days", type=int, default=7, help="Keep rows younger than this.")
+        parser.add_argument(
+            "--events-days",
+            type=int,
+            default=None,
+            help="Also delete audit events (MFAEvent) older than this; default: keep them.",
+        )
         parser.add_argument(
             "--batch-size", type=int, default=10000, help="Rows deleted per statement."
         )
@@ -61,8 +71,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         """Delete (or count) the old rows and print a one-line summary."""
         days, batch_size = options["days"], options["batch_size"]
-        if days < 0 or batch_size < 1:
-            raise CommandError("--days must be >= 0 and --batch-size >= 1.")
+        events_days = options["events_days"]
+        if days < 0 or batch_size < 1 or (events_days is not None and events_days < 0):
+            raise CommandError("--days and --events-days must be >= 0 and --batch-size >= 1.")
         cutoff = timezone.now() - timedelta(days=days)
         old = Q(expires_at__lt=cutoff) | Q(consumed_at__lt=cutoff)
         codes = OneTimeCode.objects.filter(old)
@@ -70,12 +81,21 @@ class Command(BaseCommand):
         quotas = SendQuota.objects.filter(
             updated_at__lt=timezone.now() - timedelta(seconds=RECIPIENT_WINDOW)
         )
+        events = None
+        if events_days is not None:
+            events = MFAEvent.objects.filter(
+                created_at__lt=timezone.now() - timedelta(days=events_days)
+            )
         if options["dry_run"]:
             self.stdout.write(
                 f"Would delete {codes.count()} one-time codes and "
                 f"{challenges.count()} login challenges older than {days} days, "
                 f"and {quotas.count()} idle send counters."
             )
+            if events is not None:
+                self.stdout.write(
+                    f"Would delete {events.count()} audit events older than {events_days} days."
+                )
             return
         n_codes = _delete_in_batches(codes, batch_size)
         n_challenges = _delete_in_batches(challenges, batch_size)
@@ -84,3 +104,6 @@ class Command(BaseCommand):
             f"Deleted {n_codes} one-time codes and {n_challenges} login challenges "
             f"older than {days} days, and {n_quotas} idle send counters."
         )
+        if events is not None:
+            n_events = _delete_in_batches(events, batch_size)
+            self.stdout.write(f"Deleted {n_events} audit events older than {events_days} days.")

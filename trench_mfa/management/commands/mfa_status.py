@@ -29,7 +29,14 @@ class Command(BaseCommand):
         self.stdout.write(f"User: {options['username']} (MFA {'on' if active else 'off'})")
         now = timezone.now()
         for method in methods:
-            state = "active" if method.is_active else "pending"
+            if method.is_active:
+                state = "active"
+            elif method.activation_started_at is not None:
+                state = "pending"
+            else:
+                # Only carries codes of identifier verification and passcode
+                # logins (see trench_mfa.services.identifiers): not MFA.
+                state = "channel only"
             flags = [state]
             if method.is_primary:
                 flags.append("primary")

@@ -4,11 +4,18 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+from trench_mfa.flows import identifiers
+from trench_mfa.services import hardcode
+from trench_mfa.services import identifiers as verification
 
 USERNAME = "demo"
 EMAIL = "demo@example.com"
 PASSWORD = "demo-pass-2026"
 PHONE_NUMBER = "+48600100200"
+#: The demo user's hardcode (PIN) for the phone flow of testproject.settings_flows.
+HARDCODE = "2468"
 
 
 class Command(BaseCommand):
@@ -36,10 +43,22 @@ class Command(BaseCommand):
         user.phone_number = PHONE_NUMBER
         user.is_active = True
         user.set_password(PASSWORD)
-        user.save()
+        with transaction.atomic():
+            user.save()
+            self.trust_identifiers(user)
         verb = "Created" if created else "Reset"
         self.stdout.write(self.style.SUCCESS(f"{verb} demo user."))
         self.stdout.write(f"  username: {USERNAME}")
         self.stdout.write(f"  password: {PASSWORD}")
         self.stdout.write(f"  email:    {EMAIL}")
         self.stdout.write(f"  phone:    {PHONE_NUMBER}")
+        if identifiers():
+            self.stdout.write(f"  hardcode: {HARDCODE} (email and phone confirmed)")
+
+    def trust_identifiers(self, user: Any) -> None:
+        """With IDENTIFIERS on: the demo address and number count as confirmed."""
+        if not identifiers():
+            return
+        for field in identifiers():
+            verification.mark_confirmed(user, field)
+        hardcode.store_hardcode(user, HARDCODE)

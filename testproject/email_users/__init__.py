@@ -1,0 +1,1 @@
+"""Test app: a user model whose login field is ``email`` and that has no ``username``."""

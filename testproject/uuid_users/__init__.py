@@ -1,0 +1,1 @@
+"""Test app: Django's user with a UUID primary key."""

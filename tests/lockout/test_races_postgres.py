@@ -1,0 +1,106 @@
+"""Parallel wrong codes against one user (PostgreSQL only, real threads).
+
+The check, the evaluation and the recording run under the user's and the
+method's row locks, so no failure is lost, the back-off lets exactly one
+evaluation through, and the lockout triggers exactly once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+from rest_framework.test import APIClient
+
+from tests.conftest import activate, credentials
+from trench_mfa.models import EventType, MFAEvent, MFAMethod
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("no_login_throttle"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _needs_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL)")
+
+
+@pytest.fixture
+def mfa_user(user: Any, api_client: APIClient) -> Any:
+    """``user`` with the email method active."""
+    activate(api_client, "email")
+    return user
+
+
+def _tokens(user: Any, n: int) -> list[str]:
+    client = APIClient()
+    tokens = []
+    for _ in range(n):
+        response = client.post("/auth/jwt/login/", credentials(user))
+        assert response.status_code == 200, response.content
+        tokens.append(response.json()["ephemeral_token"])
+    return tokens
+
+
+def _race(tokens: list[str], code: str = "000000") -> list[int]:
+    barrier = threading.Barrier(len(tokens))
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def attempt(token: str) -> None:
+        try:
+            client = APIClient()
+            barrier.wait(timeout=30)
+            response = client.post(
+                "/auth/jwt/login/code/", {"ephemeral_token": token, "code": code}
+            )
+            with lock:
+                statuses.append(response.status_code)
+        except BaseException as exc:  # reported below
+            with lock:
+                errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt, args=(t,)) for t in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(statuses) == len(tokens)
+    return statuses
+
+
+def test_parallel_wrong_codes_are_all_counted(
+    mfa_user: Any, trench_auth: Callable[..., Any]
+) -> None:
+    trench_auth(LOCKOUT_THRESHOLD=100)  # back-off off: the suite default
+    statuses = _race(_tokens(mfa_user, 30))
+    assert statuses == [401] * 30
+    assert MFAMethod.objects.get(user=mfa_user).failure_count == 30
+
+
+@pytest.mark.usefixtures("default_backoff")
+def test_under_the_back_off_one_of_many_parallel_codes_is_evaluated(mfa_user: Any) -> None:
+    statuses = _race(_tokens(mfa_user, 20))
+    assert sorted(statuses) == [401] + [429] * 19
+    assert MFAMethod.objects.get(user=mfa_user).failure_count == 1
+
+
+def test_parallel_failures_lock_exactly_once_at_the_threshold(
+    mfa_user: Any, trench_auth: Callable[..., Any]
+) -> None:
+    trench_auth(LOCKOUT_THRESHOLD=10)
+    statuses = _race(_tokens(mfa_user, 25))
+    assert sorted(statuses) == [401] * 10 + [429] * 15
+    row = MFAMethod.objects.get(user=mfa_user)
+    assert row.failure_count == 10 and row.locked_until is not None
+    assert MFAEvent.objects.filter(event=EventType.LOCKED_OUT).count() == 1

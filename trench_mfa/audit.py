@@ -1,0 +1,106 @@
+"""Audit trail: every MFA signal becomes one log line and one :class:`MFAEvent`.
+
+Services announce what happened with :func:`send`, which adds the client's
+IP address to the signal's keyword arguments. :func:`record_signal`, connected
+to every signal in ``AppConfig.ready()``, writes the event row (unless
+``AUDIT_LOG`` is off) and a log line on the ``trench_mfa.audit`` logger. A
+signal never carries a code, secret or token, so neither does the trail.
+
+The IP address is the one DRF's throttles use (``REMOTE_ADDR``, or the
+``X-Forwarded-For`` entry that ``REST_FRAMEWORK["NUM_PROXIES"]`` points at);
+anything that is not an IP address is stored as ``NULL``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.dispatch import Signal
+from rest_framework.throttling import BaseThrottle
+
+from trench_mfa import signals
+from trench_mfa.conf import mfa_settings
+from trench_mfa.models import EventType, MFAEvent
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+
+logger = logging.getLogger("trench_mfa.audit")
+
+#: The event type written for each signal.
+EVENTS: dict[Signal, EventType] = {
+    signals.mfa_method_activated: EventType.METHOD_ACTIVATED,
+    signals.mfa_method_deactivated: EventType.METHOD_DEACTIVATED,
+    signals.primary_method_changed: EventType.PRIMARY_METHOD_CHANGED,
+    signals.code_sent: EventType.CODE_SENT,
+    signals.code_verified: EventType.CODE_VERIFIED,
+    signals.verification_failed: EventType.VERIFICATION_FAILED,
+    signals.backup_code_used: EventType.BACKUP_CODE_USED,
+    signals.backup_codes_regenerated: EventType.BACKUP_CODES_REGENERATED,
+    signals.locked_out: EventType.LOCKED_OUT,
+    signals.dispatch_failed: EventType.DISPATCH_FAILED,
+}
+_WARNINGS = {EventType.VERIFICATION_FAILED, EventType.LOCKED_OUT, EventType.DISPATCH_FAILED}
+
+
+def client_ip(request: Request | HttpRequest | None) -> str | None:
+    """The client's IP address by DRF's ``NUM_PROXIES`` rule, or ``None``."""
+    if request is None:
+        return None
+    ident = BaseThrottle().get_ident(request)  # type: ignore[arg-type]
+    try:
+        return str(ipaddress.ip_address(str(ident or "").strip()))
+    except ValueError:
+        return None
+
+
+def send(
+    signal: Signal,
+    sender: str,
+    *,
+    user: Any,
+    method: str | None,
+    request: Request | HttpRequest | None = None,
+    **extra: Any,
+) -> None:
+    """Send ``signal`` with ``user``, ``method``, ``request`` and ``ip``."""
+    signal.send(
+        sender=sender, user=user, method=method, request=request, ip=client_ip(request), **extra
+    )
+
+
+def record_signal(sender: Any, signal: Signal, **kwargs: Any) -> MFAEvent | None:
+    """Receiver: log the event and store it (``AUDIT_LOG``)."""
+    event = EVENTS[signal]
+    user = kwargs.get("user")
+    user_id = getattr(user, "pk", None)
+    method = str(kwargs.get("method") or "")
+    purpose = str(kwargs.get("purpose") or "")
+    reason = kwargs.get("reason")
+    outcome = str(reason or ("locked" if event is EventType.LOCKED_OUT else "success"))
+    ip = kwargs["ip"] if "ip" in kwargs else client_ip(kwargs.get("request"))
+    # %r on the method name: it comes from a URL, so it is escaped for the log.
+    logger.log(
+        logging.WARNING if event in _WARNINGS else logging.INFO,
+        "MFA %s: user %s, method %r, purpose %s, outcome %s, ip %s",
+        event.value,
+        user_id,
+        method,
+        purpose or "-",
+        outcome,
+        ip or "-",
+    )
+    if not mfa_settings.AUDIT_LOG:
+        return None
+    return MFAEvent.objects.create(
+        user_id=user_id, method=method, event=event, purpose=purpose, outcome=outcome, ip=ip
+    )
+
+
+def connect_receivers() -> None:
+    """Connect :func:`record_signal` to every signal (once)."""
+    for signal, event in EVENTS.items():
+        signal.connect(record_signal, dispatch_uid=f"trench_mfa.audit.{event.value}")

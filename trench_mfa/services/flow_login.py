@@ -1,0 +1,116 @@
+"""Login step 1 under ``TRENCH_AUTH["FLOWS"]``: pick the flow, check knowledge secrets.
+
+:func:`start_flow_login` uses the first flow whose identifier and knowledge
+secrets (``password``, ``hardcode``) are all in the request and correct, and
+whose code factors the user can answer. Each knowledge secret costs one slow
+hash whatever the outcome (a dummy hash for an unknown identifier), so step
+1 of a flow takes the same time for every identifier. A flow without code
+factors gets the user's primary MFA method on top, as django-trench's login
+does. The code factors are :mod:`trench_mfa.services.flow_factors`' business.
+
+A passwordless flow never reveals whether its identifier exists: see
+:mod:`trench_mfa.services.decoys`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import authenticate, get_user_model
+from django.db.models import EmailField
+
+from trench_mfa.conf import mfa_settings
+from trench_mfa.exceptions import Unauthenticated
+from trench_mfa.flows import HARDCODE, PASSWORD, Flow, login_flows
+from trench_mfa.services import decoys, flow_factors, hardcode, identifiers
+from trench_mfa.services.login import LoginStep
+from trench_mfa.user import AnyUser
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+
+    AnyRequest = Request | HttpRequest | None
+
+
+def find_user(field: str, value: str) -> AnyUser | None:
+    """The one active user whose ``field`` is ``value`` and confirmed, else ``None``.
+
+    ``USERNAME_FIELD`` is looked up like Django does (``get_by_natural_key``);
+    email fields ignore case; a value shared by several users matches none.
+    """
+    model = get_user_model()
+    manager = model._default_manager
+    user: AnyUser | None
+    if field == model.USERNAME_FIELD:
+        try:
+            user = manager.get_by_natural_key(value)
+        except model.DoesNotExist:
+            user = None
+    else:
+        lookup = (
+            f"{field}__iexact" if isinstance(model._meta.get_field(field), EmailField) else field
+        )
+        found = list(manager.filter(**{lookup: value})[:2])
+        user = found[0] if len(found) == 1 else None
+    if user is None or not getattr(user, mfa_settings.USER_ACTIVE_FIELD, False):
+        return None
+    if not identifiers.is_confirmed(user, field):
+        return None
+    return user
+
+
+def _check_knowledge(
+    request: AnyRequest, flow: Flow, user: AnyUser | None, data: dict[str, Any]
+) -> AnyUser | None:
+    """``user`` when every knowledge secret of ``flow`` is right, else ``None``."""
+    ok = user is not None
+    for secret in flow.knowledge:
+        if secret == PASSWORD:
+            if user is None:
+                # What Django's ModelBackend does for an unknown username.
+                get_user_model()().set_password(data[PASSWORD])
+                continue
+            username_field = get_user_model().USERNAME_FIELD
+            found = authenticate(
+                request, **{username_field: user.get_username(), "password": data[PASSWORD]}
+            )
+            if found is None or found.pk != user.pk:
+                ok = False
+            else:
+                user = found
+        elif secret == HARDCODE and not hardcode.check_hardcode(user, data[HARDCODE]):
+            ok = False
+    return user if ok else None
+
+
+def start_flow_login(request: AnyRequest, data: dict[str, Any]) -> LoginStep:
+    """Login step 1 under ``FLOWS``: tokens, or the challenge of the first code factor.
+
+    400 ``unauthenticated`` when no flow fits; a passwordless flow always
+    answers with a challenge (a decoy when nobody can use the identifier).
+    """
+    for flow in login_flows() or ():
+        if flow.identifier not in data or any(name not in data for name in flow.knowledge):
+            continue
+        value = data[flow.identifier]
+        user = find_user(flow.identifier, value)
+        if flow.passwordless:
+            factors = flow_factors.code_factors(flow, user) if user is not None else None
+            if not factors:
+                token, first = decoys.start(flow, value)
+                return LoginStep(
+                    user=None,
+                    ephemeral_token=token,
+                    method=first.method,
+                    factors_remaining=[f.method for f in flow.factors[1:]],
+                )
+            return flow_factors.open_challenge(request, flow, user, factors)
+        user = _check_knowledge(request, flow, user, data)
+        if user is None:
+            continue
+        factors = flow_factors.code_factors(flow, user)
+        if factors is None:
+            continue  # this user cannot answer the flow's code factors
+        return flow_factors.open_challenge(request, flow, user, factors)
+    raise Unauthenticated()

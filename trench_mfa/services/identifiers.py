@@ -1,0 +1,214 @@
+"""Identifier verification: confirm an email address or phone number.
+
+``TRENCH_AUTH["IDENTIFIERS"]`` names the fields to verify and the method that
+sends their codes. A code goes to the value through that method's dispatcher
+with the purpose ``verification`` (same one-time-code table, expiry, attempt
+cap, cooldown and per-number cap as every other code), from the user's row
+of that method: an inactive "channel" row when the user has not activated
+the method for MFA. Such a row is never listed, never primary and never used
+as a second factor; it only carries the codes and the failure counters, so
+back-off and lockout count verification codes like any other.
+
+A value is confirmed by its code (:func:`confirm_code`) or, for email, by the
+signed link in the message (:func:`confirm_link`). Only a digest of the
+confirmed value is stored (:class:`~trench_mfa.flow_models.VerifiedIdentifier`);
+a changed value is unconfirmed until confirmed again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from trench_mfa import identity
+from trench_mfa.backends.base import DispatchResult
+from trench_mfa.backends.provider import get_mfa_handler
+from trench_mfa.exceptions import (
+    CodeInvalidOrExpired,
+    IdentifierAlreadyConfirmed,
+    IdentifierNotConfirmed,
+    InvalidInput,
+    InvalidLink,
+    UnknownIdentifier,
+)
+from trench_mfa.flow_models import VerifiedIdentifier
+from trench_mfa.flows import Identifier, identifiers
+from trench_mfa.models import CodePurpose, MFAMethod
+from trench_mfa.services import codes
+from trench_mfa.services.delivery import deliver
+from trench_mfa.services.verification import verify_factor
+from trench_mfa.user import AnyUser
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+
+    AnyRequest = Request | HttpRequest | None
+
+
+def channel_method(user: AnyUser, name: str) -> MFAMethod:
+    """The user's row of method ``name``, created inactive when missing."""
+    method, _created = MFAMethod.objects.get_or_create(user_id=user.pk, name=name)
+    method.user = user
+    return method
+
+
+def _configured(field: str) -> Identifier:
+    ident = identifiers().get(field)
+    if ident is None:
+        raise UnknownIdentifier()
+    return ident
+
+
+def is_confirmed(user: AnyUser, field: str) -> bool:
+    """Whether ``user``'s current value of ``field`` is confirmed.
+
+    Fields that ``IDENTIFIERS`` does not name are not verified at all and
+    count as confirmed; an empty value never is.
+    """
+    if field not in identifiers():
+        return True
+    value = identity.current_value(user, field)
+    if value is None:
+        return False
+    return VerifiedIdentifier.objects.filter(
+        user_id=user.pk,
+        field=field,
+        value_digest=identity.value_digest(field, value),
+        confirmed_at__isnull=False,
+    ).exists()
+
+
+def require_confirmed(user: AnyUser, field: str) -> None:
+    """Raise :class:`IdentifierNotConfirmed` unless :func:`is_confirmed`."""
+    if not is_confirmed(user, field):
+        raise IdentifierNotConfirmed()
+
+
+def mark_confirmed(user: AnyUser, field: str) -> None:
+    """Record ``user``'s current value of ``field`` as confirmed (support tools, sign-up)."""
+    value = identity.current_value(user, field)
+    if value is None:
+        return
+    VerifiedIdentifier.objects.update_or_create(
+        user_id=user.pk,
+        field=field,
+        defaults={
+            "value_digest": identity.value_digest(field, value),
+            "confirmed_at": timezone.now(),
+            "pending_digest": "",
+        },
+    )
+    _void_codes(user, field)
+
+
+def reset(user: AnyUser, field: str) -> None:
+    """Forget any confirmation of ``field`` and void its live verification codes."""
+    VerifiedIdentifier.objects.filter(user_id=user.pk, field=field).update(
+        value_digest="", confirmed_at=None, pending_digest=""
+    )
+    _void_codes(user, field)
+
+
+def _void_codes(user: AnyUser, field: str) -> None:
+    ident = identifiers().get(field)
+    if ident is None:
+        return
+    method = MFAMethod.objects.for_user(user).filter(name=ident.method).first()
+    if method is not None:
+        codes.void_codes(method, CodePurpose.VERIFICATION)
+
+
+def request_code(user: AnyUser, field: str, *, request: AnyRequest = None) -> DispatchResult:
+    """Send a verification code (and, by email, a link) to ``user``'s ``field``.
+
+    400 for an unknown field, a missing value or a value already confirmed;
+    the cooldown and per-number cap apply (429), a failed send is 503.
+    """
+    ident = _configured(field)
+    value = identity.current_value(user, field)
+    if value is None:
+        raise InvalidInput(_("This account has no value to verify for this field."))
+    if is_confirmed(user, field):
+        raise IdentifierAlreadyConfirmed()
+    method = channel_method(user, ident.method)
+    handler = get_mfa_handler(method, purpose=CodePurpose.VERIFICATION)
+    handler.request = request
+    result = deliver(handler)
+    # Recorded once the code exists: the code confirms this value only.
+    VerifiedIdentifier.objects.update_or_create(
+        user_id=user.pk,
+        field=field,
+        defaults={"pending_digest": identity.value_digest(field, value)},
+    )
+    return result
+
+
+def confirm_code(user: AnyUser, field: str, code: str, *, request: AnyRequest = None) -> None:
+    """Confirm ``field`` with the code sent to its current value.
+
+    The code goes through :func:`~trench_mfa.services.verification.verify_factor`
+    (format 400, back-off and lockout 429, audit); a wrong code, or a code
+    sent to a value the user has changed since, is 400
+    ``code_invalid_or_expired``. Backup codes are not accepted.
+    """
+    ident = _configured(field)
+    method = MFAMethod.objects.for_user(user).filter(name=ident.method).first()
+    if method is None:
+        raise CodeInvalidOrExpired()
+    method.user = user
+    outcome = verify_factor(
+        user, method, code, purpose=CodePurpose.VERIFICATION, request=request, allow_backup=False
+    )
+    outcome.raise_if_refused()
+    if not outcome.ok:
+        raise CodeInvalidOrExpired()
+    value = identity.current_value(user, field)
+    pending = VerifiedIdentifier.objects.filter(user_id=user.pk, field=field).first()
+    if (
+        value is None
+        or pending is None
+        or pending.pending_digest != identity.value_digest(field, value)
+    ):
+        raise CodeInvalidOrExpired()
+    mark_confirmed(user, field)
+
+
+def confirm_link(key: str) -> None:
+    """Confirm the value a link was sent to; :class:`InvalidLink` otherwise.
+
+    Tampered, expired and foreign keys, keys for a field that is no longer
+    verified, and keys for a value the user has changed since, all fail
+    alike. Using a valid link again changes nothing.
+    """
+    parts = identity.read_link_key(key)
+    if parts is None:
+        raise InvalidLink()
+    pk, field, digest = parts
+    if field not in identifiers():
+        raise InvalidLink()
+    try:
+        user = get_user_model()._default_manager.filter(pk=pk).first()
+    except (ValueError, TypeError, ValidationError):
+        user = None
+    value = identity.current_value(user, field) if user is not None else None
+    if value is None or not identity.digest_matches(field, value, digest):
+        raise InvalidLink()
+    mark_confirmed(user, field)
+
+
+def field_of_method(name: str) -> str | None:
+    """The verified identifier field whose codes ``name`` sends, if any."""
+    for field, ident in identifiers().items():
+        if ident.method == name:
+            return field
+    return None
+
+
+def describe(user: AnyUser) -> dict[str, Any]:
+    """``{field: confirmed}`` for every verified identifier field (support tools)."""
+    return {field: is_confirmed(user, field) for field in identifiers()}
