@@ -7,17 +7,18 @@ own database connection, send the requests at the same moment.
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from typing import Any
 
 import pyotp
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.app.conftest import activate_app, totp_from_uri
 from tests.conftest import credentials
+from tests.races import race
 from trench_mfa.models import MFAMethod
 
 pytestmark = [
@@ -53,33 +54,15 @@ def _login_step_one(user: Any) -> str:
 
 def _race(tokens: list[str], code: str) -> list[int]:
     """Send step 2 with ``code`` once per token, all threads released together."""
-    barrier = threading.Barrier(len(tokens))
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
 
-    def attempt(token: str) -> None:
-        try:
-            client = APIClient()
-            barrier.wait(timeout=30)
-            response = client.post(
-                "/auth/jwt/login/code/", {"ephemeral_token": token, "code": code}
-            )
-            with lock:
-                statuses.append(response.status_code)
-        except BaseException as exc:  # reported below, never swallowed
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
+    def step_two(token: str) -> Callable[[], int]:
+        return lambda: (
+            APIClient()
+            .post("/auth/jwt/login/code/", {"ephemeral_token": token, "code": code})
+            .status_code
+        )
 
-    threads = [threading.Thread(target=attempt, args=(token,)) for token in tokens]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    assert len(statuses) == len(tokens)
+    statuses: list[int] = race([step_two(token) for token in tokens])
     return statuses
 
 

@@ -33,7 +33,7 @@ from rest_framework.authtoken.models import Token
 from tests.app.conftest import SEEDS
 from tests.conftest import EMAIL2, FLAVOURS, last_code
 from tests.hardening.conftest import Scene
-from tests.hardening.races import post, race
+from tests.races import post, race
 from trench_mfa.models import BackupCode, CodePurpose, LoginChallenge, MFAMethod, OneTimeCode
 from trench_mfa.secrets_at_rest import encrypt_secret
 from trench_mfa.services import backup_codes, codes

@@ -8,7 +8,6 @@ would serialise the requests and prove nothing.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +17,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.conftest import EMAIL2, FLAVOURS, credentials, last_code
+from tests.races import race
 from trench_mfa.models import BackupCode, LoginChallenge, MFAMethod
 
 pytestmark = [
@@ -34,33 +34,6 @@ THREADS = 20
 def _postgres_only() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL)")
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run each call in its own thread, all released at once; return the results."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        from django.db import connection as thread_connection
-
-        try:
-            barrier.wait(timeout=30)
-            results[index] = calls[index]()
-        except BaseException as exc:  # reported to the main thread
-            results[index] = exc
-        finally:
-            thread_connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
-    errors = [r for r in results if isinstance(r, BaseException)]
-    assert not errors, errors
-    return results
 
 
 def post(path: str, body: dict[str, Any], client: APIClient | None = None) -> Callable[[], int]:

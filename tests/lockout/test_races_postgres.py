@@ -7,15 +7,15 @@ evaluation through, and the lockout triggers exactly once.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.conftest import activate, credentials
+from tests.races import race
 from trench_mfa.models import EventType, MFAEvent, MFAMethod
 
 pytestmark = [
@@ -49,33 +49,16 @@ def _tokens(user: Any, n: int) -> list[str]:
 
 
 def _race(tokens: list[str], code: str = "000000") -> list[int]:
-    barrier = threading.Barrier(len(tokens))
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
+    """Send step 2 with ``code`` once per token, all threads released together."""
 
-    def attempt(token: str) -> None:
-        try:
-            client = APIClient()
-            barrier.wait(timeout=30)
-            response = client.post(
-                "/auth/jwt/login/code/", {"ephemeral_token": token, "code": code}
-            )
-            with lock:
-                statuses.append(response.status_code)
-        except BaseException as exc:  # reported below
-            with lock:
-                errors.append(exc)
-        finally:
-            connections.close_all()
+    def step_two(token: str) -> Callable[[], int]:
+        return lambda: (
+            APIClient()
+            .post("/auth/jwt/login/code/", {"ephemeral_token": token, "code": code})
+            .status_code
+        )
 
-    threads = [threading.Thread(target=attempt, args=(t,)) for t in tokens]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    assert len(statuses) == len(tokens)
+    statuses: list[int] = race([step_two(token) for token in tokens])
     return statuses
 
 

@@ -6,7 +6,6 @@ SQLite serialises writers and would hide races, so these run only in the
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 
 from tests.conftest import credentials
+from tests.races import race
 from tests.sms import outbox
 from tests.sms.conftest import PHONE
 from tests.sms.outbox import OUTBOX
@@ -42,32 +42,6 @@ def clock() -> Iterator[time_machine.Traveller]:
     """A frozen clock (shared by every thread)."""
     with time_machine.travel(NOON, tick=False) as traveller:
         yield traveller
-
-
-def race(calls: list[Callable[[], int]]) -> list[int]:
-    """Run the calls in threads released together by a barrier; return the statuses."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        from django.db import connection as own_connection
-
-        try:
-            barrier.wait(timeout=30)
-            results[index] = calls[index]()
-        except BaseException as exc:  # reported to the main thread
-            results[index] = exc
-        finally:
-            own_connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert not [r for r in results if isinstance(r, BaseException)], results
-    return results
 
 
 def test_ten_parallel_resends_make_one_provider_call(
