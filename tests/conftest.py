@@ -311,3 +311,23 @@ def two_email_user(
     assert activate(api_client, "email2") == []
     mail.outbox.clear()
     return email_mfa_user
+
+
+@pytest.fixture
+def issued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every one-time code the server generates, seen where it is created.
+
+    Also catches codes that were never delivered (failed or queued sends).
+    """
+    from trench_mfa.services import codes
+
+    seen: list[str] = []
+    real = codes.issue_code
+
+    def spy(*args: Any, **kwargs: Any) -> str:
+        code = real(*args, **kwargs)
+        seen.append(code)
+        return code
+
+    monkeypatch.setattr(codes, "issue_code", spy)
+    return seen

@@ -15,7 +15,6 @@ import pytest
 
 from tests.sms import outbox
 from trench_mfa import signals
-from trench_mfa.services import codes
 
 PHONE = "+48600100200"
 #: Celery settings the tests change (and the ``celery_app`` fixture restores).
@@ -38,21 +37,6 @@ def eager(celery_app: Any, trench_auth: Callable[..., Any]) -> Any:
     celery_app.conf.update(task_always_eager=True, task_eager_propagates=False)
     trench_auth(DISPATCH="celery")
     return celery_app
-
-
-@pytest.fixture
-def issued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every code issued, seen where it is created (also codes never delivered)."""
-    seen: list[str] = []
-    real = codes.issue_code
-
-    def spy(*args: Any, **kwargs: Any) -> str:
-        code = real(*args, **kwargs)
-        seen.append(code)
-        return code
-
-    monkeypatch.setattr(codes, "issue_code", spy)
-    return seen
 
 
 @pytest.fixture

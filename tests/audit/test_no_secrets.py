@@ -70,23 +70,6 @@ def logs() -> Iterator[Capture]:
         lg.removeHandler(handler)
 
 
-@pytest.fixture
-def issued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every one-time code the server generates."""
-    from trench_mfa.services import codes
-
-    found: list[str] = []
-    real = codes.issue_code
-
-    def spy(*args: Any, **kwargs: Any) -> str:
-        code = real(*args, **kwargs)
-        found.append(code)
-        return code
-
-    monkeypatch.setattr(codes, "issue_code", spy)
-    return found
-
-
 def ok(response: Any, status: int = 200) -> Any:
     """Assert the status; the JSON body (or ``None``)."""
     assert response.status_code == status, response.content

@@ -15,7 +15,6 @@ from rest_framework.test import APIClient
 
 from tests.conftest import FLAVOURS, Flavour, assert_error, credentials
 from trench_mfa.models import MFAMethod, OneTimeCode
-from trench_mfa.services import codes
 
 pytestmark = pytest.mark.django_db
 
@@ -89,21 +88,6 @@ def mailbox(settings: Any) -> Iterator[Mailbox]:
         yield handler
     finally:
         controller.stop()
-
-
-@pytest.fixture
-def issued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every code issued, seen at the source (for codes that were never delivered)."""
-    seen: list[str] = []
-    real = codes.issue_code
-
-    def spy(*args: Any, **kwargs: Any) -> str:
-        code = real(*args, **kwargs)
-        seen.append(code)
-        return code
-
-    monkeypatch.setattr(codes, "issue_code", spy)
-    return seen
 
 
 def test_full_login_over_smtp(
