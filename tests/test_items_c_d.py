@@ -138,8 +138,8 @@ def test_item_20_failures_are_counted_without_lost_updates(email_user: Any) -> N
     user, _ = email_user
     stale_a = MFAMethod.objects.get(user=user)
     stale_b = MFAMethod.objects.get(user=user)
-    throttling.record_failure(stale_a)
-    throttling.record_failure(stale_b)
+    throttling.record_failure(stale_a, [stale_a])
+    throttling.record_failure(stale_b, [stale_b])
     assert counters(user)[0] == 2
     method = MFAMethod.objects.get(user=user)
     code = codes.issue_code(method, CodePurpose.ACTION, validity=300)

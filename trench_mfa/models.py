@@ -153,7 +153,10 @@ class LoginChallenge(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="mfa_login_challenges",
+        null=True,
     )
     method = models.CharField(max_length=255)
     #: The flow's label (``"email+password+passcode"``); empty without FLOWS.

@@ -11,6 +11,11 @@ and keyword arguments ``user``, ``method`` (a method name or ``None``),
 whose check the backup code answered. No signal ever carries a code, secret
 or token. trench_mfa's own receiver (:mod:`trench_mfa.audit`) turns each of
 these into one ``MFAEvent`` and one log line.
+
+The signals of a code check (``code_verified``, ``verification_failed``,
+``backup_code_used``, ``locked_out``) are sent inside the transaction that
+records the check: a receiver's writes commit with it, and a receiver that
+raises rolls the check back. Defer slow work with ``transaction.on_commit``.
 """
 
 from __future__ import annotations

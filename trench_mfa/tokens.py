@@ -14,13 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 from django.core import signing
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from trench_mfa import crypto
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import InvalidToken
-from trench_mfa.models import LoginChallenge
+from trench_mfa.models import LoginChallenge, MFAMethod
+from trench_mfa.services.protection import locking
 from trench_mfa.user import AnyUser
 
 _SALT = "trench_mfa.ephemeral-token"
@@ -63,13 +64,10 @@ def issue_token(
     return _signer().sign(f"{challenge.pk}.{secret}"), challenge
 
 
-def resolve_token(token: str, *, allow_decoy: bool = False) -> LoginChallenge:
-    """The live challenge behind ``token``; raises :class:`InvalidToken`.
+def parse_token(token: str) -> tuple[int, str]:
+    """The challenge id and secret of a well-signed ``token`` (no query).
 
-    Every failure (tampered, unknown, expired, used, too many wrong codes,
-    inactive user, changed password) raises the same error. A decoy (no
-    user) is returned only with ``allow_decoy``, under the same expiry, use
-    and attempt rules as a real challenge.
+    Raises :class:`InvalidToken` for anything else.
     """
     if len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         raise InvalidToken()
@@ -80,7 +78,13 @@ def resolve_token(token: str, *, allow_decoy: bool = False) -> LoginChallenge:
     challenge_id, _, secret = payload.partition(".")
     if not (challenge_id.isascii() and challenge_id.isdigit()) or not secret:
         raise InvalidToken()
-    challenge = LoginChallenge.objects.select_related("user").filter(pk=int(challenge_id)).first()
+    return int(challenge_id), secret
+
+
+def _check_live(
+    challenge: LoginChallenge | None, secret: str, *, allow_decoy: bool
+) -> LoginChallenge:
+    """``challenge`` when ``secret`` opens it and it may still be answered."""
     if challenge is None or not crypto.constant_time_equals(
         challenge.secret_hash, crypto.plain_hash(secret)
     ):
@@ -103,26 +107,92 @@ def resolve_token(token: str, *, allow_decoy: bool = False) -> LoginChallenge:
     return challenge
 
 
+def resolve_token(token: str, *, allow_decoy: bool = False) -> LoginChallenge:
+    """The live challenge behind ``token``; raises :class:`InvalidToken`.
+
+    Every failure (tampered, unknown, expired, used, too many wrong codes,
+    inactive user, changed password) raises the same error. A decoy (no
+    user) is returned only with ``allow_decoy``, under the same expiry, use
+    and attempt rules as a real challenge.
+    """
+    challenge_id, secret = parse_token(token)
+    challenge = LoginChallenge.objects.select_related("user").filter(pk=challenge_id).first()
+    return _check_live(challenge, secret, allow_decoy=allow_decoy)
+
+
+#: The challenge columns read along with the method rows by :func:`resolve_locked`.
+_CHALLENGE_COLUMNS = [f.attname for f in LoginChallenge._meta.concrete_fields]
+
+
+def resolve_locked(token: str) -> tuple[LoginChallenge, list[MFAMethod]]:
+    """The live challenge behind ``token`` and all its user's method rows, locked.
+
+    Must run inside ``transaction.atomic()``. One query reads the challenge,
+    the user and every method row of the user, and locks the method rows by
+    primary key (see :func:`trench_mfa.services.protection.lock_methods`), so
+    the code check that follows needs no further read. Raises like
+    :func:`resolve_token`; decoys are never returned.
+    """
+    challenge_id, secret = parse_token(token)
+    rows = list(
+        locking(MFAMethod.objects.select_related("user"), of=("self",))
+        .filter(user__mfa_login_challenges__pk=challenge_id)
+        .annotate(
+            **{
+                f"challenge__{name}": F(f"user__mfa_login_challenges__{name}")
+                for name in _CHALLENGE_COLUMNS
+            }
+        )
+        .order_by("pk")
+    )
+    if not rows:
+        # A user without method rows (or a decoy): nothing to lock.
+        return _check_live(
+            LoginChallenge.objects.select_related("user").filter(pk=challenge_id).first(),
+            secret,
+            allow_decoy=False,
+        ), []
+    first = rows[0]
+    challenge = LoginChallenge.from_db(
+        LoginChallenge.objects.db,
+        _CHALLENGE_COLUMNS,
+        [getattr(first, f"challenge__{name}") for name in _CHALLENGE_COLUMNS],
+    )
+    challenge.user = first.user
+    for row in rows:
+        row.user = first.user  # one user object, as the ORM would share it
+    return _check_live(challenge, secret, allow_decoy=False), rows
+
+
+def _answerable(challenge: LoginChallenge) -> QuerySet[LoginChallenge]:
+    """The challenge's row while it is unused and has attempts left."""
+    return LoginChallenge.objects.filter(
+        pk=challenge.pk,
+        used_at__isnull=True,
+        failed_attempts__lt=mfa_settings.MAX_CODE_ATTEMPTS,
+    )
+
+
+def is_answerable(challenge: LoginChallenge) -> bool:
+    """Whether the challenge is still unused and has attempts left (one query)."""
+    return _answerable(challenge).exists()
+
+
 def advance_challenge(
     challenge: LoginChallenge, method: str, factors: list[dict[str, Any]], *, done: str
 ) -> bool:
     """Move a flow login to its next factor; ``False`` when another request did first."""
     return (
-        LoginChallenge.objects.filter(
-            pk=challenge.pk, used_at__isnull=True, method=challenge.method
-        ).update(method=method, factors=factors, done=[*challenge.done, done])
+        _answerable(challenge)
+        .filter(method=challenge.method)
+        .update(method=method, factors=factors, done=[*challenge.done, done])
         == 1
     )
 
 
 def consume_challenge(challenge: LoginChallenge) -> bool:
     """Mark the challenge used; ``False`` when another request did first."""
-    return (
-        LoginChallenge.objects.filter(pk=challenge.pk, used_at__isnull=True).update(
-            used_at=timezone.now()
-        )
-        == 1
-    )
+    return _answerable(challenge).update(used_at=timezone.now()) == 1
 
 
 def reserve_attempt(challenge: LoginChallenge) -> bool:
@@ -151,6 +221,10 @@ def refund_attempt(challenge: LoginChallenge) -> None:
     )
 
 
-def record_failure(challenge: LoginChallenge) -> None:
-    """Count a wrong code against the challenge (it dies at the cap)."""
-    LoginChallenge.objects.filter(pk=challenge.pk).update(failed_attempts=F("failed_attempts") + 1)
+def record_failure(challenge: LoginChallenge) -> bool:
+    """Count a wrong code against the challenge (it dies at the cap).
+
+    ``False`` when the challenge was used up or out of attempts already (a
+    parallel request got there first): the answer must then not count.
+    """
+    return _answerable(challenge).update(failed_attempts=F("failed_attempts") + 1) == 1

@@ -208,13 +208,16 @@ def test_a_value_the_channel_refuses_looks_the_same(
 def test_step_1_takes_comparable_time(flavour: Flavour, verified_user: Any, settings: Any) -> None:
     # Checklist 3.12: medians of known and unknown identifiers within 5 ms.
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
-    samples: dict[str, list[float]] = {"known": [], "unknown": []}
     client = APIClient()
-    for index in range(100):
-        for kind, address in (("known", KNOWN), ("unknown", f"nobody{index}@example.com")):
-            started = time.perf_counter()
-            response = client.post(flavour.login, {"email": address})
-            samples[kind].append(time.perf_counter() - started)
-            assert response.status_code == 200
-    known, unknown = (statistics.median(samples[k]) for k in ("known", "unknown"))
-    assert abs(known - unknown) < 0.005, (known, unknown)
+
+    def timed(address: str) -> float:
+        started = time.perf_counter()
+        response = client.post(flavour.login, {"email": address})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200
+        return elapsed
+
+    # Paired samples (known, then unknown, back to back): the median of the
+    # differences cancels the slow and fast phases of a shared machine.
+    differences = [timed(KNOWN) - timed(f"nobody{index}@example.com") for index in range(100)]
+    assert abs(statistics.median(differences)) < 0.005, statistics.median(differences)

@@ -144,20 +144,22 @@ def _with_app(scene: Scene) -> pyotp.TOTP:
 def test_3_9_deactivate_while_step_2_is_in_flight(
     scene: Scene, trench_auth: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The worst interleaving, forced: step 2 has chosen the (active) method,
-    # then the deactivation commits, then step 2 checks the code.
+    # The worst interleaving, forced: step 2 has accepted the token, then the
+    # deactivation commits, then step 2 reads and locks the method rows and
+    # checks the code. (Step 2 chooses the method under those locks, so a
+    # deactivation can no longer slip in between choice and check.)
     trench_auth(CONFIRM_DISABLE_WITH_CODE=False)
     totp = _with_app(scene)
     chosen, deactivated = threading.Event(), threading.Event()
-    from trench_mfa.backends.provider import get_mfa_handler as real
-    from trench_mfa.services import login, verification
+    from trench_mfa import tokens
 
-    def slow_handler(method: MFAMethod, *args: Any, **kwargs: Any) -> Any:
-        # The handler is built once the method is chosen, before any lock.
-        if kwargs.get("purpose") == CodePurpose.LOGIN and not chosen.is_set():
+    real = tokens.parse_token
+
+    def slow_parse(token: str) -> Any:
+        if not chosen.is_set():
             chosen.set()
             assert deactivated.wait(20)
-        return real(method, *args, **kwargs)
+        return real(token)
 
     def deactivate() -> tuple[int, dict[str, Any]]:
         assert chosen.wait(20)
@@ -169,8 +171,7 @@ def test_3_9_deactivate_while_step_2_is_in_flight(
     t0 = 1_800_000_015
     with time_machine.travel(t0, tick=False):
         token = scene.login(FLAVOURS[1])
-        for module in (login, verification):
-            monkeypatch.setattr(module, "get_mfa_handler", slow_handler)
+        monkeypatch.setattr(tokens, "parse_token", slow_parse)
         body = {"ephemeral_token": token, "code": totp.at(t0), "method": "app"}
         (login_status, login_body), (off_status, _) = race([post(LOGIN, body), deactivate])
     assert off_status == 204

@@ -175,7 +175,7 @@ def test_timeout_gives_a_generic_503(
 
     def hang(request: Request) -> Response:
         arrived.set()
-        release.wait(10)
+        release.wait(60)  # far beyond the timeout: only the timeout can end the call
         return Response(provider.ok.body, status=provider.ok.status)
 
     server.expect_request(provider.path, method="POST").respond_with_handler(hang)
@@ -187,8 +187,9 @@ def test_timeout_gives_a_generic_503(
     assert response.status_code == 503
     assert response.json() == GENERIC_503
     assert arrived.is_set()
-    # Vonage's SDK takes whole seconds, so its 0.3 s becomes 1 s.
-    assert elapsed < 3
+    # Vonage's SDK takes whole seconds, so its 0.3 s becomes 1 s; the margin
+    # up to 20 s is for a loaded machine, still far below the 60 s hang.
+    assert elapsed < 20
     assert_nothing_left(phone_user)
     assert_no_secrets(app_logs(caplog) + response.content.decode(), provider, fixed_code)
 

@@ -34,6 +34,7 @@ from trench_mfa.conf import mfa_settings
 from trench_mfa.crypto import constant_time_equals
 from trench_mfa.models import CodePurpose, MFAMethod
 from trench_mfa.secrets_at_rest import decrypt_secret, encrypt_secret
+from trench_mfa.throttling import StagedUpdate
 
 #: Hash functions an authenticator app may be asked to use (RFC 6238 §1.2).
 ALGORITHMS: dict[str, Any] = {
@@ -180,9 +181,14 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
             return False
         # The replay guard: only a step newer than the last accepted one can
         # be stored, and only one of several concurrent requests stores it.
+        newer = Q(last_used_step__isnull=True) | Q(last_used_step__lt=step)
+        if self.stage_writes:
+            # verify_factor writes it with the counter reset, in one UPDATE.
+            self.staged = StagedUpdate(values={"last_used_step": step}, condition=newer)
+            return True
         burned = (
             MFAMethod.objects.filter(pk=self._mfa_method.pk)
-            .filter(Q(last_used_step__isnull=True) | Q(last_used_step__lt=step))
+            .filter(newer)
             .update(last_used_step=step)
         )
         if burned:

@@ -116,6 +116,12 @@ class AbstractMessageDispatcher(ABC):
         self.challenge_id = challenge_id
         #: The current request (DRF ``Request`` or Django ``HttpRequest``), if any.
         self.request: Request | HttpRequest | None = None
+        #: Set by :func:`~trench_mfa.services.verification.verify_factor`: a
+        #: successful check then leaves its own write of the method row in
+        #: :attr:`staged`, which is applied with the counter reset in one
+        #: ``UPDATE`` (the TOTP replay guard uses this).
+        self.stage_writes = False
+        self.staged: throttling.StagedUpdate | None = None
 
     @property
     def mfa_method(self) -> MFAMethod:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from trench_mfa import audit, signals
 from trench_mfa.models import MFAMethod, OneTimeCode
 from trench_mfa.services import backup_codes
-from trench_mfa.services.protection import lock_user
+from trench_mfa.services.protection import lock_account
 
 
 def disable_methods(user: Any, name: str | None = None) -> list[str]:
@@ -20,7 +20,7 @@ def disable_methods(user: Any, name: str | None = None) -> list[str]:
     names of the methods that were deactivated.
     """
     with transaction.atomic():
-        lock_user(user.pk)
+        lock_account(user.pk)
         mine = MFAMethod.objects.for_user(user)
         targets = mine.active() if name is None else mine.active().filter(name=name)
         names = list(targets.values_list("name", flat=True))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import authenticate, get_user_model
+from django.db import transaction
 
 from trench_mfa import tokens
 from trench_mfa.backends.base import DispatchResult
@@ -14,8 +15,10 @@ from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import (
     InvalidCode,
     InvalidToken,
+    Locked,
     MethodDoesNotExist,
     MFAError,
+    Throttled,
     Unauthenticated,
 )
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
@@ -93,6 +96,14 @@ def _challenged_method(challenge: LoginChallenge, name: str | None) -> MFAMethod
     return method
 
 
+def _pick(rows: list[MFAMethod], challenge: LoginChallenge, name: str | None) -> MFAMethod | None:
+    """The active method row that answers ``challenge`` (or the one named)."""
+    name = name or challenge.method
+    if mfa_settings.method(name) is None:
+        return None
+    return next((r for r in rows if r.name == name and r.is_active), None)
+
+
 def complete_login(
     token: str,
     code: str,
@@ -105,19 +116,77 @@ def complete_login(
     The check runs through :func:`~trench_mfa.services.verification.verify_factor`
     (back-off and lockout: 429); a wrong code also counts against the
     ephemeral token, which dies after ``MAX_CODE_ATTEMPTS`` of them.
+
+    One transaction: one query reads the challenge, the user and the user's
+    method rows (locked), then the check, the token's use or failure count
+    and the audit row are written and committed together.
     """
-    challenge = tokens.resolve_token(token)
-    if challenge.factors:
-        raise InvalidToken()  # a flow login, but FLOWS is off now: start again
-    user = challenge.user
-    method = _challenged_method(challenge, method_name)
-    if method is None:
-        tokens.record_failure(challenge)
-        raise InvalidCode()
-    answer_challenge(challenge, method, code, request=request)
-    if not tokens.consume_challenge(challenge):
+    with transaction.atomic():
+        challenge, rows = tokens.resolve_locked(token)
+        if challenge.factors:
+            raise InvalidToken()  # a flow login, but FLOWS is off now: start again
+        method = _pick(rows, challenge, method_name)
+        if method is None:
+            if not tokens.record_failure(challenge):
+                raise InvalidToken()
+            error: MFAError | None = InvalidCode()
+        else:
+            error = _answer(challenge, method, code, request=request, rows=rows, consume=True)
+    # Raised after the commit: a wrong code's counts must stay written.
+    if error is not None:
+        raise error
+    return challenge.user
+
+
+def _answer(
+    challenge: LoginChallenge,
+    method: MFAMethod,
+    code: str,
+    *,
+    request: Request | HttpRequest | None,
+    allow_backup: bool = True,
+    require_active: bool = True,
+    rows: list[MFAMethod] | None = None,
+    consume: bool = False,
+) -> MFAError | None:
+    """Check ``code`` inside the caller's transaction; the error to raise after it.
+
+    Raises (rolling the transaction back) only when nothing may count: a
+    malformed code (400), a failing method (e.g. 503), or a token that a
+    parallel request used up meanwhile. ``consume`` marks the challenge used
+    on success, in the same transaction.
+    """
+    handler = get_mfa_handler(method, purpose=CodePurpose.LOGIN, challenge_id=challenge.pk)
+    outcome = verify_factor(
+        challenge.user,
+        method,
+        code,
+        purpose=CodePurpose.LOGIN,
+        challenge_id=challenge.pk,
+        request=request,
+        allow_backup=allow_backup,
+        require_active=require_active,
+        handler=handler,
+        rows=rows,
+    )
+    if outcome.result in (Result.THROTTLED, Result.LOCKED):
+        # Refused unevaluated: the token's attempts are untouched.
+        return (
+            Locked(outcome.retry_after or 1)
+            if outcome.result is Result.LOCKED
+            else (Throttled(outcome.retry_after or 1))
+        )
+    if outcome.ok:
+        # The token must still be answerable (the method rows' locks serialise
+        # the answers of one user, but the challenge was read before them).
+        if not (
+            tokens.consume_challenge(challenge) if consume else tokens.is_answerable(challenge)
+        ):
+            raise InvalidToken()
+        return None
+    if not tokens.record_failure(challenge):
         raise InvalidToken()
-    return user
+    return InvalidCode()
 
 
 def answer_challenge(
@@ -131,36 +200,24 @@ def answer_challenge(
 ) -> None:
     """Check ``code`` of ``method`` for ``challenge``; raise unless it verified.
 
-    Shared by every login step that answers a code (django-trench's step 2
-    and each factor of a login flow). ``require_active=False`` lets the
-    inactive channel row of a ``passcode`` factor answer.
+    Used by each factor of a login flow (django-trench's step 2 is
+    :func:`complete_login`). ``require_active=False`` lets the inactive
+    channel row of a ``passcode`` factor answer. A wrong code counts against
+    the method and the token; the caller moves the challenge on.
     """
     handler = get_mfa_handler(method, purpose=CodePurpose.LOGIN, challenge_id=challenge.pk)
     require_well_formed(handler, code, allow_backup=allow_backup)  # 400 before anything counts
-    # The token's attempt is taken before the check, atomically: parallel
-    # requests cannot get more than MAX_CODE_ATTEMPTS answers evaluated.
-    if not tokens.reserve_attempt(challenge):
-        raise InvalidToken()
-    try:
-        outcome = verify_factor(
-            challenge.user,
+    with transaction.atomic():
+        error = _answer(
+            challenge,
             method,
             code,
-            purpose=CodePurpose.LOGIN,
-            challenge_id=challenge.pk,
             request=request,
             allow_backup=allow_backup,
             require_active=require_active,
-            handler=handler,
         )
-    except Exception:
-        tokens.refund_attempt(challenge)  # e.g. the YubiKey server is down (503)
-        raise
-    if outcome.result in (Result.THROTTLED, Result.LOCKED):
-        tokens.refund_attempt(challenge)  # refused unevaluated
-        outcome.raise_if_refused()
-    if not outcome.ok:
-        raise InvalidCode()
+    if error is not None:
+        raise error
 
 
 def resend_login_code(

@@ -27,7 +27,7 @@ from trench_mfa.exceptions import (
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
 from trench_mfa.services import backup_codes
 from trench_mfa.services.delivery import deliver
-from trench_mfa.services.protection import lock_user, require_config
+from trench_mfa.services.protection import lock_account, require_config
 from trench_mfa.services.verification import (
     require_well_formed,
     verify_factor,
@@ -129,7 +129,7 @@ def confirm_activation(
     if not outcome.ok:
         raise CodeInvalidOrExpired()
     with transaction.atomic():
-        lock_user(user.pk)
+        lock_account(user.pk)
         if not MFAMethod.objects.filter(pk=method.pk, is_active=False).update(
             is_active=True, activation_started_at=None
         ):
@@ -157,7 +157,7 @@ def deactivate_method(
     if mfa_settings.CONFIRM_DISABLE_WITH_CODE:
         verify_protected_action(user, method, code, request=request)
     with transaction.atomic():
-        lock_user(user.pk)
+        lock_account(user.pk)
         mine.filter(pk=method.pk).update(is_active=False, is_primary=False)
         OneTimeCode.objects.filter(method_id=method.pk, consumed_at__isnull=True).update(
             consumed_at=timezone.now()
@@ -179,7 +179,7 @@ def regenerate_backup_codes(
     if mfa_settings.CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE:
         verify_protected_action(user, method, code, request=request)
     with transaction.atomic():
-        lock_user(user.pk)
+        lock_account(user.pk)
         codes = backup_codes.replace_backup_codes(user.pk)
     audit.send(signals.backup_codes_regenerated, __name__, user=user, method=name, request=request)
     return codes
@@ -218,7 +218,7 @@ def change_primary_method(
     if current.pk == target.pk:
         return
     with transaction.atomic():
-        lock_user(user.pk)
+        lock_account(user.pk)
         mine.filter(is_primary=True).update(is_primary=False)
         mine.filter(pk=target.pk, is_active=True).update(is_primary=True)
     audit.send(signals.primary_method_changed, __name__, user=user, method=name, request=request)

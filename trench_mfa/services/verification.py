@@ -5,7 +5,7 @@ activation confirmation) calls it, and so will every factor of a
 multi-factor login flow. It runs, as one step:
 
 1. the format check (400 field error; nothing is counted);
-2. in a transaction holding the user's and the method's row locks: the
+2. in a transaction holding the locks of all the user's method rows: the
    back-off and lockout check (a refused attempt is **not evaluated**, so a
    right code fails too);
 3. the evaluation of the method's code, then (where allowed) of a backup
@@ -13,7 +13,8 @@ multi-factor login flow. It runs, as one step:
 4. the recording: a success resets all the user's failure counters, a
    failure counts once against ``method`` and may lock the user;
 
-and then, after the commit, the signals (and through them the audit trail).
+and, in the same transaction, the signals (and through them the audit
+trail), so the event row commits with the state it records.
 
 How backup codes count: a backup code answers the check of ``method``, so a
 submission that is neither a right code nor a right backup code is one
@@ -25,6 +26,7 @@ attacker more than ``LOCKOUT_THRESHOLD`` consecutive tries per account.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,7 +38,7 @@ from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.exceptions import CodeInvalidOrExpired, Locked, OTPCodeMissing, Throttled
 from trench_mfa.models import CodePurpose, MFAMethod
 from trench_mfa.services import backup_codes
-from trench_mfa.services.protection import lock_user, reject_malformed_code
+from trench_mfa.services.protection import lock_methods, reject_malformed_code
 from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:
@@ -114,6 +116,7 @@ def verify_factor(
     allow_backup: bool | None = None,
     require_active: bool | None = None,
     handler: AbstractMessageDispatcher | None = None,
+    rows: Sequence[MFAMethod] | None = None,
 ) -> Outcome:
     """Check ``code`` for ``method`` of ``user`` under the back-off and lockout.
 
@@ -127,6 +130,11 @@ def verify_factor(
     method itself (e.g. a YubiKey server that does not answer: 503) propagate
     and count nothing. Never raises for a wrong code: the caller chooses the
     error (401 at login, 400 elsewhere).
+
+    ``rows`` are the user's method rows when the caller already holds their
+    locks inside its own transaction (login step 2 reads them with the
+    challenge, in one query); the check then joins that transaction, so the
+    caller's own writes commit or roll back with it.
     """
     if handler is None:
         handler = get_mfa_handler(method, purpose=purpose, challenge_id=challenge_id)
@@ -139,14 +147,20 @@ def verify_factor(
         # trench_mfa.services.identifiers).
         require_active = purpose not in (CodePurpose.ACTIVATION, CodePurpose.VERIFICATION)
     method_format, backup_format = require_well_formed(handler, code, allow_backup=allow_backup)
+    handler.stage_writes, handler.staged = True, None
     locked_now = False
-    with transaction.atomic():
-        # User row first, then the method row: the same order as every other
-        # writer (activation, send cooldown), so no deadlock; the counters are
-        # read under the lock, so parallel wrong codes all get counted.
-        lock_user(user.pk)
-        row = MFAMethod.objects.select_for_update().filter(pk=method.pk).first()
-        refusal = throttling.check_attempt(row or method)
+    # With ``rows`` the caller's transaction is ours (no savepoint to pay
+    # for); without, a savepoint keeps an outer transaction (ATOMIC_REQUESTS)
+    # usable after a method error such as a 503.
+    with transaction.atomic(savepoint=rows is None):
+        # The user's method rows, locked: their counters are read under the
+        # locks, so parallel wrong codes all get counted and parallel right
+        # codes verify once. Nothing else is read (see throttling).
+        if rows is None:
+            rows = lock_methods(user.pk)
+        row = next((r for r in rows if r.pk == method.pk), None)
+        current = row or method
+        refusal = throttling.check_attempt(current, rows)
         if refusal is not None:
             result = Result.LOCKED if refusal.locked else Result.THROTTLED
         elif require_active and (row is None or not row.is_active):
@@ -159,11 +173,17 @@ def verify_factor(
             result = Result.BACKUP_CODE
         else:
             result = Result.INVALID
-        if result in (Result.VERIFIED, Result.BACKUP_CODE):
-            throttling.record_success(method, touch=purpose != CodePurpose.ACTIVATION)
-        elif result is Result.INVALID and (not method_format or handler.failure_counts()):
-            locked_now = throttling.record_failure(method)
-    _announce(user, method.name, purpose, request, result, locked_now)
+        if result in (Result.VERIFIED, Result.BACKUP_CODE) and not throttling.record_success(
+            current,
+            rows,
+            touch=purpose != CodePurpose.ACTIVATION,
+            staged=handler.staged if result is Result.VERIFIED else None,
+        ):
+            result = Result.INVALID  # the TOTP replay guard: this step was used meanwhile
+        if result is Result.INVALID and (not method_format or handler.failure_counts()):
+            locked_now = throttling.record_failure(current, rows)
+        # Inside the transaction: the audit row commits with the state change.
+        _announce(user, method.name, purpose, request, result, locked_now)
     return Outcome(
         result=result,
         handler=handler,
