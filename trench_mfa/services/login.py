@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import authenticate, get_user_model
 
 from trench_mfa import tokens
+from trench_mfa.amr import PASSWORD, VerifiedFactor
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.conf import mfa_settings
@@ -20,7 +21,7 @@ from trench_mfa.exceptions import (
 )
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
 from trench_mfa.services.delivery import deliver
-from trench_mfa.services.verification import Result, require_well_formed, verify_factor
+from trench_mfa.services.verification import Outcome, Result, require_well_formed, verify_factor
 from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:
@@ -38,11 +39,28 @@ class LoginStep:
     other_methods: list[str] = field(default_factory=list)
     #: Code factors still to answer after ``method`` (login flows; else empty).
     factors_remaining: list[str] = field(default_factory=list)
+    #: What the login verified, once it issues tokens (their ``amr`` claim).
+    verified: tuple[VerifiedFactor, ...] = ()
 
     @property
     def needs_code(self) -> bool:
         """Whether the client must answer a challenge before getting tokens."""
         return self.ephemeral_token is not None
+
+
+@dataclass(frozen=True)
+class CompletedLogin:
+    """What :func:`complete_login` verified: the user, and the code that answered."""
+
+    user: AnyUser
+    method: str
+    used_backup_code: bool = False
+
+    @property
+    def verified(self) -> tuple[VerifiedFactor, ...]:
+        """The password of step 1 and the code (or backup code) of step 2."""
+        code = VerifiedFactor.code(self.method, backup_code=self.used_backup_code)
+        return (VerifiedFactor.secret(PASSWORD), code)
 
 
 def start_login(request: HttpRequest | None, username: str, password: str) -> LoginStep:
@@ -58,7 +76,7 @@ def start_login(request: HttpRequest | None, username: str, password: str) -> Lo
         raise Unauthenticated()
     active = list(MFAMethod.objects.for_user(user).active().order_by("-is_primary", "created_at"))
     if not active:
-        return LoginStep(user=user)
+        return LoginStep(user=user, verified=(VerifiedFactor.secret(PASSWORD),))
     usable = [m for m in active if mfa_settings.method(m.name) is not None]
     if not usable:
         # MFA is on but no method is configured any more: fail closed.
@@ -99,7 +117,7 @@ def complete_login(
     method_name: str | None = None,
     *,
     request: Request | HttpRequest | None = None,
-) -> AnyUser:
+) -> CompletedLogin:
     """Verify the code of the challenged (or named) method, or a backup code.
 
     The check runs through :func:`~trench_mfa.services.verification.verify_factor`
@@ -114,10 +132,10 @@ def complete_login(
     if method is None:
         tokens.record_failure(challenge)
         raise InvalidCode()
-    answer_challenge(challenge, method, code, request=request)
+    outcome = answer_challenge(challenge, method, code, request=request)
     if not tokens.consume_challenge(challenge):
         raise InvalidToken()
-    return user
+    return CompletedLogin(user, method.name, outcome.used_backup_code)
 
 
 def answer_challenge(
@@ -128,7 +146,7 @@ def answer_challenge(
     request: Request | HttpRequest | None = None,
     allow_backup: bool = True,
     require_active: bool = True,
-) -> None:
+) -> Outcome:
     """Check ``code`` of ``method`` for ``challenge``; raise unless it verified.
 
     Shared by every login step that answers a code (django-trench's step 2
@@ -161,6 +179,7 @@ def answer_challenge(
         outcome.raise_if_refused()
     if not outcome.ok:
         raise InvalidCode()
+    return outcome  # verified; ``used_backup_code`` tells which way
 
 
 def resend_login_code(
