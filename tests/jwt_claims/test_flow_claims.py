@@ -180,3 +180,16 @@ def test_challenge_from_before_flows_were_set(
         "amr": ["pwd", "otp", "mfa"],
         "mfa_at": NOW_TS,
     }
+
+
+@pytest.mark.urls("tests.jwt_claims.urls")
+def test_passwordless_single_code_is_not_mfa_unless_configured(
+    verified_user: Any, trench_auth: Callable[..., Any]
+) -> None:
+    token = challenge({"email": "alice@example.com"})
+    access = tokens_of(answer(token, last_code()))["access"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    assert client.get("/api/payout/").status_code == 403
+    trench_auth(MFA_ACCEPTED_AMR=["otp", "hwk", "mfa"])
+    assert client.get("/api/payout/").status_code == 200
