@@ -21,6 +21,7 @@ class TrenchMFAConfig(AppConfig):
             conf,
             flow_checks,  # noqa: F401  (registers the flow checks)
             identifier_hooks,
+            permission_checks,  # noqa: F401  (registers the IsMFAAuthenticated checks)
         )
 
         conf.connect_reload()

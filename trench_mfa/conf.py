@@ -92,6 +92,11 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "VERIFICATION_LINK_VALIDITY": 86400,
         # Shortest hardcode (second static secret) POST hardcode/ accepts.
         "HARDCODE_MIN_LENGTH": 4,
+        # IsMFAAuthenticated: the amr values of which a token must carry at
+        # least one ("mfa": a code plus another factor; see trench_mfa.amr),
+        # and the most seconds since its mfa_at (None: no limit).
+        "MFA_ACCEPTED_AMR": ("mfa",),
+        "MFA_MAX_AGE": None,
     }
 )
 

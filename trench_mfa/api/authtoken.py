@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from rest_framework import status
@@ -10,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from trench_mfa.amr import VerifiedFactor
 from trench_mfa.api import login
 from trench_mfa.api import serializers as s
 from trench_mfa.api.base import MFAView
@@ -19,8 +21,12 @@ from trench_mfa.api.schema import document
 class AuthTokenMixin:
     """Issue (or reuse) the user's authtoken key."""
 
-    def token_response(self, user: Any) -> Response:
-        """``{"auth_token": key}`` for ``user``."""
+    def token_response(self, user: Any, *, verified: Sequence[VerifiedFactor] = ()) -> Response:
+        """``{"auth_token": key}`` for ``user``.
+
+        An authtoken key carries no claims, so ``verified`` is not recorded:
+        :class:`~trench_mfa.permissions.IsMFAAuthenticated` refuses it.
+        """
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"auth_token": token.key})
 

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from trench_mfa.amr import VerifiedFactor, token_claims
 from trench_mfa.api import login
 from trench_mfa.api import serializers as s
 from trench_mfa.api.schema import document
 
 
 class JWTTokenMixin:
-    """Issue a refresh and an access token."""
+    """Issue a refresh and an access token carrying the ``amr`` and ``mfa_at`` claims."""
 
-    def token_response(self, user: Any) -> Response:
-        """``{"refresh", "access"}`` for ``user``."""
+    def token_response(self, user: Any, *, verified: Sequence[VerifiedFactor] = ()) -> Response:
+        """``{"refresh", "access"}`` for ``user``.
+
+        The claims go into the refresh token: simplejwt copies every claim
+        but ``token_type``, ``exp``, ``jti`` and ``iat`` into the access
+        tokens made from it, now and at each refresh.
+        """
         refresh = RefreshToken.for_user(user)
+        for claim, value in token_claims(verified).items():
+            refresh[claim] = value
         return Response({"refresh": str(refresh), "access": str(refresh.access_token)})
 
 

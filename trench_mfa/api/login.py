@@ -1,18 +1,21 @@
 """Login endpoints shared by the JWT and authtoken flavours.
 
 The flavours differ only in :meth:`LoginMixin.token_response`, which turns
-an authenticated user into the project's tokens.
+an authenticated user (and what the login verified) into the project's
+tokens.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from trench_mfa.amr import VerifiedFactor
 from trench_mfa.api import flow_serializers as fs
 from trench_mfa.api import serializers as s
 from trench_mfa.api.base import MFAView
@@ -37,13 +40,17 @@ class LoginMixin(MFAView):
     authentication_classes = ()
 
     @abstractmethod
-    def token_response(self, user: Any) -> Response:
-        """The response carrying the project's tokens for ``user``."""
+    def token_response(self, user: Any, *, verified: Sequence[VerifiedFactor] = ()) -> Response:
+        """The response carrying the project's tokens for ``user``.
+
+        ``verified`` lists the factors the login verified (JWT: the ``amr``
+        and ``mfa_at`` claims, see :mod:`trench_mfa.amr`).
+        """
 
     def step_response(self, step: LoginStep) -> Response:
         """The tokens, or the challenge of the next factor."""
         if not step.needs_code:
-            return self.token_response(step.user)
+            return self.token_response(step.user, verified=step.verified)
         return Response(
             {
                 "ephemeral_token": step.ephemeral_token,
@@ -87,7 +94,8 @@ class SecondStepView(LoginMixin):
             # The next factor's challenge, or the tokens after the last one.
             step = flow_factors.advance_login(token, code, method, request=request)
             return self.step_response(step)
-        return self.token_response(login.complete_login(token, code, method, request=request))
+        completed = login.complete_login(token, code, method, request=request)
+        return self.token_response(completed.user, verified=completed.verified)
 
 
 class CodeRequestView(LoginMixin):
@@ -95,7 +103,9 @@ class CodeRequestView(LoginMixin):
 
     throttle_classes = (SendIPThrottle,)
 
-    def token_response(self, user: Any) -> Response:  # pragma: no cover - never issues tokens
+    def token_response(  # pragma: no cover - never issues tokens
+        self, user: Any, *, verified: Sequence[VerifiedFactor] = ()
+    ) -> Response:
         """Not used: this view never issues tokens."""
         raise NotImplementedError
 

@@ -101,6 +101,9 @@ class AbstractMessageDispatcher(ABC):
     default_validity_period: ClassVar[int | None] = 300
     #: Whether codes come from this server (email, SMS) rather than a device.
     sends_codes: ClassVar[bool] = True
+    #: RFC 8176 ``amr`` values a login code of this method adds to the tokens
+    #: (see :mod:`trench_mfa.amr`); a custom method may name its own.
+    amr_values: ClassVar[tuple[str, ...]] = ("otp",)
 
     def __init__(
         self,

@@ -57,6 +57,8 @@ class SMSMessageDispatcher(CodeDispatcher):
 
     success_message = _("SMS message with MFA code has been sent.")
     channel = "sms"
+    #: A one-time password, confirmed by a text message to a registered number.
+    amr_values: ClassVar[tuple[str, ...]] = ("otp", "sms")
     #: The text when the method sets no ``SMS_BODY``; ``{code}``, ``{minutes}``
     #: and ``{seconds}`` are filled in.
     default_sms_body: ClassVar[Any] = _(

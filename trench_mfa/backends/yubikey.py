@@ -88,6 +88,8 @@ class YubiKeyMessageDispatcher(AbstractMessageDispatcher):
     """Checks OTPs typed by a YubiKey; nothing is ever sent."""
 
     sends_codes: ClassVar[bool] = False
+    #: A one-time password that only the hardware key can produce.
+    amr_values: ClassVar[tuple[str, ...]] = ("hwk", "otp")
     #: The OTP that :meth:`validate_confirmation_code` accepted (bound on confirm).
     _confirmed_otp: str | None = None
     #: Whether the last failed check was a genuine rejection (see :meth:`failure_counts`).

@@ -9,6 +9,12 @@ the identifier's channel row (see :mod:`trench_mfa.services.identifiers`)
 and accept no backup code; method factors and the MFA method added on top
 accept backup codes, as django-trench's step 2 does. Every answer but the
 last carries the same ephemeral token and names the next factor.
+
+The last answer's :class:`~trench_mfa.services.login.LoginStep` lists what
+the login verified (for the tokens' ``amr`` claim): the flow's knowledge
+secrets, read from the challenge's flow label, and the code factors, kept in
+the challenge's ``done`` list between steps (see
+:meth:`~trench_mfa.amr.VerifiedFactor.as_done`).
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from trench_mfa import tokens
+from trench_mfa.amr import VerifiedFactor
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import InvalidCode, InvalidToken, MethodDoesNotExist, MFAError
-from trench_mfa.flows import MFA_FACTOR, PASSCODE_FACTOR, Factor, Flow
+from trench_mfa.flows import KNOWLEDGE_SECRETS, MFA_FACTOR, PASSCODE_FACTOR, Factor, Flow
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
 from trench_mfa.services import decoys, identifiers, login
 from trench_mfa.services.delivery import deliver
@@ -85,12 +92,18 @@ def _step(user: AnyUser, token: str, current: Factor, rest: list[Factor]) -> Log
     )
 
 
+def _knowledge(label: str) -> tuple[VerifiedFactor, ...]:
+    """The knowledge secrets of the flow labelled ``label`` (``identifier+secret+...``)."""
+    secrets = label.split("+")[1:]
+    return tuple(VerifiedFactor.secret(s) for s in secrets if s in KNOWLEDGE_SECRETS)
+
+
 def open_challenge(
     request: AnyRequest, flow: Flow, user: AnyUser, factors: list[Factor]
 ) -> LoginStep:
     """Tokens when ``factors`` is empty, else a challenge with the first factor's code sent."""
     if not factors:
-        return LoginStep(user=user)
+        return LoginStep(user=user, verified=_knowledge(flow.label))
     current = factors[0]
     token, challenge = tokens.issue_token(
         user, current.method, flow=flow.label, factors=[f.as_json() for f in factors]
@@ -127,7 +140,8 @@ def advance_login(
         decoys.answer(challenge, code, method_name)
     if not challenge.factors:
         # A challenge issued before FLOWS was set: django-trench's step 2.
-        return LoginStep(user=login.complete_login(token, code, method_name, request=request))
+        completed = login.complete_login(token, code, method_name, request=request)
+        return LoginStep(user=completed.user, verified=completed.verified)
     user = challenge.user
     try:
         factor, name = _current(challenge, method_name)
@@ -139,7 +153,7 @@ def advance_login(
         tokens.record_failure(challenge)
         raise InvalidCode()
     passcode = factor.kind == PASSCODE_FACTOR
-    login.answer_challenge(
+    outcome = login.answer_challenge(
         challenge,
         method,
         code,
@@ -147,14 +161,17 @@ def advance_login(
         allow_backup=not passcode,
         require_active=not passcode,
     )
+    answered = VerifiedFactor.code(name, backup_code=outcome.used_backup_code)
     rest = [Factor.from_json(f) for f in challenge.factors[1:]]
     if not rest:
         if not tokens.consume_challenge(challenge):
             raise InvalidToken()
-        return LoginStep(user=user)
+        codes = (*(VerifiedFactor.from_done(e) for e in challenge.done), answered)
+        return LoginStep(user=user, verified=(*_knowledge(challenge.flow), *codes))
     following = rest[0]
     remaining = [f.as_json() for f in rest]
-    if not tokens.advance_challenge(challenge, following.method, remaining, done=name):
+    done = answered.as_done()
+    if not tokens.advance_challenge(challenge, following.method, remaining, done=done):
         raise InvalidToken()
     nxt = _factor_row(user, following.kind, following.method)
     if nxt is None:

@@ -9,6 +9,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
 
 from trench_mfa import tokens
+from trench_mfa.amr import PASSWORD, VerifiedFactor
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.conf import mfa_settings
@@ -23,7 +24,7 @@ from trench_mfa.exceptions import (
 )
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
 from trench_mfa.services.delivery import deliver
-from trench_mfa.services.verification import Result, require_well_formed, verify_factor
+from trench_mfa.services.verification import Outcome, Result, require_well_formed, verify_factor
 from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:
@@ -41,11 +42,28 @@ class LoginStep:
     other_methods: list[str] = field(default_factory=list)
     #: Code factors still to answer after ``method`` (login flows; else empty).
     factors_remaining: list[str] = field(default_factory=list)
+    #: What the login verified, once it issues tokens (their ``amr`` claim).
+    verified: tuple[VerifiedFactor, ...] = ()
 
     @property
     def needs_code(self) -> bool:
         """Whether the client must answer a challenge before getting tokens."""
         return self.ephemeral_token is not None
+
+
+@dataclass(frozen=True)
+class CompletedLogin:
+    """What :func:`complete_login` verified: the user, and the code that answered."""
+
+    user: AnyUser
+    method: str
+    used_backup_code: bool = False
+
+    @property
+    def verified(self) -> tuple[VerifiedFactor, ...]:
+        """The password of step 1 and the code (or backup code) of step 2."""
+        code = VerifiedFactor.code(self.method, backup_code=self.used_backup_code)
+        return (VerifiedFactor.secret(PASSWORD), code)
 
 
 def start_login(request: HttpRequest | None, username: str, password: str) -> LoginStep:
@@ -61,7 +79,7 @@ def start_login(request: HttpRequest | None, username: str, password: str) -> Lo
         raise Unauthenticated()
     active = list(MFAMethod.objects.for_user(user).active().order_by("-is_primary", "created_at"))
     if not active:
-        return LoginStep(user=user)
+        return LoginStep(user=user, verified=(VerifiedFactor.secret(PASSWORD),))
     usable = [m for m in active if mfa_settings.method(m.name) is not None]
     if not usable:
         # MFA is on but no method is configured any more: fail closed.
@@ -110,7 +128,7 @@ def complete_login(
     method_name: str | None = None,
     *,
     request: Request | HttpRequest | None = None,
-) -> AnyUser:
+) -> CompletedLogin:
     """Verify the code of the challenged (or named) method, or a backup code.
 
     The check runs through :func:`~trench_mfa.services.verification.verify_factor`
@@ -130,12 +148,16 @@ def complete_login(
             if not tokens.record_failure(challenge):
                 raise InvalidToken()
             error: MFAError | None = InvalidCode()
+            used_backup = False
         else:
-            error = _answer(challenge, method, code, request=request, rows=rows, consume=True)
+            error, outcome = _answer(
+                challenge, method, code, request=request, rows=rows, consume=True
+            )
+            used_backup = outcome.used_backup_code
     # Raised after the commit: a wrong code's counts must stay written.
-    if error is not None:
-        raise error
-    return challenge.user
+    if error is not None or method is None:
+        raise error or InvalidCode()
+    return CompletedLogin(challenge.user, method.name, used_backup)
 
 
 def _answer(
@@ -148,7 +170,7 @@ def _answer(
     require_active: bool = True,
     rows: list[MFAMethod] | None = None,
     consume: bool = False,
-) -> MFAError | None:
+) -> tuple[MFAError | None, Outcome]:
     """Check ``code`` inside the caller's transaction; the error to raise after it.
 
     Raises (rolling the transaction back) only when nothing may count: a
@@ -171,11 +193,8 @@ def _answer(
     )
     if outcome.result in (Result.THROTTLED, Result.LOCKED):
         # Refused unevaluated: the token's attempts are untouched.
-        return (
-            Locked(outcome.retry_after or 1)
-            if outcome.result is Result.LOCKED
-            else (Throttled(outcome.retry_after or 1))
-        )
+        wait = outcome.retry_after or 1
+        return (Locked(wait) if outcome.result is Result.LOCKED else Throttled(wait)), outcome
     if outcome.ok:
         # The token must still be answerable (the method rows' locks serialise
         # the answers of one user, but the challenge was read before them).
@@ -183,10 +202,10 @@ def _answer(
             tokens.consume_challenge(challenge) if consume else tokens.is_answerable(challenge)
         ):
             raise InvalidToken()
-        return None
+        return None, outcome
     if not tokens.record_failure(challenge):
         raise InvalidToken()
-    return InvalidCode()
+    return InvalidCode(), outcome
 
 
 def answer_challenge(
@@ -197,7 +216,7 @@ def answer_challenge(
     request: Request | HttpRequest | None = None,
     allow_backup: bool = True,
     require_active: bool = True,
-) -> None:
+) -> Outcome:
     """Check ``code`` of ``method`` for ``challenge``; raise unless it verified.
 
     Used by each factor of a login flow (django-trench's step 2 is
@@ -208,7 +227,7 @@ def answer_challenge(
     handler = get_mfa_handler(method, purpose=CodePurpose.LOGIN, challenge_id=challenge.pk)
     require_well_formed(handler, code, allow_backup=allow_backup)  # 400 before anything counts
     with transaction.atomic():
-        error = _answer(
+        error, outcome = _answer(
             challenge,
             method,
             code,
@@ -218,6 +237,7 @@ def answer_challenge(
         )
     if error is not None:
         raise error
+    return outcome  # verified; ``used_backup_code`` tells which way
 
 
 def resend_login_code(

@@ -1,0 +1,136 @@
+"""What a login verified, and the ``amr`` and ``mfa_at`` claims it gives (RFC 8176).
+
+Every login records the factors it verified as :class:`VerifiedFactor`
+values: the knowledge secrets of step 1 (``password``, ``hardcode``) and each
+code factor with the method that answered it, or the fact that a backup code
+answered it. :func:`token_claims` turns them into the claims that the JWT
+login views put into the refresh token (simplejwt copies them into every
+access token made from it):
+
+``amr``
+    RFC 8176 authentication method references, in the order first seen:
+    ``pwd`` for the password, ``pin`` for a hardcode, the dispatcher's
+    ``amr_values`` for a method's code (``otp``; ``otp`` and ``sms`` for SMS
+    methods; ``hwk`` and ``otp`` for a YubiKey), ``otp`` for a backup code,
+    and ``mfa`` last when a code and at least one other factor were verified.
+``mfa_at``
+    When the login's last code was verified (Unix time, integer seconds);
+    absent when no code was.
+
+A password and a hardcode are both something the user knows: together they
+never make ``mfa``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from trench_mfa.conf import mfa_settings
+
+#: Claim names.
+AMR_CLAIM = "amr"
+MFA_AT_CLAIM = "mfa_at"
+
+#: RFC 8176 values this module emits itself.
+PWD = "pwd"  # noqa: S105 - an RFC 8176 method name, not a secret
+PIN = "pin"
+OTP = "otp"
+MFA = "mfa"
+
+#: Kinds of :class:`VerifiedFactor`: the knowledge secrets, a code, a backup code.
+PASSWORD = "password"  # noqa: S105 - the name of a secret, not a secret
+HARDCODE = "hardcode"
+CODE = "code"
+BACKUP_CODE = "backup_code"
+
+_KNOWLEDGE_AMR = {PASSWORD: PWD, HARDCODE: PIN}
+#: Ends a ``LoginChallenge.done`` entry whose factor a backup code answered.
+_BACKUP_SUFFIX = ":backup_code"
+
+
+@dataclass(frozen=True)
+class VerifiedFactor:
+    """One factor a login verified: a knowledge secret, a method's code or a backup code."""
+
+    kind: str
+    #: The method whose factor a code (or backup code) answered; empty for secrets.
+    method: str = ""
+
+    @classmethod
+    def secret(cls, name: str) -> VerifiedFactor:
+        """A knowledge secret checked in login step 1 (``password`` or ``hardcode``)."""
+        return cls(kind=name)
+
+    @classmethod
+    def code(cls, method: str, *, backup_code: bool = False) -> VerifiedFactor:
+        """A code of ``method``, or a backup code given in its place."""
+        return cls(kind=BACKUP_CODE if backup_code else CODE, method=method)
+
+    @property
+    def is_code(self) -> bool:
+        """Whether a one-time code (not a static secret) was verified."""
+        return self.kind in (CODE, BACKUP_CODE)
+
+    def as_done(self) -> str:
+        """The entry a flow login keeps in ``LoginChallenge.done`` for this code factor."""
+        return self.method + _BACKUP_SUFFIX if self.kind == BACKUP_CODE else self.method
+
+    @classmethod
+    def from_done(cls, entry: str) -> VerifiedFactor:
+        """Read an entry of ``LoginChallenge.done`` back (see :meth:`as_done`)."""
+        if entry.endswith(_BACKUP_SUFFIX):
+            return cls.code(entry.removesuffix(_BACKUP_SUFFIX), backup_code=True)
+        return cls.code(entry)
+
+
+def _method_amr(name: str) -> tuple[str, ...]:
+    config = mfa_settings.method(name)
+    values = getattr(config.handler, "amr_values", None) if config is not None else None
+    if isinstance(values, str):
+        values = (values,)  # a custom dispatcher that wrote amr_values = "otp"
+    return tuple(str(v) for v in values) if values else (OTP,)
+
+
+def _values_of(factor: VerifiedFactor) -> tuple[str, ...]:
+    if factor.kind == CODE:
+        return _method_amr(factor.method)
+    if factor.kind == BACKUP_CODE:
+        return (OTP,)
+    return (_KNOWLEDGE_AMR[factor.kind],) if factor.kind in _KNOWLEDGE_AMR else ()
+
+
+def is_multi_factor(factors: Sequence[VerifiedFactor]) -> bool:
+    """Whether a code and at least one other factor were verified."""
+    return len(factors) >= 2 and any(f.is_code for f in factors)
+
+
+def amr_values(factors: Sequence[VerifiedFactor]) -> list[str]:
+    """The ``amr`` claim for ``factors``: each value once, ``mfa`` last when it applies."""
+    values: list[str] = []
+    for factor in factors:
+        values.extend(v for v in _values_of(factor) if v not in values and v != MFA)
+    if is_multi_factor(factors):
+        values.append(MFA)
+    return values
+
+
+def token_claims(
+    factors: Iterable[VerifiedFactor], *, now: datetime | None = None
+) -> dict[str, Any]:
+    """``{"amr": [...], "mfa_at": ...}`` for a login that verified ``factors``.
+
+    Empty when nothing is known about the login (no claims rather than
+    wrong ones); ``mfa_at`` only when a code was verified.
+    """
+    factors = tuple(factors)
+    if not factors:
+        return {}
+    claims: dict[str, Any] = {AMR_CLAIM: amr_values(factors)}
+    if any(f.is_code for f in factors):
+        claims[MFA_AT_CLAIM] = int((now or timezone.now()).timestamp())
+    return claims
