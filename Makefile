@@ -9,6 +9,7 @@
 #   make docs   Sphinx HTML in docs/_build/html (warnings are errors)
 #   make bench  trench_mfa vs django-trench 0.3.1 -> bench/results/latest.md
 #   make matrix the test suite on every Python x Django leg (nox)
+#   make messages  refresh trench_mfa/locale/*/django.po from the source, then compile
 
 PYTHON ?= python3
 VENV := .venv
@@ -19,7 +20,7 @@ HOST_PORT := 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint docs bench matrix matrix-last clean distclean
+.PHONY: help venv run test lint docs bench matrix matrix-last messages clean distclean
 
 help:
 	@echo "make venv       create .venv and install trench_mfa (editable) with all extras"
@@ -29,6 +30,7 @@ help:
 	@echo "make docs       build the Sphinx docs into docs/_build/html"
 	@echo "make bench      benchmark against django-trench 0.3.1 (BENCH_QUICK=1: smoke run)"
 	@echo "make matrix     the suite on Python 3.11/Django 5.2, 3.12/6.0, 3.13/6.1 (matrix-last: only 3.13/6.1)"
+	@echo "make messages   refresh trench_mfa/locale/*/django.po ($(LOCALES)) from the source, compile the .mo files"
 	@echo "make clean      remove caches and build output (distclean: also .venv and db.sqlite3)"
 
 venv: $(STAMP)
@@ -106,6 +108,19 @@ matrix: venv
 
 matrix-last: venv
 	$(NOX) -s "tests(py3.13-dj6.1)"
+
+# Runs inside the package, so only trench_mfa's own strings are extracted
+# (not tests/, testproject/ or docs/), and without DJANGO_SETTINGS_MODULE, so
+# no project settings play a part. --no-location and --no-wrap keep the diff
+# of a refresh small; --no-obsolete drops strings that left the source. New
+# and changed entries come out empty or fuzzy: translate them (tests/i18n
+# fails until every catalogue is complete), then run this again to compile
+# the finished .po files. docs/translations.rst describes the procedure.
+LOCALES := en de pl es fr
+I18N := cd trench_mfa && env -u DJANGO_SETTINGS_MODULE ../$(BIN)/django-admin
+messages: venv
+	$(I18N) makemessages $(addprefix -l ,$(LOCALES)) --no-location --no-wrap --no-obsolete
+	$(I18N) compilemessages
 
 clean:
 	rm -rf docs/_build build dist .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

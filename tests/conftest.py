@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.utils import translation
 from rest_framework.test import APIClient
 
 PASSWORD = "correct-horse-battery-staple"
@@ -49,6 +50,18 @@ def _no_backoff_and_fresh_cache(settings: Any) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test ends in ``LANGUAGE_CODE``.
+
+    LocaleMiddleware activates the client's language for the thread and never
+    deactivates it, so after a request with ``Accept-Language: de`` a later
+    test's management command or template would answer in German.
+    """
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ cap, code stored as a keyed hash) and then, after the commit, queues the task
 ``trench_mfa.send_code`` instead of calling the provider. The broker sees the
 method id, the purpose, the challenge id and one Fernet token
 (:mod:`trench_mfa.secrets_at_rest`) holding the code, the recipient, the
-code's lifetime and the cap reservation: never the code or the address in
-clear. Workers therefore need the same ``ENCRYPTION_KEYS`` as the web servers.
+code's lifetime, the cap reservation and the request's language: never the
+code or the address in clear. Workers therefore need the same
+``ENCRYPTION_KEYS`` as the web servers.
 
 A send that still fails after the task's retries voids the code, gives the
 reservation back, logs a warning and sends :data:`signals.dispatch_failed`
@@ -22,7 +23,7 @@ from dataclasses import asdict, dataclass
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from trench_mfa import audit, secrets_at_rest, signals, throttling
 from trench_mfa.backends.base import (
@@ -49,6 +50,9 @@ class QueuedCode:
     valid_for: int
     quota_key: str | None = None
     quota_stamp: int | None = None
+    #: The request's language: the worker writes the message in it. ``None``
+    #: (no active language, or a job queued by an older version): ``LANGUAGE_CODE``.
+    language: str | None = None
 
     def seal(self) -> str:
         """This job as a Fernet token under the newest ``ENCRYPTION_KEYS`` key."""
@@ -70,7 +74,14 @@ def send_later(
 ) -> DispatchResult:
     """Queue the send of a code that is already stored; called by ``dispatch_message``."""
     method, purpose = handler.mfa_method, CodePurpose(handler.purpose)
-    job = QueuedCode(message.code, recipient, message.valid_for, quota.key, quota.stamp)
+    job = QueuedCode(
+        message.code,
+        recipient,
+        message.valid_for,
+        quota.key,
+        quota.stamp,
+        translation.get_language(),
+    )
     args = (method.pk, str(purpose), handler.challenge_id, job.seal())
     refused: list[str] = []
 
@@ -143,7 +154,8 @@ def run(method_id: int, purpose: str, challenge_id: int | None, payload: str, at
         return "skipped"
     message = CodeMessage(code=job.code, valid_for=job.valid_for, purpose=CodePurpose(purpose))
     try:
-        handler.send(job.recipient, message)
+        with translation.override(job.language):
+            handler.send(job.recipient, message)
     except (DispatchError, OSError) as exc:
         # Celery logs failures with their whole exception chain, and a client
         # library's message may quote the text or the number: re-raise with

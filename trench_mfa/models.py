@@ -248,7 +248,12 @@ class MFAEvent(models.Model):
         indexes = [models.Index(fields=["user", "created_at"], name="trench_mfa_event_user")]
 
     def __str__(self) -> str:
-        return f"{self.event} ({self.outcome}) for user {self.user_id}"
+        # Shown by the admin (title, breadcrumbs), so it is translated.
+        return _("%(event)s (%(outcome)s) for user %(user)s") % {
+            "event": self.event,
+            "outcome": self.outcome,
+            "user": self.user_id,
+        }
 
 
 # The login-flow models live in their own module; importing them here

@@ -1,18 +1,32 @@
-"""Answers follow the client's Accept-Language; every catalogue is complete."""
+"""Answers follow the client's Accept-Language; every catalogue is complete and current.
+
+``make messages`` refreshes the catalogues from the source and compiles them;
+the tests below fail until every new or changed message is translated.
+"""
 
 from __future__ import annotations
 
 import gettext
-import re
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
-import trench_mfa
-
-LOCALE_DIR = Path(trench_mfa.__file__).parent / "locale"
+from tests.i18n.catalogues import (
+    LANGUAGES,
+    LOCALE_DIR,
+    TRANSLATED,
+    Entry,
+    messages,
+    parse,
+    problems,
+    read,
+)
 
 UNKNOWN_METHOD = {
     "en": "Requested MFA method does not exist.",
@@ -41,33 +55,84 @@ def test_german_login_error(user: Any, anon_client: APIClient) -> None:
     assert response.json()["error"] == "Anmeldung mit den angegebenen Zugangsdaten nicht möglich."
 
 
-def _po_entries(text: str) -> dict[str, str]:
-    """Singular msgid -> msgstr of a .po file (continuation lines joined)."""
-    entries = {}
-    for block in text.split("\n\n"):
-        fields: dict[str, str] = {}
-        key = None
-        for line in block.splitlines():
-            match = re.match(r'^(msgid|msgstr|msgid_plural|msgstr\[\d\]) "(.*)"$', line)
-            if match:
-                key = match.group(1)
-                fields[key] = match.group(2)
-            elif line.startswith('"') and key:
-                fields[key] += line[1:-1]
-        if fields.get("msgid") and "msgstr" in fields:
-            entries[fields["msgid"].replace('\\"', '"')] = fields["msgstr"].replace('\\"', '"')
-    return entries
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_catalogue_is_complete(language: str) -> None:
+    """No message is untranslated, fuzzy or obsolete, and placeholders match."""
+    entries = read(language)
+    assert len(messages(entries)) > 100
+    assert problems(entries) == []
 
 
-@pytest.mark.parametrize("language", ["de", "pl", "es", "fr"])
-def test_catalogue_is_compiled_and_complete(language: str) -> None:
-    folder = LOCALE_DIR / language / "LC_MESSAGES"
-    source = (folder / "django.po").read_text()
-    assert "#, fuzzy" not in source
-    entries = _po_entries(source)
-    assert len(entries) > 50
-    assert [msgid for msgid, msgstr in entries.items() if not msgstr] == []
-    with (folder / "django.mo").open("rb") as handle:
+def test_completeness_check_finds_what_is_missing() -> None:
+    """The check itself: an empty form, a fuzzy entry, a lost placeholder, an obsolete one."""
+    header = 'msgid ""\nmsgstr "Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n\n'
+    source = header + (
+        '#, python-format\nmsgid "%d apple"\nmsgid_plural "%d apples"\n'
+        'msgstr[0] "%d Apfel"\nmsgstr[1] ""\n\n'
+        '#, fuzzy\n#| msgid "Pear"\nmsgid "Pears"\nmsgstr "Birne"\n\n'
+        '#, python-brace-format\nmsgid "Hi {name}"\nmsgstr "Hallo {nom}"\n\n'
+        '#~ msgid "Old"\n#~ msgstr "Alt"\n'
+    )
+    found = problems(parse(source))
+    assert found == [
+        "untranslated: '%d apple' (form 1)",
+        "fuzzy: 'Pears'",
+        "placeholders differ: 'Hi {name}' -> 'Hallo {nom}'",
+        "obsolete entry 'Old' (run `make messages`)",
+    ]
+
+
+def _mo_key(entry: Entry, index: int) -> Any:
+    msgid = entry.msgid if entry.msgctxt is None else f"{entry.msgctxt}\x04{entry.msgid}"
+    return msgid if entry.msgid_plural is None else (msgid, index)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_compiled_catalogue_matches_its_source(language: str) -> None:
+    """The committed .mo holds exactly the translated messages of the .po."""
+    expected = {
+        _mo_key(entry, index): text
+        for entry in messages(read(language))
+        if "fuzzy" not in entry.flags
+        for index, text in entry.msgstr.items()
+        if text
+    }
+    with (LOCALE_DIR / language / "LC_MESSAGES" / "django.mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    # The compiled catalogue says what the source says: it is not stale.
-    assert {m: compiled.gettext(m) for m in entries} == entries
+    catalog = {k: v for k, v in compiled._catalog.items() if k != ""}  # type: ignore[attr-defined]
+    assert catalog == expected
+
+
+def _extract(tmp_path: Path) -> set[tuple[str | None, str, str | None]]:
+    """The message keys ``makemessages`` finds in trench_mfa's source now."""
+    copy = tmp_path / "trench_mfa"
+    shutil.copytree(
+        LOCALE_DIR.parent, copy, ignore=shutil.ignore_patterns("locale", "__pycache__", "*.pyc")
+    )
+    (copy / "locale").mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    # The same options as `make messages`, which runs in the package too.
+    subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", "-l", "de", "--no-location"],
+        cwd=copy,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    extracted = parse((copy / "locale" / "de" / "LC_MESSAGES" / "django.po").read_text("utf-8"))
+    return {entry.key for entry in messages(extracted)}
+
+
+def test_catalogues_match_the_source(tmp_path: Path) -> None:
+    """Every catalogue holds exactly the messages of the source: none missing, none stale."""
+    if shutil.which("xgettext") is None and not os.environ.get("CI"):
+        pytest.skip("GNU gettext (xgettext) is not installed; CI runs this test")
+    source = _extract(tmp_path)
+    assert len(source) > 100
+    for language in LANGUAGES:
+        shipped = {entry.key for entry in messages(read(language))}
+        assert {
+            "missing (run `make messages`)": sorted(map(str, source - shipped)),
+            "no longer in the source": sorted(map(str, shipped - source)),
+        } == {"missing (run `make messages`)": [], "no longer in the source": []}, language

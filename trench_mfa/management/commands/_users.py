@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 
 def get_user_or_fail(username: str) -> Any:
@@ -14,4 +15,6 @@ def get_user_or_fail(username: str) -> Any:
     try:
         return model._default_manager.get_by_natural_key(username)
     except model.DoesNotExist:
-        raise CommandError(f"Cannot find user {username!r}.") from None
+        raise CommandError(
+            _("Cannot find user %(username)s.") % {"username": repr(username)}
+        ) from None

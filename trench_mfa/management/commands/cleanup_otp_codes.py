@@ -9,10 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from trench_mfa.management.commands._base import MFACommand
 from trench_mfa.models import LoginChallenge, MFAEvent, OneTimeCode, SendQuota
 from trench_mfa.throttling import RECIPIENT_WINDOW
 
@@ -40,32 +43,32 @@ def _delete_in_batches(queryset: QuerySet[Any], batch_size: int) -> int:
     return deleted
 
 
-class Command(BaseCommand):
+class Command(MFACommand):
     """Delete one-time codes and login challenges that expired or were used.
 
     Per-number send counters untouched for a whole counting window go too:
     they hold nothing that still limits anyone.
     """
 
-    help = (
+    help = gettext_noop(
         "Delete one-time codes and login challenges that expired or were used "
         "more than --days days ago, and idle per-number send counters."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         """``--days``, ``--events-days``, ``--batch-size`` and ``--dry-run``."""
-        parser.add_argument("--days", type=int, default=7, help="Keep rows younger than this.")
+        parser.add_argument("--days", type=int, default=7, help=_("Keep rows younger than this."))
         parser.add_argument(
             "--events-days",
             type=int,
             default=None,
-            help="Also delete audit events (MFAEvent) older than this; default: keep them.",
+            help=_("Also delete audit events (MFAEvent) older than this; default: keep them."),
         )
         parser.add_argument(
-            "--batch-size", type=int, default=10000, help="Rows deleted per statement."
+            "--batch-size", type=int, default=10000, help=_("Rows deleted per statement.")
         )
         parser.add_argument(
-            "--dry-run", action="store_true", help="Only print how many rows would go."
+            "--dry-run", action="store_true", help=_("Only print how many rows would go.")
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -73,7 +76,7 @@ class Command(BaseCommand):
         days, batch_size = options["days"], options["batch_size"]
         events_days = options["events_days"]
         if days < 0 or batch_size < 1 or (events_days is not None and events_days < 0):
-            raise CommandError("--days and --events-days must be >= 0 and --batch-size >= 1.")
+            raise CommandError(_("--days and --events-days must be >= 0 and --batch-size >= 1."))
         cutoff = timezone.now() - timedelta(days=days)
         old = Q(expires_at__lt=cutoff) | Q(consumed_at__lt=cutoff)
         codes = OneTimeCode.objects.filter(old)
@@ -88,22 +91,36 @@ class Command(BaseCommand):
             )
         if options["dry_run"]:
             self.stdout.write(
-                f"Would delete {codes.count()} one-time codes and "
-                f"{challenges.count()} login challenges older than {days} days, "
-                f"and {quotas.count()} idle send counters."
+                _(
+                    "Would delete %(codes)d one-time codes and %(challenges)d login challenges "
+                    "older than %(days)d days, and %(quotas)d idle send counters."
+                )
+                % {
+                    "codes": codes.count(),
+                    "challenges": challenges.count(),
+                    "days": days,
+                    "quotas": quotas.count(),
+                }
             )
             if events is not None:
                 self.stdout.write(
-                    f"Would delete {events.count()} audit events older than {events_days} days."
+                    _("Would delete %(events)d audit events older than %(days)d days.")
+                    % {"events": events.count(), "days": events_days}
                 )
             return
         n_codes = _delete_in_batches(codes, batch_size)
         n_challenges = _delete_in_batches(challenges, batch_size)
         n_quotas = _delete_in_batches(quotas, batch_size)
         self.stdout.write(
-            f"Deleted {n_codes} one-time codes and {n_challenges} login challenges "
-            f"older than {days} days, and {n_quotas} idle send counters."
+            _(
+                "Deleted %(codes)d one-time codes and %(challenges)d login challenges "
+                "older than %(days)d days, and %(quotas)d idle send counters."
+            )
+            % {"codes": n_codes, "challenges": n_challenges, "days": days, "quotas": n_quotas}
         )
         if events is not None:
             n_events = _delete_in_batches(events, batch_size)
-            self.stdout.write(f"Deleted {n_events} audit events older than {events_days} days.")
+            self.stdout.write(
+                _("Deleted %(events)d audit events older than %(days)d days.")
+                % {"events": n_events, "days": events_days}
+            )

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from trench_mfa.management.commands._base import MFACommand
 from trench_mfa.models import MFAMethod
 from trench_mfa.secrets_at_rest import SecretDecryptionError, rotate_secret
 
 
-class Command(BaseCommand):
+class Command(MFACommand):
     """Re-encrypt the secrets of all MFA methods, one batch per transaction."""
 
-    help = (
+    help = gettext_noop(
         "Re-encrypt every stored MFA secret with the newest key of "
         "TRENCH_AUTH['ENCRYPTION_KEYS'] (or the key derived from SECRET_KEY)."
     )
@@ -27,7 +30,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         """``--batch-size``."""
         parser.add_argument(
-            "--batch-size", type=int, default=500, help="Rows re-encrypted per transaction."
+            "--batch-size", type=int, default=500, help=_("Rows re-encrypted per transaction.")
         )
 
     @staticmethod
@@ -55,7 +58,7 @@ class Command(BaseCommand):
         """Walk the table by primary key and print a summary."""
         batch_size = options["batch_size"]
         if batch_size < 1:
-            raise CommandError("--batch-size must be >= 1.")
+            raise CommandError(_("--batch-size must be >= 1."))
         rotated = changed = batches = 0
         failed_ids: list[int] = []
         last_pk = 0
@@ -76,14 +79,20 @@ class Command(BaseCommand):
             failed_ids.extend(failed)
         n_failed = len(failed_ids)
         self.stdout.write(
-            f"Re-encrypted {rotated} MFA secrets in {batches} batches; "
-            f"{changed} changed meanwhile (left as they are); {n_failed} could not be decrypted."
+            _(
+                "Re-encrypted %(rotated)d MFA secrets in %(batches)d batches; "
+                "%(changed)d changed meanwhile (left as they are); "
+                "%(failed)d could not be decrypted."
+            )
+            % {"rotated": rotated, "batches": batches, "changed": changed, "failed": n_failed}
         )
         if n_failed:
             shown = ", ".join(str(pk) for pk in failed_ids[:20])
             raise CommandError(
-                f"{n_failed} secrets could not be decrypted with any configured key "
-                f"(MFA method ids: {shown}{', ...' if n_failed > 20 else ''}). "
-                "Add the key they were written with to TRENCH_AUTH['ENCRYPTION_KEYS'] "
-                "and run the command again."
+                _(
+                    "%(failed)d secrets could not be decrypted with any configured key "
+                    "(MFA method ids: %(ids)s). Add the key they were written with to "
+                    "TRENCH_AUTH['ENCRYPTION_KEYS'] and run the command again."
+                )
+                % {"failed": n_failed, "ids": shown + (", ..." if n_failed > 20 else "")}
             )

@@ -1,0 +1,28 @@
+"""A queued code is written in the language of the request that stored it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.utils import translation
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_worker_writes_in_the_language_of_the_request(
+    eager: Any, api_client: APIClient, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = api_client.post("/auth/email/activate/", HTTP_ACCEPT_LANGUAGE="de")
+    assert response.json() == {"details": "Eine E-Mail mit dem MFA-Code wurde gesendet."}
+    # A worker has no request: whatever was active there is gone.
+    translation.deactivate()
+    for callback in callbacks:
+        callback()
+    (message,) = mail.outbox
+    assert message.subject == "Ihr Bestätigungscode"
+    assert "Ihr Bestätigungscode lautet:" in message.body
+    assert translation.get_language() == "en-us"  # the task changed nothing here
