@@ -27,7 +27,7 @@ from tests.conftest import (
 )
 from tests.flows.conftest import PHONE, default_flows, sms_code
 from tests.sms import outbox
-from trench_mfa.models import LoginChallenge, MFAMethod
+from trench_mfa.models import LoginChallenge, MFAEvent, MFAMethod
 from trench_mfa.secrets_at_rest import decrypt_secret
 from trench_mfa.services import hardcode, identifiers
 
@@ -301,6 +301,24 @@ def test_an_unconfirmed_number_in_a_passwordless_flow_is_a_decoy(
     assert LoginChallenge.objects.get().user_id is None
 
 
+def test_a_decoy_token_refuses_even_a_live_code(
+    flavour: Flavour, flows_config: Callable[..., Any], verified_user: Any
+) -> None:
+    flows_config(flows=[("email", "passcode")])
+    real = login(flavour, {"email": ALICE}).json()["ephemeral_token"]
+    code = last_code()
+    decoy = login(flavour, {"email": "nobody@example.com"}).json()["ephemeral_token"]
+    client = APIClient()
+    for body in (
+        {"ephemeral_token": decoy, "code": code},
+        {"ephemeral_token": decoy, "code": code, "method": "email"},
+    ):
+        assert_error(client.post(flavour.code, body), 401, "invalid_code")
+    # The real challenge is untouched by the decoy's failures.
+    response = client.post(flavour.code, {"ephemeral_token": real, "code": code})
+    assert set(response.json()) == flavour.token_keys
+
+
 # --- lockout per factor ---------------------------------------------------------------
 
 
@@ -338,6 +356,10 @@ def test_lockout_applies_to_the_second_factor_of_a_flow(
         )
     locked = client.post(flavour.code, {"ephemeral_token": token, "code": app.now()})
     assert_error(locked, 429, "locked")
+    # The audit trail names the factor that failed.
+    failed = MFAEvent.objects.filter(event="verification_failed", purpose="login")
+    assert set(failed.values_list("method", flat=True)) == {"app"}
+    assert MFAEvent.objects.filter(event="locked_out", method="app").exists()
     # The lockout is the user's: a new login is refused at its first factor too.
     mail.outbox.clear()
     again = login(flavour, {"email": ALICE, "password": PASSWORD}).json()["ephemeral_token"]
