@@ -147,3 +147,7 @@ class MFAEventAdmin(_EventAdminBase):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         """Old events go with ``cleanup_otp_codes --events-days``, not by hand."""
         return False
+
+
+# Verified identifiers and hardcodes of login flows (read-only pages).
+from trench_mfa import flow_admin  # noqa: E402, F401

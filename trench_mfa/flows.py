@@ -215,6 +215,10 @@ def parse_flow(index: int, raw: Any) -> Flow:
         raise FlowConfigError(
             f"{context}: {identifier!r} is not a field of {get_user_model().__name__}.", "E161"
         )
+    if identifier in (*KNOWLEDGE_SECRETS, PASSCODE):
+        # The password field holds the password hash: as an identifier, the
+        # hash alone would name (and, in a passwordless flow, log in) a user.
+        raise FlowConfigError(f"{context}: {identifier!r} is a secret, not an identifier.", "E161")
     if len(set(secrets)) != len(secrets):
         raise FlowConfigError(f"{context} names a secret twice.", "E164")
     factors = []

@@ -86,6 +86,7 @@ def test_a_valid_configuration_passes_the_checks() -> None:
         ([("email", 7)], "E160", "at least one secret"),
         ([("fax_number", "password")], "E161", "fax_number"),
         ([("mfa_methods", "password")], "E161", "mfa_methods"),
+        ([("password", "app")], "E161", "not an identifier"),
         ([("email", "pin")], "E162", "'pin'"),
         ([("email", "password", "password")], "E164", "twice"),
     ],

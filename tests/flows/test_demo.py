@@ -72,6 +72,17 @@ def test_sign_up_verify_by_link_and_log_in_without_password(
     assert set(tokens.json()) == {"auth_token"}
 
 
+def test_creating_the_demo_user_sends_no_verification_code(
+    transactional_db: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Real commits, as under make run: on-commit sends really go out.
+    with caplog.at_level("WARNING", logger="trench_mfa.console"):
+        call_command("create_demo_user", stdout=StringIO())
+        call_command("create_demo_user", "--reset", stdout=StringIO())
+    assert mail.outbox == []
+    assert [r for r in caplog.records if r.name == "trench_mfa.console"] == []
+
+
 def test_username_walk_through_answers_as_before(db: None) -> None:
     call_command("create_demo_user", stdout=StringIO())
     assert mail.outbox == []  # the demo user's address is confirmed, nothing to verify

@@ -221,3 +221,56 @@ def test_step_1_takes_comparable_time(flavour: Flavour, verified_user: Any, sett
     # differences cancels the slow and fast phases of a shared machine.
     differences = [timed(KNOWN) - timed(f"nobody{index}@example.com") for index in range(100)]
     assert abs(statistics.median(differences)) < 0.005, statistics.median(differences)
+
+
+def _count_write_commits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count transactions that write (autocommit statements and atomic blocks alike)."""
+    from django.db import connection
+
+    counted = [0]
+    pending = [False]
+    writes = ("INSERT", "UPDATE", "DELETE")
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith(writes):
+            if connection.in_atomic_block:
+                pending[0] = True
+            else:
+                counted[0] += 1
+        return execute(sql, params, many, context)
+
+    real_commit = connection.commit
+
+    def commit() -> None:
+        if pending[0]:
+            counted[0] += 1
+            pending[0] = False
+        real_commit()
+
+    monkeypatch.setattr(connection, "commit", commit)
+    connection.execute_wrappers.append(wrapper)
+    return counted
+
+
+def test_a_decoy_commits_as_many_writes_as_a_real_step_1(
+    flavour: Flavour,
+    transactional_db: None,
+    verified_user: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # On a real server each commit that writes costs a log flush (fsync),
+    # far more than a query: a decoy must flush as often as a real login.
+    from django.db import connection
+
+    login(flavour, {"email": KNOWN})  # the channel row exists from now on
+    counted = _count_write_commits(monkeypatch)
+    try:
+        seen = []
+        for address in (KNOWN, "nobody@example.com"):
+            counted[0] = 0
+            assert login(flavour, {"email": address}).status_code == 200
+            seen.append(counted[0])
+    finally:
+        connection.execute_wrappers.pop()
+    real, decoy = seen
+    assert real >= 3 and decoy == real, seen

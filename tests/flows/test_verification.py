@@ -361,3 +361,17 @@ def test_protected_action_codes_need_a_confirmed_address(
     assert_error(api_client.post("/auth/code/request/"), 400, "identifier_not_confirmed")
     identifiers.mark_confirmed(user, "email")
     assert api_client.post("/auth/code/request/").status_code == 200
+
+
+def test_a_change_sends_its_code_only_after_the_commit(
+    verified_user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    user = get_user_model().objects.get(pk=verified_user.pk)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        user.phone_number = "+48600999000"
+        user.save()
+    # Reset at once, sent only on commit: a rolled-back change sends nothing.
+    assert not identifiers.is_confirmed(user, "phone_number")
+    assert outbox.sent == [] and len(callbacks) == 1
+    callbacks[0]()
+    assert [to for to, _ in outbox.sent] == ["+48600999000"]

@@ -21,3 +21,8 @@ def document(**kwargs: Any) -> Callable[[F], F]:
     kwargs.setdefault("tags", ["mfa"])
     decorator: Callable[[F], F] = _extend_schema(**kwargs)
     return decorator
+
+
+if _extend_schema is not None:
+    # Registers the extensions that describe login bodies under FLOWS.
+    from trench_mfa.api import schema_flows  # noqa: F401

@@ -40,7 +40,11 @@ _MAX_USERNAME = 256
 
 
 class LoginThrottle(SimpleRateThrottle):
-    """Base: rate read at call time, keys hashed, fail closed on cache errors."""
+    """Base: rate read at call time, keys hashed, fail closed on cache errors.
+
+    A request may be counted under several keys (:meth:`idents`): it passes
+    only when every one of them has room, and then counts against each.
+    """
 
     scope = LOGIN_SCOPE
     #: Distinguishes the IP and username counters in the cache key.
@@ -48,8 +52,7 @@ class LoginThrottle(SimpleRateThrottle):
 
     def __init__(self) -> None:
         self.cache_failed = False
-        self._cache_key: str | None = None
-        self._key_known = False
+        self._cache_keys: list[str] | None = None
         super().__init__()
 
     def get_rate(self) -> str | None:
@@ -62,29 +65,39 @@ class LoginThrottle(SimpleRateThrottle):
         """What is counted (``None``: this request is not counted)."""
         raise NotImplementedError
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        """A keyed hash of :meth:`ident`: no raw IP or username in the cache."""
-        if not self._key_known:
-            ident = self.ident(request)
-            if ident is not None:
+    def idents(self, request: Request) -> list[str]:
+        """Every value this request is counted under (by default :meth:`ident`)."""
+        ident = self.ident(request)
+        return [] if ident is None else [ident]
+
+    def cache_keys(self, request: Request) -> list[str]:
+        """Keyed hashes of :meth:`idents`: no raw IP or username in the cache."""
+        if self._cache_keys is None:
+            self._cache_keys = []
+            for ident in self.idents(request):
                 digest = crypto.keyed_hash(f"login-throttle-{self.kind}", ident)[:32]
-                self._cache_key = self.cache_format % {
-                    "scope": self.scope,
-                    "ident": f"{self.kind}_{digest}",
-                }
-            self._key_known = True
-        return self._cache_key
+                key = self.cache_format % {"scope": self.scope, "ident": f"{self.kind}_{digest}"}
+                if key not in self._cache_keys:
+                    self._cache_keys.append(key)
+        return self._cache_keys
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        """The first of :meth:`cache_keys` (DRF's single-key interface)."""
+        keys = self.cache_keys(request)
+        return keys[0] if keys else None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        """DRF's sliding window; a cache error refuses the request."""
+        """DRF's sliding window over every key; a cache error refuses the request."""
         if self.rate is None:
             return True
         # Outside the ``try``: reading the body may fail (unparsable: 400;
         # over DATA_UPLOAD_MAX_MEMORY_SIZE: Django's 400), which is the
         # client's error, not the cache's.
-        self.get_cache_key(request, view)
+        keys = self.cache_keys(request)
+        if not keys:
+            return True
         try:
-            return super().allow_request(request, view)
+            return self._count(keys)
         except Exception as exc:
             self.cache_failed = True
             logger.error(
@@ -93,6 +106,24 @@ class LoginThrottle(SimpleRateThrottle):
                 type(exc).__name__,
             )
             return False
+
+    def _count(self, keys: list[str]) -> bool:
+        limit, duration = self.parse_rate(self.rate)
+        self.now = self.timer()
+        histories = {}
+        for key in keys:
+            history = self.cache.get(key, [])
+            histories[key] = [t for t in history if t > self.now - (duration or 0)]
+        full = [h for h in histories.values() if len(h) >= (limit or 0)]
+        if full:
+            # wait() reads the window that frees a slot last.
+            self.history = max(full, key=lambda h: h[-1])
+            return False
+        for key, history in histories.items():
+            history.insert(0, self.now)
+            self.cache.set(key, history, duration)
+        self.history = histories[keys[0]]
+        return True
 
     def wait(self) -> float | None:
         """Seconds until the next request may pass."""
@@ -117,29 +148,35 @@ class LoginUsernameThrottle(LoginThrottle):
     kind = "user"
 
     def ident(self, request: Request) -> str | None:
-        """The submitted ``USERNAME_FIELD`` value; ``None`` when there is none.
+        """The first of :meth:`idents`, or ``None``."""
+        found = self.idents(request)
+        return found[0] if found else None
 
-        With ``TRENCH_AUTH["FLOWS"]`` it is the first identifier field of a
-        flow present in the body (an email address, a phone number...),
-        prefixed with its name unless it is the ``USERNAME_FIELD``.
+    def idents(self, request: Request) -> list[str]:
+        """The submitted ``USERNAME_FIELD`` value, or nothing when there is none.
+
+        With ``TRENCH_AUTH["FLOWS"]``, every identifier field of a flow present
+        in the body (an email address, a phone number...), each prefixed with
+        its name unless it is the ``USERNAME_FIELD``: a made-up value in one
+        field cannot give each guess at another identifier a fresh count.
         """
         data = request.data
         if not isinstance(data, Mapping):
-            return None
+            return []
         username_field = get_user_model().USERNAME_FIELD
-        field, value = username_field, data.get(username_field)
-        for name in flows.login_fields():
-            if isinstance(data.get(name), str) and data[name].strip():
-                field, value = name, data[name]
-                break
-        if not isinstance(value, str) or not value.strip():
-            return None
-        name = value.strip().casefold()[:_MAX_USERNAME]
-        if field != username_field:
-            name = f"{field}:{name}"
-        # A lone surrogate cannot be UTF-8 encoded for the key's hash (the
-        # serializer answers 400 for it); count it under its replacement.
-        return name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        fields = flows.login_fields() or (username_field,)
+        found = []
+        for field in fields:
+            value = data.get(field)
+            if not isinstance(value, str) or not value.strip():
+                continue
+            name = value.strip().casefold()[:_MAX_USERNAME]
+            if field != username_field:
+                name = f"{field}:{name}"
+            # A lone surrogate cannot be UTF-8 encoded for the key's hash (the
+            # serializer answers 400 for it); count it under its replacement.
+            found.append(name.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+        return found
 
 
 class SendIPThrottle(LoginIPThrottle):

@@ -37,7 +37,14 @@ from django.utils.translation import gettext as _
 from trench_mfa import crypto, identity, secrets_at_rest, throttling, tokens
 from trench_mfa.backends.base import AbstractMessageDispatcher, CodeDispatcher, DispatchResult
 from trench_mfa.conf import mfa_settings
-from trench_mfa.exceptions import InvalidCode, InvalidInput, InvalidToken, Locked, Throttled
+from trench_mfa.exceptions import (
+    InvalidCode,
+    InvalidInput,
+    InvalidToken,
+    Locked,
+    MFAError,
+    Throttled,
+)
 from trench_mfa.flow_models import VerifiedIdentifier
 from trench_mfa.flows import PASSCODE_FACTOR, Factor, Flow
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod, OneTimeCode
@@ -124,12 +131,16 @@ def _imitate_send(
     state.update(sent=now, attempts=0, sends=[now, *sends][: max(int(limit or 0), 1)])
 
 
-def _imitate_queries(method: str) -> None:
-    """The queries of a real step 1, on rows that cannot exist: comparable timing.
+def _imitate_dispatch(method: str, challenge: LoginChallenge) -> None:
+    """The queries and writes of a real step 1's send, without a user: comparable timing.
 
-    A real passwordless step 1 reads the identifier's confirmation, the
-    user's channel row, and, under that row's lock, the live codes; a decoy
-    asks the same tables the same questions about nobody (no user, no row).
+    A real passwordless step 1 reads the identifier's confirmation and the
+    user's channel row, then, in one transaction under that row's lock,
+    reads the live codes and stores the new one (or hands the live one
+    over). A decoy asks the same tables the same questions about nobody, and
+    rewrites its own challenge row with the values it has in that
+    transaction: a commit that writes costs a log flush (an fsync on SQLite
+    and PostgreSQL), which dwarfs the queries.
     """
     VerifiedIdentifier.objects.filter(user_id__isnull=True, confirmed_at__isnull=False).exists()
     nobody = MFAMethod.objects.filter(user_id__isnull=True, name=method)
@@ -141,21 +152,38 @@ def _imitate_queries(method: str) -> None:
         )
         live.order_by("-created_at").first()
         live.update(challenge_id=None)
+        LoginChallenge.objects.filter(pk=challenge.pk).update(done=challenge.done)
+
+
+def _imitate_audit(challenge: LoginChallenge) -> None:
+    """The audit row's commit of a real send (``AUDIT_LOG``), as a rewrite of the decoy's row."""
+    if mfa_settings.AUDIT_LOG:
+        LoginChallenge.objects.filter(pk=challenge.pk).update(done=challenge.done)
 
 
 def start(flow: Flow, value: str) -> tuple[str, Factor]:
-    """Step 1 for a passwordless flow nobody can use with ``value``: (token, first factor)."""
+    """Step 1 for a passwordless flow nobody can use with ``value``: (token, first factor).
+
+    In the order of a real step 1: the challenge row, the send (here its
+    checks and its transaction; nothing is sent), the audit row. When the
+    send is refused, the row goes again, as a real challenge's does.
+    """
     first = flow.factors[0]
     key = crypto.keyed_hash("decoy", f"{first.method}:{identity.normalise(value)}")
     handler = _handler(first.method, flow.identifier, value)
     state = _load(key)
-    _imitate_queries(first.method)
-    _imitate_send(handler, state, first=True)
     # The value travels encrypted, for the recipient checks of a resend.
     sealed = secrets_at_rest.encrypt_secret(value)
     factors = [{**first.as_json(), "decoy": key, "field": flow.identifier, "to": sealed}]
     factors += [f.as_json() for f in flow.factors[1:]]
-    token, _challenge = tokens.issue_token(None, first.method, flow=flow.label, factors=factors)
+    token, challenge = tokens.issue_token(None, first.method, flow=flow.label, factors=factors)
+    try:
+        _imitate_dispatch(first.method, challenge)
+        _imitate_send(handler, state, first=True)
+    except MFAError:
+        LoginChallenge.objects.filter(pk=challenge.pk).delete()
+        raise
+    _imitate_audit(challenge)
     _save(key, state)
     return token, first
 

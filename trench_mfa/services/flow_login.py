@@ -17,8 +17,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import authenticate, get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import EmailField
 
+from trench_mfa import flows
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import Unauthenticated
 from trench_mfa.flows import HARDCODE, PASSWORD, Flow, login_flows
@@ -33,26 +35,38 @@ if TYPE_CHECKING:
     AnyRequest = Request | HttpRequest | None
 
 
+def _lookup(field: str, value: str) -> AnyUser | None:
+    """The one user whose ``field`` is ``value`` (confirmed, when verified), else ``None``."""
+    model = get_user_model()
+    manager = model._default_manager
+    if field == model.USERNAME_FIELD:
+        try:
+            return manager.get_by_natural_key(value)
+        except model.DoesNotExist:
+            return None
+    lookup = f"{field}__iexact" if isinstance(model._meta.get_field(field), EmailField) else field
+    users = manager.filter(**{lookup: value})
+    if field in flows.identifiers():
+        # Only confirmed values count: a copy of someone's address or number
+        # on another account (unconfirmed) must not lock the owner out.
+        users = users.filter(pk__in=identifiers.confirmed_user_ids(field, value))
+    found = list(users[:2])
+    return found[0] if len(found) == 1 else None
+
+
 def find_user(field: str, value: str) -> AnyUser | None:
     """The one active user whose ``field`` is ``value`` and confirmed, else ``None``.
 
     ``USERNAME_FIELD`` is looked up like Django does (``get_by_natural_key``);
-    email fields ignore case; a value shared by several users matches none.
+    email fields ignore case; a value shared by several users whose value is
+    confirmed (or, for a field ``IDENTIFIERS`` does not verify, by several
+    users) matches none. A value the field cannot hold (``"abc"`` for an
+    integer or date field) matches nobody.
     """
-    model = get_user_model()
-    manager = model._default_manager
-    user: AnyUser | None
-    if field == model.USERNAME_FIELD:
-        try:
-            user = manager.get_by_natural_key(value)
-        except model.DoesNotExist:
-            user = None
-    else:
-        lookup = (
-            f"{field}__iexact" if isinstance(model._meta.get_field(field), EmailField) else field
-        )
-        found = list(manager.filter(**{lookup: value})[:2])
-        user = found[0] if len(found) == 1 else None
+    try:
+        user = _lookup(field, value)
+    except (ValidationError, ValueError, TypeError, OverflowError):
+        user = None
     if user is None or not getattr(user, mfa_settings.USER_ACTIVE_FIELD, False):
         return None
     if not identifiers.is_confirmed(user, field):

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,6 +82,13 @@ def is_confirmed(user: AnyUser, field: str) -> bool:
         value_digest=identity.value_digest(field, value),
         confirmed_at__isnull=False,
     ).exists()
+
+
+def confirmed_user_ids(field: str, value: Any) -> QuerySet[VerifiedIdentifier, Any]:
+    """Primary keys of the users whose confirmed value of ``field`` is ``value`` (a subquery)."""
+    return VerifiedIdentifier.objects.filter(
+        field=field, value_digest=identity.value_digest(field, value), confirmed_at__isnull=False
+    ).values("user_id")
 
 
 def require_confirmed(user: AnyUser, field: str) -> None:

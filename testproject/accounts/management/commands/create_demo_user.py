@@ -35,15 +35,18 @@ class Command(BaseCommand):
         user_model = get_user_model()
         if options["reset"]:
             user_model._default_manager.filter(username=USERNAME).delete()
-        user, created = user_model._default_manager.get_or_create(
-            username=USERNAME,
-            defaults={"email": EMAIL, "phone_number": PHONE_NUMBER},
-        )
-        user.email = EMAIL
-        user.phone_number = PHONE_NUMBER
-        user.is_active = True
-        user.set_password(PASSWORD)
+        # One transaction: the verification codes a new user's email and
+        # phone number would get are sent after the commit, when the values
+        # are already confirmed (so nothing is sent at all).
         with transaction.atomic():
+            user, created = user_model._default_manager.get_or_create(
+                username=USERNAME,
+                defaults={"email": EMAIL, "phone_number": PHONE_NUMBER},
+            )
+            user.email = EMAIL
+            user.phone_number = PHONE_NUMBER
+            user.is_active = True
+            user.set_password(PASSWORD)
             user.save()
             self.trust_identifiers(user)
         verb = "Created" if created else "Reset"
