@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -34,9 +35,17 @@ pytestmark = pytest.mark.django_db
 
 #: Examples per operation and generation mode (about ten operations).
 MAX_EXAMPLES = 20
-FLOWS_AUTH = {**settings_flows.TRENCH_AUTH, "THROTTLE_FACTOR": 0}
+#: The demo's flows, the password flow on this user model's login field.
+LOGIN_FIELD = get_user_model().USERNAME_FIELD
+FLOWS_AUTH = {
+    **settings_flows.TRENCH_AUTH,
+    "FLOWS": [(LOGIN_FIELD, "password"), *settings_flows.TRENCH_AUTH["FLOWS"][1:]],
+    "THROTTLE_FACTOR": 0,
+}
 PHONE = "+48600100200"
-KNOWN = {"username": "fuzzer", "email": "fuzzer@example.com", "phone_number": PHONE}
+KNOWN = {"email": "fuzzer@example.com", "phone_number": PHONE, LOGIN_FIELD: "fuzzer@example.com"}
+if LOGIN_FIELD == "username":
+    KNOWN["username"] = "fuzzer"
 
 with override_settings(TRENCH_AUTH=FLOWS_AUTH):
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
@@ -96,5 +105,6 @@ def test_flow_endpoints_schema_fuzzing(
 
 def test_the_fuzzed_schema_is_the_flows_one() -> None:
     login = schema.raw_schema["components"]["schemas"]["FlowLogin"]
-    assert {"username", "email", "phone_number", "password", "hardcode"} <= set(login["properties"])
+    fields = {LOGIN_FIELD, "email", "phone_number", "password", "hardcode"}
+    assert fields <= set(login["properties"])
     assert {"required": ["email"]} in login["anyOf"]
