@@ -40,16 +40,23 @@ _MAX_USERNAME = 256
 
 
 class LoginThrottle(SimpleRateThrottle):
-    """Base: rate read at call time, keys hashed, fail closed on cache errors."""
+    """Base: rate read at call time, keys hashed, fail closed on cache errors.
+
+    A request may be counted under several keys (:meth:`idents`); it passes
+    only while every one of them is under the rate, and then counts against
+    all of them.
+    """
 
     scope = LOGIN_SCOPE
     #: Distinguishes the IP and username counters in the cache key.
     kind = ""
+    #: Set by DRF from the rate; only read when there is a rate.
+    num_requests: int
+    duration: int
 
     def __init__(self) -> None:
         self.cache_failed = False
-        self._cache_key: str | None = None
-        self._key_known = False
+        self._cache_keys: list[str] | None = None
         super().__init__()
 
     def get_rate(self) -> str | None:
@@ -58,33 +65,39 @@ class LoginThrottle(SimpleRateThrottle):
         rate = rates.get(self.scope)
         return str(rate) if rate else None
 
-    def ident(self, request: Request) -> str | None:
-        """What is counted (``None``: this request is not counted)."""
+    def idents(self, request: Request) -> list[str]:
+        """What is counted (empty: this request is not counted)."""
         raise NotImplementedError
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        """A keyed hash of :meth:`ident`: no raw IP or username in the cache."""
-        if not self._key_known:
-            ident = self.ident(request)
-            if ident is not None:
+    def cache_keys(self, request: Request) -> list[str]:
+        """A keyed hash of each of :meth:`idents`: no raw IP or username in the cache."""
+        if self._cache_keys is None:
+            keys = []
+            for ident in dict.fromkeys(self.idents(request)):
                 digest = crypto.keyed_hash(f"login-throttle-{self.kind}", ident)[:32]
-                self._cache_key = self.cache_format % {
-                    "scope": self.scope,
-                    "ident": f"{self.kind}_{digest}",
-                }
-            self._key_known = True
-        return self._cache_key
+                keys.append(
+                    self.cache_format % {"scope": self.scope, "ident": f"{self.kind}_{digest}"}
+                )
+            self._cache_keys = keys
+        return self._cache_keys
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        """The first of :meth:`cache_keys` (DRF's single-key interface)."""
+        keys = self.cache_keys(request)
+        return keys[0] if keys else None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        """DRF's sliding window; a cache error refuses the request."""
+        """DRF's sliding window on every key; a cache error refuses the request."""
         if self.rate is None:
             return True
         # Outside the ``try``: reading the body may fail (unparsable: 400;
         # over DATA_UPLOAD_MAX_MEMORY_SIZE: Django's 400), which is the
         # client's error, not the cache's.
-        self.get_cache_key(request, view)
+        keys = self.cache_keys(request)
+        if not keys:
+            return True
         try:
-            return super().allow_request(request, view)
+            return self._allow(keys)
         except Exception as exc:
             self.cache_failed = True
             logger.error(
@@ -93,6 +106,24 @@ class LoginThrottle(SimpleRateThrottle):
                 type(exc).__name__,
             )
             return False
+
+    def _allow(self, keys: list[str]) -> bool:
+        self.now = self.timer()
+        histories = {}
+        for key in keys:
+            history = list(self.cache.get(key, []))
+            while history and history[-1] <= self.now - self.duration:
+                history.pop()
+            histories[key] = history
+        # The fullest window decides, and its oldest entry gives wait().
+        self.key = max(histories, key=lambda key: len(histories[key]))
+        self.history = histories[self.key]
+        if len(self.history) >= self.num_requests:
+            return self.throttle_failure()
+        for key, history in histories.items():
+            history.insert(0, self.now)
+            self.cache.set(key, history, self.duration)
+        return True
 
     def wait(self) -> float | None:
         """Seconds until the next request may pass."""
@@ -106,9 +137,9 @@ class LoginIPThrottle(LoginThrottle):
 
     kind = "ip"
 
-    def ident(self, request: Request) -> str | None:
+    def idents(self, request: Request) -> list[str]:
         """The client address by DRF's ``NUM_PROXIES`` rule."""
-        return str(self.get_ident(request) or "")
+        return [str(self.get_ident(request) or "")]
 
 
 class LoginUsernameThrottle(LoginThrottle):
@@ -116,30 +147,32 @@ class LoginUsernameThrottle(LoginThrottle):
 
     kind = "user"
 
-    def ident(self, request: Request) -> str | None:
-        """The submitted ``USERNAME_FIELD`` value; ``None`` when there is none.
+    def idents(self, request: Request) -> list[str]:
+        """Every identifier the body submits: ``USERNAME_FIELD`` and each flow's.
 
-        With ``TRENCH_AUTH["FLOWS"]`` it is the first identifier field of a
-        flow present in the body (an email address, a phone number...),
-        prefixed with its name unless it is the ``USERNAME_FIELD``.
+        With ``TRENCH_AUTH["FLOWS"]`` step 1 may try several flows with one
+        body, each with its own identifier field, so each identifier present
+        is counted (prefixed with its field name unless it is the
+        ``USERNAME_FIELD``). Counting only one of them would let a body carry
+        a fresh decoy identifier on every try next to the one under attack.
         """
         data = request.data
         if not isinstance(data, Mapping):
-            return None
+            return []
         username_field = get_user_model().USERNAME_FIELD
-        field, value = username_field, data.get(username_field)
-        for name in flows.login_fields():
-            if isinstance(data.get(name), str) and data[name].strip():
-                field, value = name, data[name]
-                break
-        if not isinstance(value, str) or not value.strip():
-            return None
-        name = value.strip().casefold()[:_MAX_USERNAME]
-        if field != username_field:
-            name = f"{field}:{name}"
-        # A lone surrogate cannot be UTF-8 encoded for the key's hash (the
-        # serializer answers 400 for it); count it under its replacement.
-        return name.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        found = []
+        for field in dict.fromkeys((username_field, *flows.login_fields())):
+            value = data.get(field)
+            if not isinstance(value, str) or not value.strip():
+                continue
+            name = value.strip().casefold()[:_MAX_USERNAME]
+            if field != username_field:
+                name = f"{field}:{name}"
+            # A lone surrogate cannot be UTF-8 encoded for the key's hash
+            # (the serializer answers 400 for it); count it under its
+            # replacement.
+            found.append(name.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+        return found
 
 
 class SendIPThrottle(LoginIPThrottle):
