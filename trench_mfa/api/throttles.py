@@ -18,6 +18,7 @@ live in the database (:mod:`trench_mfa.throttling`).
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -143,7 +144,7 @@ class LoginIPThrottle(LoginThrottle):
 
 
 class LoginUsernameThrottle(LoginThrottle):
-    """Login attempts per submitted username (case-folded), whoever sends them."""
+    """Login attempts per submitted username (folded: :func:`fold`), whoever sends them."""
 
     kind = "user"
 
@@ -165,14 +166,30 @@ class LoginUsernameThrottle(LoginThrottle):
             value = data.get(field)
             if not isinstance(value, str) or not value.strip():
                 continue
-            name = value.strip().casefold()[:_MAX_USERNAME]
-            if field != username_field:
-                name = f"{field}:{name}"
             # A lone surrogate cannot be UTF-8 encoded for the key's hash
             # (the serializer answers 400 for it); count it under its
             # replacement.
-            found.append(name.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+            text = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            name = fold(text.strip()[:_MAX_USERNAME])
+            found.append(name if field == username_field else f"{field}:{name}")
         return found
+
+
+def fold(value: str) -> str:
+    """The counted form of an identifier: coarser than case-insensitive lookups.
+
+    Case-insensitive lookups match more than ``str.casefold()`` does:
+    PostgreSQL's ``UPPER()`` (Django's ``iexact``) turns a dotless i (U+0131)
+    into ``I``, MySQL's ``*_ai_ci`` collations ignore accents. So
+    compatibility forms are decomposed (fullwidth letters, ligatures),
+    accents dropped and case folded both ways: every spelling that could log
+    the same user in is counted together. Distinct identifiers that fold
+    alike (``josé``, ``jose``) share a count, which only makes the limit
+    stricter.
+    """
+    decomposed = unicodedata.normalize("NFKD", value)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return bare.upper().casefold()
 
 
 class SendIPThrottle(LoginIPThrottle):
