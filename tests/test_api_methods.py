@@ -77,18 +77,21 @@ def test_config_is_public_and_reflects_settings(
     assert response.json() == {
         "methods": configured,
         "confirm_disable_with_code": True,
+        "confirm_activation_with_code": True,
         "confirm_regeneration_with_code": True,
         "allow_backup_codes_regeneration": True,
     }
     trench_auth(
         methods={"email2": EMAIL2},
         CONFIRM_DISABLE_WITH_CODE=False,
+        CONFIRM_ACTIVATION_WITH_CODE=False,
         CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE=False,
         ALLOW_BACKUP_CODES_REGENERATION=False,
     )
     assert anon_client.get("/auth/mfa/config/").json() == {
         "methods": [*configured, "email2"],
         "confirm_disable_with_code": False,
+        "confirm_activation_with_code": False,
         "confirm_regeneration_with_code": False,
         "allow_backup_codes_regeneration": False,
     }

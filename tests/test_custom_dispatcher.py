@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests import dispatchers
-from tests.conftest import Flavour, assert_error, start_login
+from tests.conftest import Flavour, assert_error, start_activation, start_login
 from trench_mfa.models import MFAMethod, OneTimeCode
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,8 @@ def test_custom_method_alongside_email(
     trench_auth(
         methods={"sms_custom": {"HANDLER": HANDLERS["result"][0], "SOURCE_FIELD": "phone_number"}}
     )
-    api_client.post("/auth/sms_custom/activate/")
+    # Email is on: its code confirms adding the method (item 71).
+    assert start_activation(api_client, "sms_custom").status_code == 200
     response = api_client.post("/auth/sms_custom/activate/confirm/", {"code": sent_code()})
     assert response.json() == {"backup_codes": []}
     body = start_login(anon_client, flavour, user)

@@ -314,6 +314,20 @@ def test_item_28_a_code_dies_after_five_wrong_tries(
     assert OneTimeCode.objects.get(consumed_at__isnull=True).attempts == 5
     token = login(anon_client, user)  # a new code is needed, and works
     assert answer(anon_client, token, last_code()).status_code == 200
+    # The code's own cap, where no token dies with it (a protected action).
+    api_client = APIClient()
+    api_client.force_authenticate(user)
+    api_client.post("/auth/code/request/")
+    code = last_code()
+    for _ in range(5):
+        response = api_client.post("/auth/email/codes/regenerate/", {"code": wrong(code)})
+        assert_error(response, 400, "code_invalid_or_expired")
+    response = api_client.post("/auth/email/codes/regenerate/", {"code": code})
+    assert_error(response, 400, "code_invalid_or_expired")
+    api_client.post("/auth/code/request/")
+    assert (
+        api_client.post("/auth/email/codes/regenerate/", {"code": last_code()}).status_code == 200
+    )
 
 
 @pytest.mark.usefixtures("default_backoff")

@@ -213,16 +213,19 @@ def test_item_70_management_needs_a_fully_authenticated_user(
 
 
 def test_item_71_sensitive_changes_need_a_current_code(
-    two_methods: Any, api_client: APIClient
+    two_methods: Any, api_client: APIClient, trench_auth: Callable[..., Any]
 ) -> None:
+    trench_auth(methods={"email3": EMAIL2})
     user, _ = two_methods
     for path, body in [
+        ("/auth/email3/activate/", {}),
         ("/auth/email2/deactivate/", {}),
         ("/auth/email/codes/regenerate/", {}),
         ("/auth/mfa/change-primary-method/", {"method": "email2"}),
     ]:
         assert_error(api_client.post(path, body), 400, "otp_code_missing")
     for path, body in [
+        ("/auth/email3/activate/", {"code": "000000"}),
         ("/auth/email2/deactivate/", {"code": "000000"}),
         ("/auth/email/codes/regenerate/", {"code": "000000"}),
         ("/auth/mfa/change-primary-method/", {"method": "email2", "code": "000000"}),
@@ -230,6 +233,103 @@ def test_item_71_sensitive_changes_need_a_current_code(
         assert_error(api_client.post(path, body), 400, "code_invalid_or_expired")
     assert MFAMethod.objects.filter(user=user, is_active=True).count() == 2
     assert MFAMethod.objects.get(user=user, is_primary=True).name == "email"
+    assert not MFAMethod.objects.filter(user=user, name="email3").exists()
+    assert mail.outbox == []
+
+
+def test_item_71_adding_a_method_needs_a_code_of_the_primary_or_a_backup_code(
+    email_user: Any, api_client: APIClient, trench_auth: Callable[..., Any]
+) -> None:
+    trench_auth(methods={"email2": EMAIL2, "email3": EMAIL2}, RESEND_COOLDOWN=0)
+    user, backup = email_user
+    # A code of the primary method, for a protected action.
+    assert api_client.post("/auth/code/request/").status_code == 200
+    action_code = last_code()
+    # Codes of another purpose or of no active method do not count.
+    assert api_client.post("/auth/email2/activate/", {"code": action_code}).status_code == 200
+    pending_code = last_code()
+    response = api_client.post("/auth/email3/activate/", {"code": pending_code})
+    assert_error(response, 400, "code_invalid_or_expired")
+    assert not MFAMethod.objects.filter(user=user, name="email3").exists()
+    # The primary's code was used up by the first activation.
+    response = api_client.post("/auth/email3/activate/", {"code": action_code})
+    assert_error(response, 400, "code_invalid_or_expired")
+    assert api_client.post("/auth/email3/activate/", {"code": backup[0]}).status_code == 200
+    confirm = api_client.post("/auth/email3/activate/confirm/", {"code": last_code()})
+    assert confirm.json() == {"backup_codes": []}
+    # The pending email2 is confirmed with its own code, nothing more.
+    assert (
+        api_client.post("/auth/email2/activate/confirm/", {"code": pending_code}).status_code == 200
+    )
+    assert set(
+        MFAMethod.objects.filter(user=user, is_active=True).values_list("name", flat=True)
+    ) == {
+        "email",
+        "email2",
+        "email3",
+    }
+
+
+def test_item_71_activations_started_without_mfa_start_over_once_it_is_on(
+    user: Any, api_client: APIClient, trench_auth: Callable[..., Any]
+) -> None:
+    # Started while MFA was off, they were checked against no factor; once a
+    # first method is confirmed they need a code of it like any other.
+    trench_auth(methods={"email2": EMAIL2}, RESEND_COOLDOWN=0)
+    assert api_client.post("/auth/email2/activate/").status_code == 200
+    early_code = last_code()
+    assert api_client.post("/auth/email/activate/").status_code == 200
+    backup = api_client.post("/auth/email/activate/confirm/", {"code": last_code()}).json()
+    response = api_client.post("/auth/email2/activate/confirm/", {"code": early_code})
+    assert_error(response, 400, "code_invalid_or_expired")
+    assert not MFAMethod.objects.get(user=user, name="email2").is_active
+    assert (
+        api_client.post("/auth/email2/activate/", {"code": backup["backup_codes"][0]}).status_code
+        == 200
+    )
+    assert (
+        api_client.post("/auth/email2/activate/confirm/", {"code": last_code()}).status_code == 200
+    )
+
+
+def test_item_71_an_app_primary_confirms_with_its_code(user: Any, api_client: APIClient) -> None:
+    from tests.app.conftest import activate_app, totp_from_uri
+
+    with time_machine.travel(1_800_000_000, tick=False) as clock:
+        totp = totp_from_uri(activate_app(api_client)["details"])
+        assert (
+            api_client.post("/auth/app/activate/confirm/", {"code": totp.now()}).status_code == 200
+        )
+        assert_error(api_client.post("/auth/email/activate/"), 400, "otp_code_missing")
+        shift(clock, 30)
+        assert api_client.post("/auth/email/activate/", {"code": totp.now()}).status_code == 200
+    assert (
+        api_client.post("/auth/email/activate/confirm/", {"code": last_code()}).status_code == 200
+    )
+
+
+def test_item_71_only_configured_methods_count_and_none_fails_closed(
+    email_user: Any, api_client: APIClient
+) -> None:
+    # MFA is on with a method that is no longer configured: as at login, no
+    # method can be added on the strength of the session alone.
+    user, _ = email_user
+    MFAMethod.objects.filter(user=user).update(name="retired")
+    response = api_client.post("/auth/app/activate/")
+    assert_error(response, 400, "mfa_method_does_not_exist")
+    assert not MFAMethod.objects.filter(user=user, name="app").exists()
+
+
+def test_item_71_the_check_can_be_turned_off(
+    email_user: Any, api_client: APIClient, trench_auth: Callable[..., Any]
+) -> None:
+    # django-trench's behaviour, for projects that re-authenticate otherwise.
+    trench_auth(methods={"email2": EMAIL2}, CONFIRM_ACTIVATION_WITH_CODE=False)
+    assert api_client.post("/auth/email2/activate/").status_code == 200
+    assert (
+        api_client.post("/auth/email2/activate/confirm/", {"code": last_code()}).status_code == 200
+    )
+    assert api_client.get("/auth/mfa/config/").json()["confirm_activation_with_code"] is False
 
 
 def test_item_72_a_user_cannot_touch_another_users_method_of_the_same_name(

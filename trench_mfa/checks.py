@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -346,6 +347,47 @@ def _login_throttle_messages() -> list[checks.CheckMessage]:
     return messages
 
 
+#: The send limits of the security checklist (item 34): at least this many
+#: seconds between two codes, and at most SEND_CAP codes in SEND_CAP_WINDOW.
+MIN_RESEND_COOLDOWN = 30
+SEND_CAP = 5
+SEND_CAP_WINDOW = 600
+
+
+def _send_limit_messages() -> list[checks.CheckMessage]:
+    """Warnings for send limits looser than the checklist's (never errors: tests use 0)."""
+    messages: list[checks.CheckMessage] = []
+    cooldown = mfa_settings.RESEND_COOLDOWN
+    if not _is_int(cooldown, MIN_RESEND_COOLDOWN):
+        messages.append(
+            checks.Warning(
+                f"TRENCH_AUTH['RESEND_COOLDOWN'] is {cooldown!r}: codes may be sent more "
+                f"often than every {MIN_RESEND_COOLDOWN} seconds per method (SMS cost, mail "
+                "bombing).",
+                hint="Use 30 to 60 seconds (the default is 60).",
+                id="trench_mfa.W143",
+            )
+        )
+    limit, window = mfa_settings.SEND_LIMIT, mfa_settings.SEND_LIMIT_WINDOW
+    # Sliding windows shorter than SEND_CAP_WINDOW allow one quota per part.
+    per_cap_window = (
+        limit * math.ceil(SEND_CAP_WINDOW / window)
+        if _is_int(limit, 1) and _is_int(window, 1)
+        else None
+    )
+    if per_cap_window is None or per_cap_window > SEND_CAP:
+        messages.append(
+            checks.Warning(
+                f"TRENCH_AUTH['SEND_LIMIT'] ({limit!r}) and ['SEND_LIMIT_WINDOW'] "
+                f"({window!r}) allow more than {SEND_CAP} codes of one method in "
+                f"{SEND_CAP_WINDOW} seconds.",
+                hint="Keep the defaults: SEND_LIMIT 5, SEND_LIMIT_WINDOW 600.",
+                id="trench_mfa.W144",
+            )
+        )
+    return messages
+
+
 @checks.register(checks.Tags.security, "trench_mfa")
 def check_limits(**kwargs: Any) -> list[checks.CheckMessage]:
     """Back-off, lockout and code-attempt settings, and the login throttles' setup."""
@@ -377,4 +419,4 @@ def check_limits(**kwargs: Any) -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = [
         checks.Error(text, id=f"trench_mfa.{code}") for ok, text, code in rules if not ok
     ]
-    return messages + _login_throttle_messages()
+    return messages + _send_limit_messages() + _login_throttle_messages()

@@ -47,6 +47,9 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "EPHEMERAL_TOKEN_VALIDITY": 600,
         "ACTIVATION_VALIDITY": 900,
         "CONFIRM_DISABLE_WITH_CODE": True,
+        # Activating a method while another is active needs a code of it (or
+        # a backup code) in the activate request (not in django-trench).
+        "CONFIRM_ACTIVATION_WITH_CODE": True,
         "CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE": True,
         "ALLOW_BACKUP_CODES_REGENERATION": True,
         "ENCRYPT_BACKUP_CODES": True,

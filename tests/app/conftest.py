@@ -12,6 +12,7 @@ import pyotp
 import pytest
 from rest_framework.test import APIClient
 
+from tests.conftest import start_activation
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.models import CodePurpose, MFAMethod
 from trench_mfa.secrets_at_rest import encrypt_secret
@@ -85,8 +86,12 @@ def totp_from_uri(uri: str) -> pyotp.TOTP:
     )
 
 
-def activate_app(client: APIClient) -> dict[str, Any]:
-    """``POST app/activate/``; returns the JSON body (asserts 200)."""
-    response = client.post("/auth/app/activate/")
+def activate_app(client: APIClient, code: str | None = None) -> dict[str, Any]:
+    """``POST app/activate/``; returns the JSON body (asserts 200).
+
+    ``code``: a code of the primary method when the user has MFA already
+    (see :func:`tests.conftest.start_activation`).
+    """
+    response = start_activation(client, "app", code)
     assert response.status_code == 200, response.content
     return response.json()  # type: ignore[no-any-return]

@@ -107,19 +107,22 @@ def test_no_flow_logs_or_records_a_secret(
             "backup_codes"
         ]
         secrets += backup
-        # Authenticator app: the URI carries the seed.
-        uri = ok(api_client.post("/auth/app/activate/"))["details"]
+        # Authenticator app: the URI carries the seed. MFA is on now, so a
+        # code of the primary (email) confirms each further method.
+        ok(api_client.post("/auth/code/request/"))
+        uri = ok(api_client.post("/auth/app/activate/", {"code": issued[-1]}))["details"]
         totp = totp_from_uri(uri)
         secrets += [totp.secret, uri]
         ok(api_client.post("/auth/app/activate/confirm/", {"code": totp.now()}))
         secrets.append(totp.now())
         # SMS (console method with DEBUG off).
-        ok(api_client.post("/auth/sms/activate/"))
+        ok(api_client.post("/auth/code/request/"))
+        ok(api_client.post("/auth/sms/activate/", {"code": issued[-1]}))
         ok(api_client.post("/auth/sms/activate/confirm/", {"code": issued[-1]}))
         # YubiKey, against the loopback validation server.
         otp = make_otp()
         secrets.append(otp)
-        ok(api_client.post("/auth/yubi/activate/"))
+        ok(api_client.post("/auth/yubi/activate/", {"code": backup.pop()}))
         ok(api_client.post("/auth/yubi/activate/confirm/", {"code": otp}))
 
         # Logins in both flavours, with each method and a backup code.

@@ -151,6 +151,33 @@ def test_wrong_or_missing_hardcode_is_unauthenticated(flavour: Flavour, verified
     assert step(flavour, body)["method"] == "sms"
 
 
+def test_item_63_every_identifier_in_the_body_counts_toward_the_username_rate(
+    flavour: Flavour, verified_user: Any
+) -> None:
+    # Step 1 tries every flow that fits the body, so a body can pair the
+    # identifier under attack (here: guessing alice's hardcode) with a fresh
+    # decoy identifier of another flow on every try. Each identifier in the
+    # body is counted, from any client address: the decoys do not help.
+    hardcode.store_hardcode(verified_user, "2468")
+    statuses = []
+    for n in range(12):
+        body = {
+            username_field(): f"decoy{n}@example.com",
+            "password": "wrong",
+            "phone_number": PHONE,
+            "hardcode": f"{1000 + n}",
+        }
+        client = APIClient(REMOTE_ADDR=f"198.51.100.{n + 1}")
+        statuses.append(client.post(flavour.login, body).status_code)
+    # 400, or a decoy challenge (200) where a passwordless flow takes the
+    # decoy address (the email-only user model); never a hardcode check
+    # past the rate.
+    assert [status == 429 for status in statuses] == [False] * 10 + [True] * 2
+    # The decoy identifiers were counted once each and are not throttled.
+    fresh = {username_field(): "decoy0@example.com", "password": "wrong"}
+    assert APIClient(REMOTE_ADDR="203.0.113.9").post(flavour.login, fresh).status_code != 429
+
+
 # --- three factors -----------------------------------------------------------
 
 

@@ -26,6 +26,8 @@ class Endpoint:
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
+    # Alice has MFA: adding a method needs a code of her primary (item 71).
+    Endpoint("activate", "/auth/email2/activate/", False, ("code",), ("code",)),
     Endpoint("confirm", "/auth/email2/activate/confirm/", False, ("code",), ("code",)),
     Endpoint("deactivate", "/auth/email/deactivate/", False, ("code",), ("code",)),
     Endpoint("regenerate", "/auth/email/codes/regenerate/", False, ("code",), ("code",)),

@@ -79,6 +79,11 @@ def test_item_79_codes_are_ascii_digits_of_the_configured_length(
     response = scene.post(deactivate, {"code": other})
     assert_rejected(scene, response, before)
     assert response.json() == MALFORMED_CODE
+    # Non-string JSON types are refused, never converted (12345 is no "12345").
+    for value in (int(code), float(code), [code], {"code": code}, True):
+        response = scene.post(deactivate, {"code": value})
+        assert_rejected(scene, response, before)
+        assert response.json() == MALFORMED_CODE
     assert scene.post(deactivate, {"code": code}).status_code == 200
 
 

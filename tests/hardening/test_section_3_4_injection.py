@@ -255,7 +255,8 @@ def test_3_4_yubikey_otp_format_is_checked_before_any_http_call(
 ) -> None:
     public_id = "ccccccbcgujh"
     client = scene.client
-    assert client.post("/auth/yubi/activate/").status_code == 200
+    # Alice has MFA: her action code confirms adding the key (item 71).
+    assert client.post("/auth/yubi/activate/", {"code": scene.action_code}).status_code == 200
     confirm = Endpoint("yubi-confirm", "/auth/yubi/activate/confirm/", False, ("code",))
     before = scene.snapshot()
     for otp in _bad_otps(public_id):

@@ -139,6 +139,7 @@ def test_3_5_deactivating_the_primary_while_others_exist(scene: Scene) -> None:
         ("/auth/email2/deactivate/", {}),
         ("/auth/email/codes/regenerate/", {}),
         ("/auth/mfa/change-primary-method/", {"method": "email2"}),
+        ("/auth/app/activate/", {}),  # adding a method (item 71)
     ],
 )
 def test_3_5_protected_action_without_a_valid_current_code(
@@ -184,7 +185,9 @@ def test_3_5_extra_fields_are_ignored(scene: Scene, user_factory: Callable[..., 
         "name": "app",
         "id": 1,
     }
-    response = scene.client.post("/auth/sms/activate/", extras, format="json")
+    # With MFA on, a code of the primary confirms adding a method (item 71).
+    body = {**extras, "code": scene.backup_codes[3]}
+    response = scene.client.post("/auth/sms/activate/", body, format="json")
     assert response.status_code == 200, response.content
     sms = MFAMethod.objects.get(name="sms")
     assert (sms.user_id, sms.is_active, sms.is_primary) == (scene.user.pk, False, False)

@@ -158,7 +158,9 @@ def test_3_7_yubikey_replayed_otp_and_replayed_request(
         THROTTLE_FACTOR=0,
     )
     key = "ccccccbcgujh"
-    assert scene.client.post("/auth/yubi/activate/").status_code == 200
+    # Alice has MFA: her action code confirms adding the key (item 71).
+    activation = scene.client.post("/auth/yubi/activate/", {"code": scene.action_code})
+    assert activation.status_code == 200, activation.content
     response = scene.client.post("/auth/yubi/activate/confirm/", {"code": make_otp(key)})
     assert response.status_code == 200, response.content
     otp = make_otp(key)

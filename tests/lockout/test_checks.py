@@ -60,6 +60,42 @@ def test_edge_values_pass(trench_auth: Callable[..., Any], key: str, value: Any)
     assert ids() == []
 
 
+@pytest.mark.parametrize(
+    ("overrides", "warning"),
+    [
+        ({"RESEND_COOLDOWN": 29}, "trench_mfa.W143"),
+        ({"RESEND_COOLDOWN": 0}, "trench_mfa.W143"),
+        ({"RESEND_COOLDOWN": "60"}, "trench_mfa.W143"),
+        ({"SEND_LIMIT": None}, "trench_mfa.W144"),
+        ({"SEND_LIMIT": 6}, "trench_mfa.W144"),
+        ({"SEND_LIMIT_WINDOW": 599}, "trench_mfa.W144"),
+        ({"SEND_LIMIT": 3, "SEND_LIMIT_WINDOW": 300}, "trench_mfa.W144"),
+    ],
+)
+def test_send_limits_looser_than_item_34_are_warnings(
+    trench_auth: Callable[..., Any], overrides: dict[str, Any], warning: str
+) -> None:
+    # Checklist item 34: at least 30 s between codes, at most 5 per 10 minutes.
+    trench_auth(**overrides)
+    assert ids() == [warning]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"RESEND_COOLDOWN": 30},
+        {"SEND_LIMIT": 1, "SEND_LIMIT_WINDOW": 120},
+        {"SEND_LIMIT": 2, "SEND_LIMIT_WINDOW": 300},
+        {"SEND_LIMIT": 5, "SEND_LIMIT_WINDOW": 3600},
+    ],
+)
+def test_send_limits_within_item_34_pass(
+    trench_auth: Callable[..., Any], overrides: dict[str, Any]
+) -> None:
+    trench_auth(**overrides)
+    assert ids() == []
+
+
 def test_forwarded_for_without_num_proxies_is_a_warning(settings: Any) -> None:
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": None}
     assert ids() == ["trench_mfa.W141"]

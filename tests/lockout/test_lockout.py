@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core import mail
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.conftest import EMAIL2, assert_error, last_code
@@ -102,8 +103,13 @@ def test_a_lock_refuses_protected_actions_and_activations(
     MFAMethod.objects.filter(user=user).update(failure_count=19)
     assert api_client.post("/auth/email/deactivate/", {"code": "000000"}).status_code == 400
     assert_error(api_client.post("/auth/email/deactivate/", {"code": backup[0]}), 429, "locked")
-    assert api_client.post("/auth/email2/activate/").status_code == 200
-    response = api_client.post("/auth/email2/activate/confirm/", {"code": last_code()})
+    # Adding a method needs a code of the primary (item 71): refused unevaluated.
+    response = api_client.post("/auth/email2/activate/", {"code": backup[1]})
+    assert_error(response, 429, "locked")
+    assert not MFAMethod.objects.filter(user=user, name="email2").exists()
+    # An activation started before the lock cannot be confirmed during it.
+    MFAMethod.objects.create(user=user, name="email2", activation_started_at=timezone.now())
+    response = api_client.post("/auth/email2/activate/confirm/", {"code": "123456"})
     assert_error(response, 429, "locked")
     assert MFAMethod.objects.get(user=user, name="email").is_active
     assert not MFAMethod.objects.get(user=user, name="email2").is_active

@@ -81,6 +81,32 @@ def test_case_variants_of_a_username_share_one_count(
     assert_throttled(attempt(anon_client, name, HTTP_X_FORWARDED_FOR="203.0.113.1"))
 
 
+def test_unicode_lookalikes_of_a_username_share_one_count(
+    user: Any, anon_client: APIClient, settings: Any
+) -> None:
+    # Databases match identifiers more loosely than str.casefold():
+    # PostgreSQL's UPPER() (Django's iexact, used for email identifiers of
+    # login flows) turns a dotless "\u0131" into "I", so "al\u0131ce@..." logs
+    # alice in; MySQL's accent-insensitive collations ignore accents. Each
+    # such spelling must count against the same name.
+    proxies(settings, 1)
+    name = user.get_username()
+    assert name.startswith("alice")
+    rest = name[len("alice") :]
+    variants = [
+        "al\u0131ce" + rest,  # dotless i
+        "AL\u0130CE" + rest.upper(),  # capital I with a dot above
+        "\u00e1lice" + rest,  # an accent
+        "\uff41lice" + rest,  # a fullwidth letter
+        "ali\u0107e" + rest,  # another accent
+    ]
+    for n in range(RATE):
+        ip = f"198.51.100.{n}"
+        attempt(anon_client, variants[n % len(variants)], HTTP_X_FORWARDED_FOR=ip)
+    assert_throttled(attempt(anon_client, name, HTTP_X_FORWARDED_FOR="203.0.113.1"))
+    assert attempt(anon_client, "bob", HTTP_X_FORWARDED_FOR="203.0.113.2").status_code == 400
+
+
 def test_a_forged_forwarded_for_header_does_not_reset_the_ip_count(
     anon_client: APIClient,
 ) -> None:

@@ -98,6 +98,7 @@ class ConfigResponseSerializer(serializers.Serializer[Any]):
 
     methods = serializers.ListField(child=serializers.CharField())
     confirm_disable_with_code = serializers.BooleanField()
+    confirm_activation_with_code = serializers.BooleanField()
     confirm_regeneration_with_code = serializers.BooleanField()
     allow_backup_codes_regeneration = serializers.BooleanField()
 

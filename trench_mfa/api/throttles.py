@@ -18,6 +18,7 @@ live in the database (:mod:`trench_mfa.throttling`).
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,13 +43,17 @@ _MAX_USERNAME = 256
 class LoginThrottle(SimpleRateThrottle):
     """Base: rate read at call time, keys hashed, fail closed on cache errors.
 
-    A request may be counted under several keys (:meth:`idents`): it passes
-    only when every one of them has room, and then counts against each.
+    A request may be counted under several keys (:meth:`idents`); it passes
+    only while every one of them is under the rate, and then counts against
+    all of them.
     """
 
     scope = LOGIN_SCOPE
     #: Distinguishes the IP and username counters in the cache key.
     kind = ""
+    #: Set by DRF from the rate; only read when there is a rate.
+    num_requests: int
+    duration: int
 
     def __init__(self) -> None:
         self.cache_failed = False
@@ -61,24 +66,20 @@ class LoginThrottle(SimpleRateThrottle):
         rate = rates.get(self.scope)
         return str(rate) if rate else None
 
-    def ident(self, request: Request) -> str | None:
-        """What is counted (``None``: this request is not counted)."""
+    def idents(self, request: Request) -> list[str]:
+        """What is counted (empty: this request is not counted)."""
         raise NotImplementedError
 
-    def idents(self, request: Request) -> list[str]:
-        """Every value this request is counted under (by default :meth:`ident`)."""
-        ident = self.ident(request)
-        return [] if ident is None else [ident]
-
     def cache_keys(self, request: Request) -> list[str]:
-        """Keyed hashes of :meth:`idents`: no raw IP or username in the cache."""
+        """A keyed hash of each of :meth:`idents`: no raw IP or username in the cache."""
         if self._cache_keys is None:
-            self._cache_keys = []
-            for ident in self.idents(request):
+            keys = []
+            for ident in dict.fromkeys(self.idents(request)):
                 digest = crypto.keyed_hash(f"login-throttle-{self.kind}", ident)[:32]
-                key = self.cache_format % {"scope": self.scope, "ident": f"{self.kind}_{digest}"}
-                if key not in self._cache_keys:
-                    self._cache_keys.append(key)
+                keys.append(
+                    self.cache_format % {"scope": self.scope, "ident": f"{self.kind}_{digest}"}
+                )
+            self._cache_keys = keys
         return self._cache_keys
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
@@ -87,7 +88,7 @@ class LoginThrottle(SimpleRateThrottle):
         return keys[0] if keys else None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        """DRF's sliding window over every key; a cache error refuses the request."""
+        """DRF's sliding window on every key; a cache error refuses the request."""
         if self.rate is None:
             return True
         # Outside the ``try``: reading the body may fail (unparsable: 400;
@@ -97,7 +98,7 @@ class LoginThrottle(SimpleRateThrottle):
         if not keys:
             return True
         try:
-            return self._count(keys)
+            return self._allow(keys)
         except Exception as exc:
             self.cache_failed = True
             logger.error(
@@ -107,22 +108,22 @@ class LoginThrottle(SimpleRateThrottle):
             )
             return False
 
-    def _count(self, keys: list[str]) -> bool:
-        limit, duration = self.parse_rate(self.rate)
+    def _allow(self, keys: list[str]) -> bool:
         self.now = self.timer()
         histories = {}
         for key in keys:
-            history = self.cache.get(key, [])
-            histories[key] = [t for t in history if t > self.now - (duration or 0)]
-        full = [h for h in histories.values() if len(h) >= (limit or 0)]
-        if full:
-            # wait() reads the window that frees a slot last.
-            self.history = max(full, key=lambda h: h[-1])
-            return False
+            history = list(self.cache.get(key, []))
+            while history and history[-1] <= self.now - self.duration:
+                history.pop()
+            histories[key] = history
+        # The fullest window decides, and its oldest entry gives wait().
+        self.key = max(histories, key=lambda key: len(histories[key]))
+        self.history = histories[self.key]
+        if len(self.history) >= self.num_requests:
+            return self.throttle_failure()
         for key, history in histories.items():
             history.insert(0, self.now)
-            self.cache.set(key, history, duration)
-        self.history = histories[keys[0]]
+            self.cache.set(key, history, self.duration)
         return True
 
     def wait(self) -> float | None:
@@ -137,46 +138,58 @@ class LoginIPThrottle(LoginThrottle):
 
     kind = "ip"
 
-    def ident(self, request: Request) -> str | None:
+    def idents(self, request: Request) -> list[str]:
         """The client address by DRF's ``NUM_PROXIES`` rule."""
-        return str(self.get_ident(request) or "")
+        return [str(self.get_ident(request) or "")]
 
 
 class LoginUsernameThrottle(LoginThrottle):
-    """Login attempts per submitted username (case-folded), whoever sends them."""
+    """Login attempts per submitted username (folded: :func:`fold`), whoever sends them."""
 
     kind = "user"
 
-    def ident(self, request: Request) -> str | None:
-        """The first of :meth:`idents`, or ``None``."""
-        found = self.idents(request)
-        return found[0] if found else None
-
     def idents(self, request: Request) -> list[str]:
-        """The submitted ``USERNAME_FIELD`` value, or nothing when there is none.
+        """Every identifier the body submits: ``USERNAME_FIELD`` and each flow's.
 
-        With ``TRENCH_AUTH["FLOWS"]``, every identifier field of a flow present
-        in the body (an email address, a phone number...), each prefixed with
-        its name unless it is the ``USERNAME_FIELD``: a made-up value in one
-        field cannot give each guess at another identifier a fresh count.
+        With ``TRENCH_AUTH["FLOWS"]`` step 1 may try several flows with one
+        body, each with its own identifier field, so each identifier present
+        is counted (prefixed with its field name unless it is the
+        ``USERNAME_FIELD``). Counting only one of them would let a body carry
+        a fresh decoy identifier on every try next to the one under attack.
         """
         data = request.data
         if not isinstance(data, Mapping):
             return []
         username_field = get_user_model().USERNAME_FIELD
-        fields = flows.login_fields() or (username_field,)
         found = []
-        for field in fields:
+        for field in dict.fromkeys((username_field, *flows.login_fields())):
             value = data.get(field)
             if not isinstance(value, str) or not value.strip():
                 continue
-            name = value.strip().casefold()[:_MAX_USERNAME]
-            if field != username_field:
-                name = f"{field}:{name}"
-            # A lone surrogate cannot be UTF-8 encoded for the key's hash (the
-            # serializer answers 400 for it); count it under its replacement.
-            found.append(name.encode("utf-8", "surrogatepass").decode("utf-8", "replace"))
+            # A lone surrogate cannot be UTF-8 encoded for the key's hash
+            # (the serializer answers 400 for it); count it under its
+            # replacement.
+            text = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            name = fold(text.strip()[:_MAX_USERNAME])
+            found.append(name if field == username_field else f"{field}:{name}")
         return found
+
+
+def fold(value: str) -> str:
+    """The counted form of an identifier: coarser than case-insensitive lookups.
+
+    Case-insensitive lookups match more than ``str.casefold()`` does:
+    PostgreSQL's ``UPPER()`` (Django's ``iexact``) turns a dotless i (U+0131)
+    into ``I``, MySQL's ``*_ai_ci`` collations ignore accents. So
+    compatibility forms are decomposed (fullwidth letters, ligatures),
+    accents dropped and case folded both ways: every spelling that could log
+    the same user in is counted together. Distinct identifiers that fold
+    alike (``josé``, ``jose``) share a count, which only makes the limit
+    stricter.
+    """
+    decomposed = unicodedata.normalize("NFKD", value)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return bare.upper().casefold()
 
 
 class SendIPThrottle(LoginIPThrottle):

@@ -37,10 +37,19 @@ class MFAMethodActivationView(MFAView):
     permission_classes = (IsAuthenticated,)
     throttle_classes = (SendIPThrottle,)
 
-    @document(request=None, responses={200: s.DispatchResponseSerializer, **_ERRORS})
+    @document(
+        request=s.OptionalCodeSerializer, responses={200: s.DispatchResponseSerializer, **_ERRORS}
+    )
     def post(self, request: Request, method: str) -> Response:
-        """Create the pending method and dispatch its activation code."""
-        return dispatch_response(methods.activate_method(request.user, method, request=request))
+        """Create the pending method and dispatch its activation code.
+
+        With MFA on, ``code`` is a current code of the primary method (or a
+        backup code).
+        """
+        data = self.validated(s.OptionalCodeSerializer, request)
+        return dispatch_response(
+            methods.activate_method(request.user, method, data.get("code"), request=request)
+        )
 
 
 class MFAMethodConfirmActivationView(MFAView):

@@ -21,6 +21,7 @@ from trench_mfa.exceptions import (
     MethodDoesNotExist,
     MFAError,
     NotEnabled,
+    OTPCodeMissing,
     PrimaryMethodInactive,
     SourceFieldDoesNotExist,
 )
@@ -64,16 +65,61 @@ def _active_method(user: AnyUser, name: str) -> MFAMethod:
     return method
 
 
-def activate_method(user: AnyUser, name: str, *, request: AnyRequest = None) -> DispatchResult:
+def _factor_in_use(user: AnyUser) -> MFAMethod | None:
+    """The method whose code confirms adding another: the primary (else the oldest).
+
+    ``None`` when MFA is off. Active rows of methods no longer configured
+    fail closed, as at login: MFA stays on, and no code can be checked.
+    """
+    active = list(MFAMethod.objects.for_user(user).active().order_by("-is_primary", "created_at"))
+    usable = [m for m in active if mfa_settings.method(m.name) is not None]
+    if active and not usable:
+        raise MethodDoesNotExist()
+    if not usable:
+        return None
+    usable[0].user = user
+    return usable[0]
+
+
+def _check_existing_factor(user: AnyUser, code: str | None, request: AnyRequest) -> bool:
+    """With MFA on, require a code of the method in use (or a backup code).
+
+    Returns whether a code was checked. Adding a method binds a new
+    authenticator, so it needs a fresh proof of one the user already has
+    (checklist item 71); a stolen session alone cannot add one.
+    """
+    if not mfa_settings.CONFIRM_ACTIVATION_WITH_CODE:
+        return False
+    in_use = _factor_in_use(user)
+    if in_use is None:
+        return False
+    verify_protected_action(user, in_use, code, request=request)
+    return True
+
+
+def activate_method(
+    user: AnyUser, name: str, code: str | None = None, *, request: AnyRequest = None
+) -> DispatchResult:
     """Start activating ``name``: create the pending row and send its code.
 
+    When the user already has an active method, ``code`` must be a current
+    code of it (the primary) or a backup code (``CONFIRM_ACTIVATION_WITH_CODE``).
     When the dispatch fails (400, 429, 503) the row is put back as it was, so
     a failed activation changes nothing.
     """
     config = require_config(name)
     if config.source_field and not _has_source_field(user, config.source_field):
         raise SourceFieldDoesNotExist(config.source_field, type(user).__name__)
+    # django-trench's order: the method's state before the code.
+    if MFAMethod.objects.for_user(user).filter(name=name, is_active=True).exists():
+        raise MethodAlreadyActive()
+    # Checked outside the transaction below: a wrong code must stay counted.
+    checked = _check_existing_factor(user, code, request)
     with transaction.atomic():
+        lock_account(user.pk)
+        if not checked and mfa_settings.CONFIRM_ACTIVATION_WITH_CODE and _factor_in_use(user):
+            # A parallel confirmation turned MFA on after the check above.
+            raise OTPCodeMissing()
         try:
             method, created = MFAMethod.objects.get_or_create(user_id=user.pk, name=name)
         except IntegrityError:
@@ -130,12 +176,22 @@ def confirm_activation(
         raise CodeInvalidOrExpired()
     with transaction.atomic():
         lock_account(user.pk)
-        if not MFAMethod.objects.filter(pk=method.pk, is_active=False).update(
-            is_active=True, activation_started_at=None
-        ):
-            raise MethodAlreadyActive()
+        # Conditional on the activation read above: one that was restarted
+        # or voided since (see below) is not confirmed by this code.
+        if not MFAMethod.objects.filter(
+            pk=method.pk, is_active=False, activation_started_at=started
+        ).update(is_active=True, activation_started_at=None):
+            if MFAMethod.objects.filter(pk=method.pk, is_active=True).exists():
+                raise MethodAlreadyActive()
+            raise CodeInvalidOrExpired()
         mine = MFAMethod.objects.for_user(user)
         first = not mine.active().exclude(pk=method.pk).exists()
+        if first and mfa_settings.CONFIRM_ACTIVATION_WITH_CODE:
+            # Other activations were started while MFA was off, without a
+            # code of an existing method; MFA is on now, so they start over.
+            mine.filter(is_active=False, activation_started_at__isnull=False).update(
+                activation_started_at=None
+            )
         if not mine.primary().exists():
             mine.filter(pk=method.pk).update(is_primary=True)
         handler.confirm_activation(code)
@@ -240,6 +296,7 @@ def config_info() -> dict[str, Any]:
     return {
         "methods": list(mfa_settings.methods),
         "confirm_disable_with_code": mfa_settings.CONFIRM_DISABLE_WITH_CODE,
+        "confirm_activation_with_code": mfa_settings.CONFIRM_ACTIVATION_WITH_CODE,
         "confirm_regeneration_with_code": mfa_settings.CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE,
         "allow_backup_codes_regeneration": mfa_settings.ALLOW_BACKUP_CODES_REGENERATION,
     }
