@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 
-from tests.conftest import PASSWORD, activate, last_code, username_field
+from tests.conftest import PASSWORD, activate, last_code, start_activation, username_field
 from tests.flows.conftest import PHONE, default_flows, sms_code
 from tests.jwt_claims.conftest import JWT_LOGIN, NOW_TS, answer, claims, tokens_of
 from tests.yubikey.conftest import FakeValidationServer, make_otp
@@ -110,7 +110,7 @@ def test_three_factors_mfa_at_is_the_last_code(
 ) -> None:
     flows_config(flows=[("email", "password", "passcode", "app")])
     client = client_for(verified_user)
-    assert client.post("/auth/app/activate/").status_code == 200
+    assert start_activation(client, "app").status_code == 200
     confirm = client.post("/auth/app/activate/confirm/", {"code": totp(verified_user)})
     assert confirm.status_code == 200, confirm.content
     frozen.shift(60)
@@ -135,7 +135,7 @@ def yubi_flow_user(
     """A verified user with a YubiKey, and the flow email + password + yubi + passcode."""
     flows_config(flows=[("email", "password", "yubi", "passcode")])
     client = client_for(verified_user)
-    assert client.post("/auth/yubi/activate/").status_code == 200
+    assert start_activation(client, "yubi").status_code == 200
     response = client.post("/auth/yubi/activate/confirm/", {"code": make_otp()})
     assert response.status_code == 200, response.content
     mail.outbox.clear()

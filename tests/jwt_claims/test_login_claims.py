@@ -10,7 +10,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
-from tests.conftest import credentials, last_code
+from tests.conftest import credentials, last_code, start_activation
 from tests.flows.conftest import sms_code
 from tests.jwt_claims.conftest import NOW_TS, answer, claims, login_step_one, tokens_of
 from tests.sms.outbox import OUTBOX
@@ -48,7 +48,7 @@ def test_sms_code_adds_sms(
     user: Any, api_client: APIClient, trench_auth: Callable[..., Any]
 ) -> None:
     trench_auth(methods={"sms": OUTBOX})
-    assert api_client.post("/auth/sms/activate/").status_code == 200
+    assert start_activation(api_client, "sms").status_code == 200
     confirm = api_client.post("/auth/sms/activate/confirm/", {"code": sms_code()})
     assert confirm.status_code == 200, confirm.content
     backup = confirm.json()["backup_codes"]
@@ -67,7 +67,7 @@ def test_other_method_named_in_step_two(
 ) -> None:
     user, _ = email_mfa_user
     trench_auth(methods={"sms": OUTBOX})
-    assert api_client.post("/auth/sms/activate/").status_code == 200
+    assert start_activation(api_client, "sms").status_code == 200
     assert api_client.post("/auth/sms/activate/confirm/", {"code": sms_code()}).status_code == 200
     token = login_step_one(user)["ephemeral_token"]  # email is primary
     resend = {"ephemeral_token": token, "method": "sms"}
@@ -81,7 +81,7 @@ def yubi_user(
     user: Any, api_client: APIClient, yubicloud: FakeValidationServer, yubi_settings: Any
 ) -> tuple[Any, list[str]]:
     """``user`` with a YubiKey; (user, backup codes)."""
-    assert api_client.post("/auth/yubi/activate/").status_code == 200
+    assert start_activation(api_client, "yubi").status_code == 200
     response = api_client.post("/auth/yubi/activate/confirm/", {"code": make_otp()})
     assert response.status_code == 200, response.content
     return user, response.json()["backup_codes"]
