@@ -63,27 +63,13 @@ run: venv
 	@echo ""
 	$(DEMO) $(MANAGE) runserver $(HOST_PORT)
 
-# Legs 1-3 run the suite on SQLite once per test user model (the settings
-# module picks it; pytest-django prefers DJANGO_SETTINGS_MODULE over the ini),
-# leg 4 on PostgreSQL with the default user model.
-SQLITE := env -u TEST_DATABASE_URL -u DATABASE_URL
+# Four legs in two parallel streams (tests/legs.sh): the whole suite on SQLite
+# with the default user model, then the database-dependent tests on
+# PostgreSQL (when TEST_DATABASE_URL is set); next to them the suite with the
+# email-only and the UUID-keyed user models (without the `slow` statistics).
+# One leg by hand: DJANGO_SETTINGS_MODULE=testproject.settings_email_user .venv/bin/pytest
 test: venv
-	@echo ""
-	@echo "=== make test: leg 1/4, SQLite, default user model (testproject.settings) ==="
-	$(SQLITE) DJANGO_SETTINGS_MODULE=testproject.settings $(BIN)/pytest $(PYTEST_ARGS)
-	@echo ""
-	@echo "=== make test: leg 2/4, SQLite, email-only user model (testproject.settings_email_user) ==="
-	$(SQLITE) DJANGO_SETTINGS_MODULE=testproject.settings_email_user $(BIN)/pytest $(PYTEST_ARGS)
-	@echo ""
-	@echo "=== make test: leg 3/4, SQLite, UUID-keyed user model (testproject.settings_uuid_user) ==="
-	$(SQLITE) DJANGO_SETTINGS_MODULE=testproject.settings_uuid_user $(BIN)/pytest $(PYTEST_ARGS)
-	@echo ""
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "=== make test: leg 4/4, TEST_DATABASE_URL=$$(printf '%s' "$$TEST_DATABASE_URL" | sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#') (PostgreSQL, default user model) ==="; \
-		TEST_DATABASE_URL="$$TEST_DATABASE_URL" DJANGO_SETTINGS_MODULE=testproject.settings $(BIN)/pytest $(PYTEST_ARGS); \
-	else \
-		echo "=== make test: leg 4/4, PostgreSQL: skipped (TEST_DATABASE_URL is not set; see .ci/run) ==="; \
-	fi
+	@bash tests/legs.sh $(BIN) $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -106,8 +92,9 @@ NOX := env PATH="$(if $(PYENV_PATHS),$(PYENV_PATHS):)$$PATH" $(BIN)/nox -f noxfi
 matrix: venv
 	$(NOX) -s tests
 
+# The newest leg without the `slow` statistics, which `make test` runs.
 matrix-last: venv
-	$(NOX) -s "tests(py3.13-dj6.1)"
+	$(NOX) -s "tests(py3.13-dj6.1)" -- -m "not slow"
 
 # Runs inside the package, so only trench_mfa's own strings are extracted
 # (not tests/, testproject/ or docs/), and without DJANGO_SETTINGS_MODULE, so

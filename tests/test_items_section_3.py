@@ -225,6 +225,7 @@ def _close(samples: dict[str, list[float]], reference: str) -> None:
         assert abs(difference) < max(0.0015, 0.3 * base), (name, difference, base)
 
 
+@pytest.mark.slow
 def test_section_3_12_failed_codes_take_the_same_time(
     email_user: Any,
     user_factory: Callable[..., Any],
@@ -266,6 +267,7 @@ def test_section_3_12_failed_codes_take_the_same_time(
     _close(samples, "wrong")
 
 
+@pytest.mark.slow
 def test_section_3_12_unknown_and_known_usernames_take_the_same_time(
     user_factory: Callable[..., Any], settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,7 +31,7 @@ from testproject.wsgi import application
 from trench_mfa import flows
 from trench_mfa.services import hardcode, identifiers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 #: Examples per operation and generation mode (about ten operations).
 MAX_EXAMPLES = 20

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from testproject.wsgi import application
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 #: Examples per operation and generation mode; the whole run stays well
 #: under a minute on two cores.

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The legs of `make test`, in two parallel streams (the machines have two cores):
+#   stream A: leg 1 (SQLite, default user model, the whole suite), then leg 4
+#             (PostgreSQL: the tests whose outcome depends on the database:
+#             races, locks, throttles, audit, Celery) when TEST_DATABASE_URL is set;
+#   stream B: leg 2 (email-only user model) and leg 3 (UUID-keyed user model),
+#             the whole suite except the `slow` statistics (fuzzing, timing),
+#             which leg 1 already ran and which do not depend on the user model.
+# Each leg writes .test-logs/<leg>.log; a failing leg's log tail is printed.
+# Usage: tests/legs.sh <venv bin dir> [extra pytest args...]
+set -uo pipefail
+BIN="$1"
+shift
+LOGS=.test-logs
+mkdir -p "$LOGS"
+
+PG_TESTS=(tests/lockout tests/hardening tests/integration tests/audit tests/async_dispatch
+          tests/app/test_race_postgres.py tests/flows/test_races_postgres.py
+          tests/sms/test_races_postgres.py tests/test_items_section_3.py tests/test_items_c_d.py)
+
+leg() {  # leg <name> <settings module> <database url or ""> [pytest args...]
+    local name="$1" settings="$2" url="$3"
+    shift 3
+    local started=$SECONDS status
+    if [ -n "$url" ]; then
+        env -u DATABASE_URL TEST_DATABASE_URL="$url" DJANGO_SETTINGS_MODULE="$settings" \
+            "$BIN/pytest" "$@" >"$LOGS/$name.log" 2>&1
+    else
+        env -u TEST_DATABASE_URL -u DATABASE_URL DJANGO_SETTINGS_MODULE="$settings" \
+            "$BIN/pytest" "$@" >"$LOGS/$name.log" 2>&1
+    fi
+    status=$?
+    echo "=== $name: $(tail -n 1 "$LOGS/$name.log" | tr -d '=') ($((SECONDS - started)) s)"
+    if [ "$status" -ne 0 ]; then
+        echo "--- $name failed; the end of $LOGS/$name.log:"
+        tail -n 80 "$LOGS/$name.log"
+    fi
+    return "$status"
+}
+
+stream_a() {
+    leg leg1-sqlite-default testproject.settings "" "$@" || return 1
+    if [ -n "${TEST_DATABASE_URL:-}" ]; then
+        # Its own Redis database, so throttle keys never meet stream B's.
+        REDIS_URL="${REDIS_URL:+${REDIS_URL%/*}/2}" \
+            leg leg4-postgresql testproject.settings "$TEST_DATABASE_URL" "${PG_TESTS[@]}" "$@"
+    else
+        echo "=== leg4-postgresql: skipped (TEST_DATABASE_URL is not set; see .ci/run)"
+    fi
+}
+
+stream_b() {
+    export REDIS_URL="${REDIS_URL:+${REDIS_URL%/*}/3}"
+    [ -n "$REDIS_URL" ] || unset REDIS_URL
+    leg leg2-sqlite-email-user testproject.settings_email_user "" -m "not slow" "$@" || return 1
+    leg leg3-sqlite-uuid-user testproject.settings_uuid_user "" -m "not slow" "$@"
+}
+
+echo "=== make test: legs 1 and 4 next to legs 2 and 3 (logs in $LOGS/)"
+stream_a "$@" &
+a=$!
+stream_b "$@" &
+b=$!
+wait "$a"; status_a=$?
+wait "$b"; status_b=$?
+[ "$status_a" -eq 0 ] && [ "$status_b" -eq 0 ]
