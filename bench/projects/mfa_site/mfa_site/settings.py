@@ -9,6 +9,9 @@ BENCH_ADAPTER = "mfa_site.adapter"
 
 TRENCH_AUTH = {
     **COMMON_TRENCH_AUTH,
+    # django-trench adds a second method without a code of the first; so does
+    # the bench site (the seeding is shared, and activation is not timed).
+    "CONFIRM_ACTIVATION_WITH_CODE": False,
     # An explicit key, as the system check recommends for production (a
     # fixed, public bench-only value).
     "ENCRYPTION_KEYS": ["YmVuY2gtb25seS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc="],
