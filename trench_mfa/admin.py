@@ -17,15 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+# Importing flow_admin also registers the flow models' pages.
+from trench_mfa.flow_admin import ReadOnlyAdmin
 from trench_mfa.models import MFAEvent, MFAMethod, OneTimeCode
 from trench_mfa.services.admin import disable_methods
 
 if TYPE_CHECKING:
     _MethodAdminBase = admin.ModelAdmin[MFAMethod]
-    _EventAdminBase = admin.ModelAdmin[MFAEvent]
 else:  # ModelAdmin is not subscriptable at run time
     _MethodAdminBase = admin.ModelAdmin
-    _EventAdminBase = admin.ModelAdmin
 
 
 class LockedFilter(admin.SimpleListFilter):
@@ -119,7 +119,7 @@ class MFAMethodAdmin(_MethodAdminBase):
 
 
 @admin.register(MFAEvent)
-class MFAEventAdmin(_EventAdminBase):
+class MFAEventAdmin(ReadOnlyAdmin):
     """The audit trail, read-only: staff can look, nobody can add, edit or delete."""
 
     list_display = ("created_at", "user", "event", "method", "purpose", "outcome", "ip")
@@ -135,19 +135,3 @@ class MFAEventAdmin(_EventAdminBase):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         """Every field."""
         return tuple(f.name for f in MFAEvent._meta.fields)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        """Events are written by trench_mfa only."""
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """An audit record never changes."""
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        """Old events go with ``cleanup_otp_codes --events-days``, not by hand."""
-        return False
-
-
-# Verified identifiers and hardcodes of login flows (read-only pages).
-from trench_mfa import flow_admin  # noqa: E402, F401

@@ -27,7 +27,7 @@ else:  # ModelAdmin is not subscriptable at run time
     _ReadOnlyBase = admin.ModelAdmin
 
 
-class _ReadOnlyAdmin(_ReadOnlyBase):
+class ReadOnlyAdmin(_ReadOnlyBase):
     """Lists and shows the ``fields`` only; no add, change or delete."""
 
     list_select_related = ("user",)
@@ -55,7 +55,7 @@ class _ReadOnlyAdmin(_ReadOnlyBase):
 
 
 @admin.register(VerifiedIdentifier)
-class VerifiedIdentifierAdmin(_ReadOnlyAdmin):
+class VerifiedIdentifierAdmin(ReadOnlyAdmin):
     """Which identifier of which user is confirmed; digests are never shown."""
 
     list_display = ("user", "field", "is_confirmed", "confirmed_at", "updated_at")
@@ -69,7 +69,7 @@ class VerifiedIdentifierAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Hardcode)
-class HardcodeAdmin(_ReadOnlyAdmin):
+class HardcodeAdmin(ReadOnlyAdmin):
     """Who has a hardcode and when it last changed; the hash is never shown."""
 
     list_display = ("user", "changed_at")
