@@ -22,7 +22,7 @@ from tests.conftest import (
 )
 from trench_mfa import crypto
 from trench_mfa.conf import BACKUP_CODE_ALPHABET
-from trench_mfa.models import BackupCode
+from trench_mfa.models import BackupCode, MFAMethod
 from trench_mfa.services import backup_codes
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def wrong_code_outside_buckets(user: Any) -> str:
     taken = set(BackupCode.objects.filter(user=user).values_list("bucket", flat=True))
     while True:
         code = crypto.generate_string(BACKUP_CODE_ALPHABET, 12)
-        if backup_codes._bucket(user.pk, code) not in taken:
+        if backup_codes._bucket(code) not in taken:
             return code
 
 
@@ -279,3 +279,57 @@ def test_first_method_returns_the_set_and_the_second_none(
     _, codes = two_email_user
     assert len(codes) == 10
     assert BackupCode.objects.filter(user=user).count() == 10
+
+
+# --- read along with the login challenge (login step 2) --------------------------------
+
+
+def test_a_prefetched_candidate_of_another_bucket_is_not_trusted(
+    email_mfa_user: ActivatedUser, user: Any
+) -> None:
+    _, codes = email_mfa_user
+    elsewhere = backup_codes.BackupCandidate("zzzzz", None, None)
+    # The candidate was read for another code: the check reads its own.
+    assert backup_codes.use_backup_code(user.pk, codes[0], elsewhere)
+
+
+def test_an_empty_prefetched_bucket_refuses_without_a_read(
+    email_mfa_user: ActivatedUser, user: Any, django_assert_num_queries: Any
+) -> None:
+    _, codes = email_mfa_user
+    bucket = backup_codes.bucket_of(codes[0])
+    assert bucket is not None
+    with django_assert_num_queries(0):
+        assert not backup_codes.use_backup_code(
+            user.pk, codes[0], backup_codes.BackupCandidate(bucket, None, None)
+        )
+    assert backup_codes.remaining_backup_codes(user.pk) == 10
+
+
+def test_another_users_code_fails_at_login_step_two(
+    email_mfa_user: ActivatedUser,
+    user_factory: Callable[..., Any],
+    client_for: Callable[[Any], APIClient],
+    flavour: Flavour,
+) -> None:
+    _, codes = email_mfa_user
+    other = user_factory()
+    assert len(activate(client_for(other))) == 10
+    response = login_with(APIClient(), flavour, other, codes[0])
+    assert_error(response, 401, "invalid_code")
+    assert backup_codes.remaining_backup_codes(other.pk) == 10
+
+
+def test_a_backup_code_resets_failures_but_is_not_a_use_of_the_method(
+    email_mfa_user: ActivatedUser, user: Any, flavour: Flavour
+) -> None:
+    _, codes = email_mfa_user
+    client = APIClient()
+    assert login_with(client, flavour, user, "000000").status_code == 401
+    method = MFAMethod.objects.get(user=user, name="email")
+    assert method.failure_count == 1 and method.last_used_at is None
+    response = login_with(client, flavour, user, codes[0])
+    assert response.status_code == 200, response.content
+    method.refresh_from_db()
+    assert (method.failure_count, method.last_failure_at, method.last_used_at) == (0, None, None)
+    assert BackupCode.objects.get(user=user, used_at__isnull=False).used_at is not None

@@ -9,6 +9,8 @@ letters are read as the digits they look like.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
@@ -55,8 +57,29 @@ def is_well_formed(raw: str) -> bool:
     return len(value) == mfa_settings.BACKUP_CODES_LENGTH and all(c in alphabet for c in value)
 
 
-def _bucket(user_id: UserPk, normalised: str) -> str:
-    return crypto.keyed_hash("backup-bucket", f"{user_id}:{normalised}")[:_BUCKET_CHARS]
+@dataclass(frozen=True)
+class BackupCandidate:
+    """The user's unused code in ``bucket``, read along with other rows (login step 2).
+
+    ``pk`` and ``code_hash`` are ``None`` when the bucket holds no unused code.
+    """
+
+    bucket: str
+    pk: int | None
+    code_hash: str | None
+
+
+def _bucket(normalised: str) -> str:
+    # Not keyed by the user: login step 2 computes the bucket before it
+    # knows who the token belongs to, and reads the candidate in the same
+    # statement as the challenge. Each user's set still has one code per
+    # bucket (see replace_backup_codes), and rows are found by user too.
+    return crypto.keyed_hash("backup-code-bucket", normalised)[:_BUCKET_CHARS]
+
+
+def bucket_of(raw: str) -> str | None:
+    """The bucket of ``raw`` if it is a well-formed backup code, else ``None``."""
+    return _bucket(normalise_backup_code(raw)) if is_well_formed(raw) else None
 
 
 def replace_backup_codes(user_id: UserPk) -> list[str]:
@@ -72,7 +95,7 @@ def replace_backup_codes(user_id: UserPk) -> list[str]:
     codes: dict[str, str] = {}
     while len(codes) < quantity:
         code = crypto.generate_string(alphabet, length)
-        codes.setdefault(_bucket(user_id, normalise_backup_code(code)), code)
+        codes.setdefault(_bucket(normalise_backup_code(code)), code)
     rows = [
         BackupCode(
             user_id=user_id,
@@ -87,14 +110,29 @@ def replace_backup_codes(user_id: UserPk) -> list[str]:
     return list(codes.values())
 
 
-def use_backup_code(user_id: UserPk, raw: str) -> bool:
-    """Check ``raw`` against the user's unused codes and use it at most once."""
+def use_backup_code(user_id: UserPk, raw: str, prefetched: BackupCandidate | None = None) -> bool:
+    """Check ``raw`` against the user's unused codes and use it at most once.
+
+    ``prefetched`` is the candidate of ``raw``'s bucket when the caller has
+    read it already (login step 2); the check then needs no read of its own.
+    """
     if not is_well_formed(raw):
         return False
     value = normalise_backup_code(raw)
-    candidates = BackupCode.objects.filter(
-        user_id=user_id, bucket=_bucket(user_id, value), used_at__isnull=True
-    ).values_list("pk", "code_hash")
+    bucket = _bucket(value)
+    candidates: list[tuple[int, str]]
+    if prefetched is not None and prefetched.bucket == bucket:
+        candidates = (
+            [(prefetched.pk, prefetched.code_hash)]
+            if prefetched.pk is not None and prefetched.code_hash is not None
+            else []
+        )
+    else:
+        candidates = list(
+            BackupCode.objects.filter(
+                user_id=user_id, bucket=bucket, used_at__isnull=True
+            ).values_list("pk", "code_hash")
+        )
     for pk, encoded in candidates:
         if check_password(value, encoded):
             # The conditional UPDATE is what makes the code single use under

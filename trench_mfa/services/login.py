@@ -23,6 +23,7 @@ from trench_mfa.exceptions import (
     Unauthenticated,
 )
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
+from trench_mfa.services import backup_codes
 from trench_mfa.services.delivery import deliver
 from trench_mfa.services.verification import Outcome, Result, require_well_formed, verify_factor
 from trench_mfa.user import AnyUser
@@ -135,12 +136,14 @@ def complete_login(
     (back-off and lockout: 429); a wrong code also counts against the
     ephemeral token, which dies after ``MAX_CODE_ATTEMPTS`` of them.
 
-    One transaction: one query reads the challenge, the user and the user's
-    method rows (locked), then the check, the token's use or failure count
-    and the audit row are written and committed together.
+    One transaction: one query reads the challenge, the user, the user's
+    method rows (locked) and the unused backup code in the submitted code's
+    bucket; then the check, the token's use or failure count and the audit
+    row are written and committed together.
     """
     with transaction.atomic():
-        challenge, rows = tokens.resolve_locked(token)
+        read = tokens.resolve_locked(token, backup_bucket=backup_codes.bucket_of(code))
+        challenge, rows = read.challenge, read.rows
         if challenge.factors:
             raise InvalidToken()  # a flow login, but FLOWS is off now: start again
         method = _pick(rows, challenge, method_name)
@@ -151,7 +154,13 @@ def complete_login(
             used_backup = False
         else:
             error, outcome = _answer(
-                challenge, method, code, request=request, rows=rows, consume=True
+                challenge,
+                method,
+                code,
+                request=request,
+                rows=rows,
+                backup=read.backup,
+                consume=True,
             )
             used_backup = outcome.used_backup_code
     # Raised after the commit: a wrong code's counts must stay written.
@@ -169,6 +178,7 @@ def _answer(
     allow_backup: bool = True,
     require_active: bool = True,
     rows: list[MFAMethod] | None = None,
+    backup: backup_codes.BackupCandidate | None = None,
     consume: bool = False,
 ) -> tuple[MFAError | None, Outcome]:
     """Check ``code`` inside the caller's transaction; the error to raise after it.
@@ -190,6 +200,7 @@ def _answer(
         require_active=require_active,
         handler=handler,
         rows=rows,
+        backup=backup,
     )
     if outcome.result in (Result.THROTTLED, Result.LOCKED):
         # Refused unevaluated: the token's attempts are untouched.

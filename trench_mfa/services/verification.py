@@ -117,6 +117,7 @@ def verify_factor(
     require_active: bool | None = None,
     handler: AbstractMessageDispatcher | None = None,
     rows: Sequence[MFAMethod] | None = None,
+    backup: backup_codes.BackupCandidate | None = None,
 ) -> Outcome:
     """Check ``code`` for ``method`` of ``user`` under the back-off and lockout.
 
@@ -134,7 +135,8 @@ def verify_factor(
     ``rows`` are the user's method rows when the caller already holds their
     locks inside its own transaction (login step 2 reads them with the
     challenge, in one query); the check then joins that transaction, so the
-    caller's own writes commit or roll back with it.
+    caller's own writes commit or roll back with it. ``backup`` is the
+    backup code candidate the caller read along with them.
     """
     if handler is None:
         handler = get_mfa_handler(method, purpose=purpose, challenge_id=challenge_id)
@@ -169,14 +171,15 @@ def verify_factor(
             result = Result.INVALID
         elif method_format and _evaluate(handler, code):
             result = Result.VERIFIED
-        elif backup_format and backup_codes.use_backup_code(user.pk, code):
+        elif backup_format and backup_codes.use_backup_code(user.pk, code, backup):
             result = Result.BACKUP_CODE
         else:
             result = Result.INVALID
         if result in (Result.VERIFIED, Result.BACKUP_CODE) and not throttling.record_success(
             current,
             rows,
-            touch=purpose != CodePurpose.ACTIVATION,
+            # A backup code is not a use of the method: its own row records it.
+            touch=purpose != CodePurpose.ACTIVATION and result is Result.VERIFIED,
             staged=handler.staged if result is Result.VERIFIED else None,
         ):
             result = Result.INVALID  # the TOTP replay guard: this step was used meanwhile
