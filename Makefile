@@ -8,6 +8,7 @@
 #   make lint   ruff + mypy
 #   make docs   Sphinx HTML in docs/_build/html (warnings are errors)
 #   make bench  trench_mfa vs django-trench 0.3.1 -> bench/results/latest.md
+#   make bench-profile  where both packages' logins spend their time -> bench/results/profile-*.txt
 #   make matrix the test suite on every Python x Django leg (nox)
 #   make messages  refresh trench_mfa/locale/*/django.po from the source, then compile
 
@@ -20,7 +21,7 @@ HOST_PORT := 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint docs bench matrix matrix-last messages clean distclean
+.PHONY: help venv run test lint docs bench bench-profile matrix matrix-last messages clean distclean
 
 help:
 	@echo "make venv       create .venv and install trench_mfa (editable) with all extras"
@@ -29,6 +30,7 @@ help:
 	@echo "make lint       ruff check, ruff format --check, mypy trench_mfa"
 	@echo "make docs       build the Sphinx docs into docs/_build/html"
 	@echo "make bench      benchmark against django-trench 0.3.1 (BENCH_QUICK=1: smoke run)"
+	@echo "make bench-profile  pyinstrument call trees of both packages' logins"
 	@echo "make matrix     the suite on Python 3.11/Django 5.2, 3.12/6.0, 3.13/6.1 (matrix-last: only 3.13/6.1)"
 	@echo "make messages   refresh trench_mfa/locale/*/django.po ($(LOCALES)) from the source, compile the .mo files"
 	@echo "make clean      remove caches and build output (distclean: also .venv and db.sqlite3)"
@@ -83,6 +85,10 @@ docs: venv
 # (databases bench_mfa and bench_trench are dropped and re-created).
 bench:
 	$(PYTHON) bench/run.py
+
+# Where a login spends its time, for both packages (bench/results/profile-*.txt).
+bench-profile:
+	$(PYTHON) bench/profile.py
 
 # pyenv's interpreters (when pyenv is there) go on PATH so nox finds
 # python3.12 and python3.13; elsewhere they must already be on PATH.

@@ -2,7 +2,7 @@
 
 ``bench/.venv-mfa`` has this checkout installed (editable, all extras);
 ``bench/.venv-trench`` has django-trench 0.3.1 with the versions it runs
-with (newer pyotp breaks it). Both get gunicorn and psycopg.
+with (newer pyotp breaks it). Both get gunicorn, psycopg and pyinstrument.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[1]
 REPO = BENCH.parent
 SERVER_DEPS = ["gunicorn>=22", "psycopg[binary]>=3.1"]
+#: For ``make bench-profile`` (bench/profile.py), in both environments.
+PROFILE_DEPS = ["pyinstrument>=4.6"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ class Env:
         return [str(self.python), str(self.site_dir / "manage.py")]
 
 
-MFA = Env("mfa", "trench_mfa", BENCH / ".venv-mfa", "mfa_site", ("-e", f"{REPO}[bench]"))
+MFA = Env(
+    "mfa", "trench_mfa", BENCH / ".venv-mfa", "mfa_site", ("-e", f"{REPO}[bench]", *PROFILE_DEPS)
+)
 TRENCH = Env(
     "trench",
     "django-trench 0.3.1",
@@ -59,6 +63,7 @@ TRENCH = Env(
         "djoser>=2.3,<2.4",
         "pyotp>=2.10,<2.11",
         *SERVER_DEPS,
+        *PROFILE_DEPS,
     ),
 )
 ENVS = (MFA, TRENCH)
