@@ -121,8 +121,11 @@ def resolve_token(token: str, *, allow_decoy: bool = False) -> LoginChallenge:
     and attempt rules as a real challenge.
     """
     challenge_id, secret = parse_token(token)
-    challenge = LoginChallenge.objects.select_related("user").filter(pk=challenge_id).first()
-    return _check_live(challenge, secret, allow_decoy=allow_decoy)
+    return _check_live(_read_challenge(challenge_id), secret, allow_decoy=allow_decoy)
+
+
+def _read_challenge(challenge_id: int) -> LoginChallenge | None:
+    return LoginChallenge.objects.select_related("user").filter(pk=challenge_id).first()
 
 
 #: Columns of the step-2 read (:func:`resolve_locked`), one list per model.
@@ -196,12 +199,7 @@ def resolve_locked(token: str, *, backup_bucket: str | None = None) -> LockedCha
     if not fetched:
         # A user without method rows (or a decoy): nothing to lock.
         return LockedChallenge(
-            _check_live(
-                LoginChallenge.objects.select_related("user").filter(pk=challenge_id).first(),
-                secret,
-                allow_decoy=False,
-            ),
-            [],
+            _check_live(_read_challenge(challenge_id), secret, allow_decoy=False), []
         )
     user_model = get_user_model()
     user_columns = _user_columns()
