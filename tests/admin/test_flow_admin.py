@@ -25,15 +25,6 @@ def _identifiers(trench_auth: Callable[..., Any]) -> None:
 
 
 @pytest.fixture
-def staff(user_factory: Callable[..., Any]) -> Client:
-    """A Django test client logged in as a superuser."""
-    admin_user = user_factory(username="root", is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def flow_user(user: Any) -> Any:
     """``user`` with a confirmed email, a pending phone number and a hardcode."""
     identifiers.mark_confirmed(user, "email")

@@ -18,15 +18,6 @@ from trench_mfa.secrets_at_rest import decrypt_secret
 
 
 @pytest.fixture
-def staff(user_factory: Callable[..., Any]) -> Client:
-    """A Django test client logged in as a superuser."""
-    admin_user = user_factory(username="root", is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def app_user(user: Any, api_client: APIClient) -> tuple[Any, str, list[str]]:
     """``user`` with an active app method: (user, TOTP seed, backup codes)."""
     import pyotp

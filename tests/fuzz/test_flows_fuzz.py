@@ -18,7 +18,6 @@ import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
 from django.test import override_settings
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -28,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from testproject import settings_flows
 from testproject.wsgi import application
+from tests.fuzz.hypothesis_settings import fuzz_settings
 from trench_mfa import flows
 from trench_mfa.services import hardcode, identifiers
 
@@ -83,17 +83,7 @@ def flows_user(settings: Any, mfa_user: Any) -> Any:
 
 
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.filter_too_much,
-    ],
-)
+@fuzz_settings(MAX_EXAMPLES)
 def test_flow_endpoints_schema_fuzzing(
     case: Any, flows_user: Any, auth_headers: Callable[[], dict[str, str]]
 ) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -24,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from testproject.wsgi import application
+from tests.fuzz.hypothesis_settings import fuzz_settings
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -61,17 +61,7 @@ def flatmap_body(context: Any, body: Any) -> Any:
 
 
 @schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=[
-        HealthCheck.too_slow,
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.filter_too_much,
-    ],
-)
+@fuzz_settings(MAX_EXAMPLES)
 def test_item_82_schema_fuzzing(case: Any, auth_headers: Callable[[], dict[str, str]]) -> None:
     case.call_and_validate(
         headers=auth_headers(),
