@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -18,6 +19,7 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 
 USERNAME = "alice"
@@ -113,6 +115,15 @@ def mail_code() -> str:
     if match is None:
         raise UnexpectedStatus("no 6-digit code in the email")
     return match.group(1)
+
+
+def fresh_site() -> tuple[Seed, Api]:
+    """A new schema (a SQLite file is deleted first) with the seeded user, and a client."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        Path(db["NAME"]).unlink(missing_ok=True)
+    call_command("migrate", verbosity=0, interactive=False)
+    return seed_user(), Api()
 
 
 def seed_user() -> Seed:

@@ -13,12 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from pyinstrument import Profiler
 
-from bench_common.flows import WRONG_BACKUP_CODE, Api, Seed, adapter, seed_user
+from bench_common.flows import WRONG_BACKUP_CODE, Api, Seed, adapter, fresh_site
 
 MAX_LOGINS = 2_000
 WARM_UP = 20
@@ -34,7 +32,7 @@ SHOWN = r".*/(trench|trench_mfa|rest_framework_simplejwt)/.*"
 def _login(api: Api, seed: Seed) -> None:
     adapter().reset_state()
     token = api.ephemeral_token(seed)
-    api.call("POST", "/auth/jwt/login/code/", {"ephemeral_token": token, "code": seed.totp()})
+    api.step2(token, seed.totp())
 
 
 def _wrong_backup(api: Api, seed: Seed) -> None:
@@ -55,12 +53,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Seed, warm up, record, write."""
-        db = settings.DATABASES["default"]
-        if db["ENGINE"].endswith("sqlite3"):
-            Path(db["NAME"]).unlink(missing_ok=True)
-        call_command("migrate", verbosity=0, interactive=False)
-        seed = seed_user()
-        api = Api()
+        seed, api = fresh_site()
         n = max(1, min(int(options["logins"]), MAX_LOGINS))
         sections = []
         for title, one in (("full login", _login), ("step 2, wrong backup code", _wrong_backup)):

@@ -13,15 +13,12 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from bench_common import scenarios
-from bench_common.flows import Api, seed_user
+from bench_common.flows import fresh_site
 from bench_common.queries import endpoint_queries
 
 OPS: dict[str, scenarios.Op] = {
@@ -47,12 +44,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Create the schema, seed, then serve commands until quit or EOF."""
-        db = settings.DATABASES["default"]
-        if db["ENGINE"].endswith("sqlite3"):
-            Path(db["NAME"]).unlink(missing_ok=True)
-        call_command("migrate", verbosity=0, interactive=False)
-        seed = seed_user()
-        api = Api()
+        seed, api = fresh_site()
         _reply({"ready": True})
         for line in sys.stdin:
             request = json.loads(line)
