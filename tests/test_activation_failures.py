@@ -10,6 +10,7 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.conftest import assert_error
 from trench_mfa.models import MFAMethod
 
 
@@ -19,8 +20,7 @@ def test_failed_dispatch_leaves_no_pending_row(
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # discard port: refused
     response = api_client.post("/auth/email/activate/")
-    assert response.status_code == 503
-    assert response.json()["error_code"] == "dispatch_failed"
+    assert_error(response, 503, "dispatch_failed")
     assert not MFAMethod.objects.filter(user=user).exists()
 
 
@@ -29,8 +29,7 @@ def test_missing_recipient_leaves_no_pending_row(
 ) -> None:
     nobody = user_factory(email="")
     response = client_for(nobody).post("/auth/email/activate/")
-    assert response.status_code == 400
-    assert response.json()["error_code"] == "invalid_input"
+    assert_error(response, 400, "invalid_input")
     assert not MFAMethod.objects.filter(user=nobody).exists()
 
 

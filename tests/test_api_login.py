@@ -24,7 +24,7 @@ from tests.conftest import (
     start_login,
     username_field,
 )
-from trench_mfa.models import LoginChallenge, OneTimeCode
+from trench_mfa.models import LoginChallenge, MFAMethod, OneTimeCode
 
 pytestmark = pytest.mark.django_db
 
@@ -162,16 +162,25 @@ def test_wrong_code_is_401_and_the_right_one_still_works(
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("code", ["12345", "1234567", "12a456", "--", " "])
-def test_malformed_code_at_step_2_is_a_field_error(
+@pytest.mark.parametrize("code", ["12345", "1234567", "12a456", "--", "1" * 300])
+def test_malformed_code_at_step_2_is_refused_like_a_wrong_one_and_counts_nothing(
     email_mfa_user: ActivatedUser, anon_client: APIClient, flavour: Flavour, user: Any, code: str
 ) -> None:
     token = start_login(anon_client, flavour, user)["ephemeral_token"]
-    assert_field_error(
-        anon_client.post(flavour.code, {"ephemeral_token": token, "code": code}), "code"
-    )
+    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": code})
+    assert_error(response, 401, "invalid_code")  # django-trench's answer to any bad code
+    assert LoginChallenge.objects.get().failed_attempts == 0
+    assert MFAMethod.objects.get(user=user).failure_count == 0
     response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": last_code()})
     assert response.status_code == 200
+
+
+def test_blank_code_at_step_2_is_a_field_error(
+    email_mfa_user: ActivatedUser, anon_client: APIClient, flavour: Flavour, user: Any
+) -> None:
+    token = start_login(anon_client, flavour, user)["ephemeral_token"]
+    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": " "})
+    assert response.json() == {"code": ["This field may not be blank."]}
 
 
 def test_missing_fields_at_step_2(

@@ -262,7 +262,10 @@ def test_second_method_returns_no_backup_codes(
 
 
 def test_deactivate_unknown_method(email_mfa_user: ActivatedUser, api_client: APIClient) -> None:
-    assert_error(api_client.post("/auth/nope/deactivate/"), 400, "mfa_method_does_not_exist")
+    response = api_client.post("/auth/nope/deactivate/", {"code": "123456"})
+    assert_error(response, 400, "mfa_method_does_not_exist")
+    # django-trench reports it as an error of the code field.
+    assert response.json() == {"code": ["Requested MFA method does not exist."]}
 
 
 def test_deactivate_a_method_never_started(
@@ -282,8 +285,9 @@ def test_deactivate_a_pending_method(user: Any, api_client: APIClient) -> None:
 def test_deactivate_primary_while_another_is_active(
     two_email_user: ActivatedUser, api_client: APIClient, user: Any
 ) -> None:
-    # The state error wins over a missing, wrong or even a right code.
-    assert_error(api_client.post("/auth/email/deactivate/"), 400, "deactivation_of_primary")
+    # The state error wins over a wrong or even a right code.
+    response = api_client.post("/auth/email/deactivate/", {"code": "000000"})
+    assert_error(response, 400, "deactivation_of_primary")
     code = action_code(api_client, "email")
     response = api_client.post("/auth/email/deactivate/", {"code": code})
     assert_error(response, 400, "deactivation_of_primary")
@@ -293,8 +297,12 @@ def test_deactivate_primary_while_another_is_active(
 def test_deactivate_needs_a_code_by_default(
     email_mfa_user: ActivatedUser, api_client: APIClient, user: Any
 ) -> None:
-    assert_error(api_client.post("/auth/email/deactivate/"), 400, "otp_code_missing")
-    assert_error(api_client.post("/auth/email/deactivate/", {"code": ""}), 400, "otp_code_missing")
+    # django-trench's answers: the code field is required, and never blank.
+    assert api_client.post("/auth/email/deactivate/").json() == {
+        "code": ["This field is required."]
+    }
+    blank = api_client.post("/auth/email/deactivate/", {"code": ""})
+    assert blank.json() == {"code": ["This field may not be blank."]}
     response = api_client.post("/auth/email/deactivate/", {"code": "000000"})
     assert_error(response, 400, "code_invalid_or_expired")
     assert MFAMethod.objects.get(user=user).is_active
@@ -364,22 +372,26 @@ def test_regenerate_disabled(
     trench_auth(ALLOW_BACKUP_CODES_REGENERATION=False)
     response = api_client.post("/auth/email/codes/regenerate/", {"code": action_code(api_client)})
     assert_error(response, 400, "backup_codes_regeneration_disabled")
-    # An unknown method name is still reported first (API.md error order).
-    unknown = api_client.post("/auth/nope/codes/regenerate/", {"code": "123456"})
-    assert_error(unknown, 400, "mfa_method_does_not_exist")
+    # django-trench checks the setting before the method and the body.
+    unknown = api_client.post("/auth/nope/codes/regenerate/")
+    assert_error(unknown, 400, "backup_codes_regeneration_disabled")
 
 
 def test_regenerate_errors(user: Any, api_client: APIClient) -> None:
-    assert_error(api_client.post("/auth/nope/codes/regenerate/"), 400, "mfa_method_does_not_exist")
-    assert_error(api_client.post("/auth/email/codes/regenerate/"), 400, "mfa_method_does_not_exist")
+    body = {"code": "123456"}
+    unknown = api_client.post("/auth/nope/codes/regenerate/", body)
+    assert_error(unknown, 400, "mfa_method_does_not_exist")
+    never = api_client.post("/auth/email/codes/regenerate/", body)
+    assert_error(never, 400, "mfa_method_does_not_exist")
     api_client.post("/auth/email/activate/")
-    assert_error(api_client.post("/auth/email/codes/regenerate/"), 400, "not_enabled")
+    assert_error(api_client.post("/auth/email/codes/regenerate/", body), 400, "not_enabled")
 
 
 def test_regenerate_needs_a_code_by_default(
     email_mfa_user: ActivatedUser, api_client: APIClient
 ) -> None:
-    assert_error(api_client.post("/auth/email/codes/regenerate/"), 400, "otp_code_missing")
+    missing = api_client.post("/auth/email/codes/regenerate/")
+    assert missing.json() == {"code": ["This field is required."]}
     response = api_client.post("/auth/email/codes/regenerate/", {"code": "000000"})
     assert_error(response, 400, "code_invalid_or_expired")
 
@@ -456,10 +468,11 @@ def test_request_code_errors(
     user: Any, api_client: APIClient, trench_auth: Callable[..., Any]
 ) -> None:
     trench_auth(methods={"email2": EMAIL2})
-    assert_error(api_client.post("/auth/code/request/"), 400, "not_enabled")
-    assert_error(
-        api_client.post("/auth/code/request/", {"method": "nope"}), 400, "mfa_method_does_not_exist"
-    )
+    # django-trench: no primary method "does not exist"; an unknown name is
+    # an error of the method field.
+    assert_error(api_client.post("/auth/code/request/"), 400, "mfa_method_does_not_exist")
+    unknown = api_client.post("/auth/code/request/", {"method": "nope"})
+    assert unknown.json() == {"method": ["Requested MFA method does not exist."]}
     response = api_client.post("/auth/code/request/", {"method": "email2"})
     assert_error(response, 400, "mfa_method_does_not_exist")
     api_client.post("/auth/email2/activate/")
@@ -510,9 +523,10 @@ def test_change_primary_with_a_code_of_the_current_primary(
         "/auth/mfa/change-primary-method/", {"method": "email2", "code": code}
     )
     assert response.status_code == 204
+    # In the order the methods were added, as django-trench lists them.
     assert api_client.get("/auth/mfa/user-active-methods/").json() == [
-        {"name": "email2", "is_primary": True},
         {"name": "email", "is_primary": False},
+        {"name": "email2", "is_primary": True},
     ]
 
 
@@ -532,21 +546,28 @@ def test_change_primary_errors_in_order(
 ) -> None:
     trench_auth(methods={"email2": EMAIL2})
     url = "/auth/mfa/change-primary-method/"
-    assert_error(api_client.post(url, {"method": "nope"}), 400, "mfa_method_does_not_exist")
-    assert_error(api_client.post(url, {"method": "email2"}), 400, "new_primary_method_inactive")
-    api_client.post("/auth/email2/activate/")
-    response = api_client.post(url, {"method": "email2", "code": "000000"})
-    assert_error(response, 400, "new_primary_method_inactive")
-    assert_error(api_client.post(url, {"method": "email"}), 400, "otp_code_missing")
-    assert_error(
-        api_client.post(url, {"method": "email", "code": "000000"}), 400, "code_invalid_or_expired"
-    )
+    # django-trench's order: the body's fields (both required, the method a
+    # configured name), the current primary's code, then the new method.
+    assert api_client.post(url, {"method": "nope"}).json() == {
+        "code": ["This field is required."],
+        "method": ['"nope" is not a valid choice.'],
+    }
     assert_field_error(api_client.post(url, {"code": "123456"}), "method")
+    response = api_client.post(url, {"method": "email2", "code": action_code(api_client)})
+    assert_error(response, 400, "mfa_method_does_not_exist")
+    assert set(response.json()) == {"error", "error_code"}
+    api_client.post("/auth/email2/activate/", {"code": action_code(api_client)})
+    response = api_client.post(url, {"method": "email2", "code": "000000"})
+    assert response.json() == {"code": ["Code invalid or expired."]}
+    response = api_client.post(url, {"method": "email2", "code": action_code(api_client)})
+    assert_error(response, 400, "new_primary_method_inactive")
 
 
 def test_change_primary_without_mfa(user: Any, api_client: APIClient) -> None:
     response = api_client.post("/auth/mfa/change-primary-method/", {"method": "email", "code": "1"})
-    assert_error(response, 400, "new_primary_method_inactive")
+    # django-trench's bare list of messages.
+    assert response.status_code == 400
+    assert response.json() == ["Requested MFA method does not exist."]
 
 
 def test_change_primary_to_itself(email_mfa_user: ActivatedUser, api_client: APIClient) -> None:

@@ -15,14 +15,13 @@ from tests.conftest import (
     Flavour,
     activate,
     assert_error,
-    assert_field_error,
     credentials,
     last_code,
     start_login,
 )
 from trench_mfa import crypto
 from trench_mfa.conf import BACKUP_CODE_ALPHABET
-from trench_mfa.models import BackupCode, MFAMethod
+from trench_mfa.models import BackupCode, LoginChallenge, MFAMethod
 from trench_mfa.services import backup_codes
 
 pytestmark = pytest.mark.django_db
@@ -235,13 +234,19 @@ def test_long_input_is_refused_before_hashing(
     huge = "a" * size
     started = time.perf_counter()
     token = start_login(anon_client, flavour, user)["ephemeral_token"]
-    assert_field_error(
-        anon_client.post(flavour.code, {"ephemeral_token": token, "code": huge}), "code"
-    )
-    assert_field_error(api_client.post("/auth/email/deactivate/", {"code": huge}), "code")
+    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": huge})
+    assert_error(response, 401, "invalid_code")
+    response = api_client.post("/auth/email/deactivate/", {"code": huge})
+    assert_error(response, 400, "invalid_input", "Code invalid or expired.")
     assert time.perf_counter() - started < 2.0
     assert hash_spy == {"check_password": 0, "make_password": 0}
     assert BackupCode.objects.filter(user=user, used_at__isnull=True).count() == 10
+    # Malformed input counts nothing: the token still logs in with the right code.
+    assert LoginChallenge.objects.get().failed_attempts == 0
+    method = MFAMethod.objects.get(user=user, name="email")
+    assert method.is_active and method.failure_count == 0
+    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": last_code()})
+    assert response.status_code == 200, response.content
 
 
 def test_max_input_length_is_checked_before_normalising(monkeypatch: pytest.MonkeyPatch) -> None:

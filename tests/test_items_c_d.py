@@ -85,9 +85,15 @@ def test_item_15_secret_comparisons_are_constant_time(
     assert len(calls) >= 4
     # Non-ASCII never reaches compare_digest as str: a plain mismatch, not a TypeError.
     assert real("\u00e9t\u00e9", "ete") is False
+    # Non-ASCII digits are malformed: a wrong code that compares nothing and counts nothing.
     token = login(anon_client, user)
+    before = counters(user, "app")[0]
+    calls.clear()
     arabic = "\u0661\u0662\u0663\u0664\u0665\u0666"
-    assert answer(anon_client, token, arabic).status_code == 400
+    assert_error(answer(anon_client, token, arabic), 401, "invalid_code")
+    assert not any(arabic in (left, right) for left, right in calls), calls
+    assert LoginChallenge.objects.latest("pk").failed_attempts == 0
+    assert counters(user, "app")[0] == before
 
 
 def test_item_16_email_codes_are_single_use(email_user: Any, api_client: APIClient) -> None:

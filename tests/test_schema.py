@@ -45,3 +45,17 @@ def test_spectacular_validates_without_warnings(tmp_path: Path) -> None:
 def test_docs_pages_answer(anon_client: APIClient, path: str) -> None:
     response = anon_client.get(path)
     assert response.status_code == 200
+
+
+def test_bad_request_documents_django_trench_shapes_and_error_codes(tmp_path: Path) -> None:
+    """A 400 is the envelope, a field error (its ErrorDetail codes named) or a bare list."""
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--file", str(target))
+    schema = yaml.safe_load(target.read_text())
+    operation = schema["paths"]["/auth/{method}/deactivate/"]["post"]
+    shapes = operation["responses"]["400"]["content"]["application/json"]["schema"]["oneOf"]
+    kinds = [shape["type"] for shape in shapes]
+    assert kinds.count("array") == 1 and kinds.count("object") == 3
+    field_errors = next(s for s in shapes if "additionalProperties" in s and "description" in s)
+    for code in ("code_invalid_or_expired", "not_enabled", "invalid_input", "otp_code_missing"):
+        assert code in field_errors["description"]

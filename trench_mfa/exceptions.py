@@ -1,8 +1,11 @@
 """Domain errors of trench_mfa.
 
 Every error is an :class:`MFAError` (a DRF ``APIException``) with a stable
-``default_code``; the API renders it as ``{"error": <message>, "error_code":
-<code>}``. Messages shared with django-trench are kept word for word.
+``default_code``. The API renders it as django-trench 0.3.1 does at that
+endpoint: ``{"error": <message>, "error_code": <code>}`` by default, or as a
+DRF field error ``{"<field>": [<message>]}`` whose ``ErrorDetail.code`` is the
+error code (see :mod:`trench_mfa.api.errors`). Messages shared with
+django-trench are kept word for word.
 """
 
 from __future__ import annotations
@@ -20,6 +23,11 @@ class MFAError(APIException):
     status_code: int = status.HTTP_400_BAD_REQUEST
     default_detail = _("Multi-factor authentication error.")
     default_code = "mfa_error"
+    #: The request field this error is about wherever it is raised (rendered
+    #: as a field error); ``None``: the view decides (by default the envelope).
+    field: str | None = None
+    #: Rendered as a bare list of messages (``["<message>"]``).
+    as_list: bool = False
 
     def __init__(self, detail: Any = None, code: str | None = None) -> None:
         super().__init__(detail=detail, code=code)
@@ -45,6 +53,17 @@ class CodeInvalidOrExpired(MFAError):
     default_code = "code_invalid_or_expired"
 
 
+class MalformedCode(CodeInvalidOrExpired):
+    """A code that no accepted format matches (wrong length, alphabet or type).
+
+    Worded as django-trench words any code it cannot verify, and always a
+    field error of ``code``; its own error code tells it apart for clients.
+    """
+
+    default_code = "invalid_input"
+    field = "code"
+
+
 class OTPCodeMissing(MFAError):
     """A protected action needs a code and none was given."""
 
@@ -57,6 +76,16 @@ class MethodDoesNotExist(MFAError):
 
     default_detail = _("Requested MFA method does not exist.")
     default_code = "mfa_method_does_not_exist"
+
+
+class NoPrimaryMethod(MethodDoesNotExist):
+    """The user has no primary method to confirm a change of it with.
+
+    django-trench answers this case of ``change-primary-method/`` with a bare
+    list of messages (a non-field ``ValidationError``), so it is rendered so.
+    """
+
+    as_list = True
 
 
 class PrimaryMethodInactive(MFAError):

@@ -12,7 +12,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.app.conftest import activate_app, totp_from_uri
-from tests.conftest import credentials, last_code
+from tests.conftest import assert_error, credentials, last_code
 from trench_mfa.models import LoginChallenge, MFAMethod
 
 T0 = 1_700_000_010  # 10 s into step T0 // 30
@@ -58,7 +58,7 @@ def test_responses_after_activation_never_show_the_secret(
         assert _leaks(response.content, totp, uri) == [], response.content
     assert responses[0].json() == [{"name": "app", "is_primary": True}]
     assert responses[2].json() == {"details": "Enter the current code from your authenticator app."}
-    assert responses[4].json()["error_code"] == "method_already_active"
+    assert_error(responses[4], 400, "method_already_active")
     step1 = responses[5].json()
     assert step1["method"] == "app" and set(step1) >= {"ephemeral_token", "other_methods"}
     # A re-sent login challenge says the same generic text.
@@ -85,8 +85,7 @@ def test_login_step_two_accepts_the_current_code_once(
         replay = anon_client.post(
             "/auth/token/login/code/", {"ephemeral_token": second["ephemeral_token"], "code": code}
         )
-    assert replay.status_code == 401
-    assert replay.json()["error_code"] == "invalid_code"
+    assert_error(replay, 401, "invalid_code")
     assert LoginChallenge.objects.get(pk__gt=0, used_at__isnull=True).failed_attempts == 1
 
 
@@ -106,16 +105,23 @@ def test_login_with_a_code_from_the_confirmation_step_fails(
 @pytest.mark.parametrize(
     "bad", ["12345", "abcdef", "\uff11\uff12\uff13\uff14\uff15\uff16", "1234567"]
 )
-def test_login_step_two_malformed_code_is_a_field_error(
+def test_login_step_two_malformed_code_is_a_wrong_code_that_counts_nothing(
     app_user: tuple[Any, pyotp.TOTP, str, list[str]], anon_client: APIClient, bad: str
 ) -> None:
-    user = app_user[0]
-    step1 = anon_client.post("/auth/jwt/login/", credentials(user)).json()
-    response = anon_client.post(
-        "/auth/jwt/login/code/", {"ephemeral_token": step1["ephemeral_token"], "code": bad}
-    )
-    assert response.status_code == 400 and "code" in response.json()
-    assert LoginChallenge.objects.get().failed_attempts == 0
+    user, totp, _, _ = app_user
+    with time_machine.travel(T0 + STEP, tick=False):
+        token = anon_client.post("/auth/jwt/login/", credentials(user)).json()["ephemeral_token"]
+        response = anon_client.post(
+            "/auth/jwt/login/code/", {"ephemeral_token": token, "code": bad}
+        )
+        assert_error(response, 401, "invalid_code")
+        assert LoginChallenge.objects.get().failed_attempts == 0
+        assert MFAMethod.objects.get(user=user, name="app").failure_count == 0
+        # The token is still usable: the right code logs in afterwards.
+        response = anon_client.post(
+            "/auth/jwt/login/code/", {"ephemeral_token": token, "code": totp.now()}
+        )
+    assert response.status_code == 200, response.content
 
 
 def test_login_step_two_accepts_a_backup_code(
@@ -137,8 +143,7 @@ def test_deactivate_needs_a_current_code(
     with time_machine.travel(T0 + STEP, tick=False):
         wrong = f"{(int(totp.now()) + 1) % 10**6:06d}"
         response = api_client.post("/auth/app/deactivate/", {"code": wrong})
-        assert response.status_code == 400
-        assert response.json()["error_code"] == "code_invalid_or_expired"
+        assert_error(response, 400, "code_invalid_or_expired")
         assert MFAMethod.objects.get(user=user, name="app").is_active
         response = api_client.post("/auth/app/deactivate/", {"code": totp.now()})
     assert response.status_code == 204
@@ -156,7 +161,7 @@ def test_regenerate_backup_codes_with_the_current_code(
         assert len(new) == 10 and set(new).isdisjoint(old)
         # The step is used now: the same code cannot confirm a second action.
         again = api_client.post("/auth/app/codes/regenerate/", {"code": totp.now()})
-    assert again.status_code == 400
+    assert_error(again, 400, "code_invalid_or_expired")
 
 
 def test_change_primary_to_and_from_the_app(
@@ -234,7 +239,8 @@ def test_failed_protected_action_changes_nothing(
     before = MFAMethod.objects.get(user=user, name="app")
     with time_machine.travel(T0 + STEP, tick=False):
         wrong = f"{(int(totp.now()) + 1) % 10**6:06d}"
-        assert api_client.post("/auth/app/deactivate/", {"code": wrong}).status_code == 400
+        response = api_client.post("/auth/app/deactivate/", {"code": wrong})
+        assert_error(response, 400, "code_invalid_or_expired")
     after = MFAMethod.objects.get(user=user, name="app")
     assert (after.secret, after.last_used_step, after.is_active, after.is_primary) == (
         before.secret,

@@ -65,6 +65,8 @@ def test_set_with_a_code_of_the_primary_method(user: Any, api_client: APIClient)
 
 def test_a_code_needs_mfa(api_client: APIClient) -> None:
     assert_error(api_client.post(URL, {"hardcode": PIN, "code": "123456"}), 400, "not_enabled")
+    # A JSON number is read as its string, like django-trench's CharField.
+    assert_error(api_client.post(URL, {"hardcode": PIN, "code": 123456}), 400, "not_enabled")
     assert_error(
         api_client.post(URL, {"hardcode": PIN, "code": "123456", "method": "nope"}),
         400,
@@ -82,7 +84,9 @@ def test_a_code_needs_mfa(api_client: APIClient) -> None:
         ({"hardcode": 4711, "password": PASSWORD}, "hardcode"),
         ({"hardcode": "x" * 129, "password": PASSWORD}, "hardcode"),
         ({"hardcode": PIN, "password": ["x"]}, "password"),
-        ({"hardcode": PIN, "code": 123456}, "code"),
+        ({"hardcode": PIN, "code": True}, "code"),
+        ({"hardcode": PIN, "code": None}, "code"),
+        ({"hardcode": PIN, "code": ["123456"]}, "code"),
     ],
 )
 def test_bad_input_is_a_field_error(

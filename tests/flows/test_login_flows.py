@@ -241,8 +241,10 @@ def test_backup_codes_answer_method_factors_but_not_passcodes(
     mail.outbox.clear()
     body = step(flavour, {"email": "alice@example.com", "password": PASSWORD})
     token = body["ephemeral_token"]
-    # A backup code has the wrong format for an email passcode: 400.
-    assert_field_error(answer(flavour, token, backup[0]), "code")
+    # A backup code has the wrong format for an email passcode: a wrong code
+    # that counts nothing (and is not used up).
+    assert_error(answer(flavour, token, backup[0]), 401, "invalid_code")
+    assert LoginChallenge.objects.get().failed_attempts == 0
     second = answer(flavour, token, last_code()).json()
     assert second["method"] == "sms"
     assert_tokens(flavour, answer(flavour, token, backup[0]))

@@ -63,12 +63,12 @@ def test_no_login_flow_logs_or_records_a_secret(
         token = step1["ephemeral_token"]
         body = ok(anon.post(flavour.code, {"ephemeral_token": token, "code": sms_code()}))
         secrets += [token, *map(str, body.values())]
-        # A decoy: an address nobody can log in with.
+        # A decoy: an address nobody can log in with (a malformed code is a wrong one).
         step1 = ok(anon.post(flavour.login, {"email": "nobody@example.com"}))
         secrets.append(step1["ephemeral_token"])
         ok(
             anon.post(flavour.code, {"ephemeral_token": step1["ephemeral_token"], "code": "1234"}),
-            400,
+            401,
         )
     # The password flow with the MFA method on top.
     backup = activate(api_client, "email")

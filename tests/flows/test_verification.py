@@ -94,8 +94,20 @@ def test_wrong_malformed_and_reused_codes(user: Any, api_client: APIClient) -> N
     assert_error(
         api_client.post(confirm_url("email"), {"code": wrong}), 400, "code_invalid_or_expired"
     )
-    assert_field_error(api_client.post(confirm_url("email"), {"code": "12ab"}), "code")
-    assert_field_error(api_client.post(confirm_url("email"), {"code": 123456}), "code")
+    # Malformed: refused as input, nothing counted.
+    assert_error(
+        api_client.post(confirm_url("email"), {"code": "12ab"}),
+        400,
+        "invalid_input",
+        "Code invalid or expired.",
+    )
+    assert MFAMethod.objects.get(user=user, name="email").failure_count == 1
+    # A JSON number is read as its string: a well-formed wrong code, counted.
+    number = 111111 if code != "111111" else 222222
+    assert_error(
+        api_client.post(confirm_url("email"), {"code": number}), 400, "code_invalid_or_expired"
+    )
+    assert MFAMethod.objects.get(user=user, name="email").failure_count == 2
     assert api_client.post(confirm_url("email"), {"code": code}).status_code == 200
     identifiers.reset(user, "email")
     assert_error(

@@ -8,8 +8,10 @@ Checklist section 3 asks four things of every bad input (asserted by
     token issued (:meth:`Scene.snapshot` compares every row of the tables that hold
     that state, before and after);
 (c) the body does not say which check failed (``assert_generic``: the
-    body is one of the documented shapes, echoes nothing of the input and
-    names no internal error; a malformed code always gets the same body);
+    body is one of the documented shapes, echoes nothing of the input but
+    django-trench's one echo of an unknown ``method`` at change-primary-method,
+    and names no internal error; a malformed code gets the endpoint's one
+    malformed-code answer, ``Endpoint.malformed_code``);
 (d) no provider call (the mail outbox and the SMS spy are part of the
     snapshot).
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tests.conftest import FLAVOURS
 
-#: The one body of a malformed code, on every endpoint that takes a code.
-MALFORMED_CODE = {"code": ["Code has an invalid format."]}
+#: The body of a malformed code (wrong length or alphabet, non-ASCII, control
+#: characters, too long) on a management endpoint: 400, the ``code`` field's
+#: "Code invalid or expired." with the ``ErrorDetail`` code ``invalid_input``.
+#: (NUL and lone surrogates never get there: DRF's CharField refuses them.)
+MALFORMED_CODE = {"code": ["Code invalid or expired."]}
+#: The same at login step 2: the answer to any wrong code (401), counting nothing.
+MALFORMED_LOGIN_CODE = {"error": "Invalid or expired code.", "error_code": "invalid_code"}
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,13 @@ class Endpoint:
 
     def __repr__(self) -> str:
         return self.name
+
+    @property
+    def malformed_code(self) -> tuple[int, dict[str, Any]]:
+        """The status and body of a malformed code here (login step 2 or management)."""
+        if self.anonymous:
+            return 401, MALFORMED_LOGIN_CODE
+        return 400, MALFORMED_CODE
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (

@@ -1,9 +1,13 @@
 """Checklist 3.2: length and format of codes (and of every other field).
 
-Pinned rule for codes (``trench_mfa.api.fields.CodeField``): outer ASCII
+Pinned rule for codes (``trench_mfa.api.fields.CodeField`` reads them, the
+service judges their format before any work): outer ASCII
 spaces, tabs and line breaks are trimmed, as DRF trims by default; nothing
 else is (no Unicode spaces, no ``\\x1c``..``\\x1f``); the rest must be
-printable ASCII and have the method's format, else ``400`` with one body.
+printable ASCII of at most 128 characters and have the method's format, else
+the endpoint's one malformed-code answer (``Endpoint.malformed_code``: 400
+on the management endpoints, the 401 of a wrong code at login step 2), and
+nothing counts.
 """
 
 from __future__ import annotations
@@ -13,37 +17,42 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import assert_error, error_of
 from tests.hardening.conftest import HashSpy, Scene
 from tests.hardening.endpoints import (
     CODE_ENDPOINTS,
     ENDPOINTS,
     FIELD_TARGETS,
-    MALFORMED_CODE,
     Endpoint,
     target_id,
 )
-from tests.hardening.invariants import assert_generic, assert_rejected
+from tests.hardening.invariants import (
+    assert_generic,
+    assert_malformed_code,
+    assert_malformed_code_rejected,
+    assert_rejected,
+    choice_error,
+)
 from trench_mfa.models import LoginChallenge
 
 pytestmark = pytest.mark.django_db
 
-#: What an optional code (deactivate, regenerate, change-primary) gets when empty.
+#: What activation's optional code (item 71) gets when empty.
 CODE_MISSING = {"error": "OTP code not provided.", "error_code": "otp_code_missing"}
 
 
-def assert_malformed_code(scene: Scene, endpoint: Endpoint, code: Any) -> None:
+def assert_refused_as_malformed(scene: Scene, endpoint: Endpoint, code: Any) -> None:
     """``code`` on ``endpoint``: the malformed-code body and no change."""
     before = scene.snapshot()
     response = scene.post(endpoint, scene.spoil(endpoint, "code", code))
-    assert_rejected(scene, response, before, sent=code)
-    assert response.json() == MALFORMED_CODE, (code, response.json())
+    assert_malformed_code_rejected(scene, endpoint, response, before, sent=code)
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
 def test_3_2_five_and_seven_digits(scene: Scene, endpoint: Endpoint) -> None:
     valid = scene.valid_body(endpoint)["code"]
     for code in (valid[:5], valid + "0", "12345", "1234567", "1", "1" * 9):
-        assert_malformed_code(scene, endpoint, code)
+        assert_refused_as_malformed(scene, endpoint, code)
 
 
 @pytest.mark.parametrize("target", FIELD_TARGETS, ids=target_id)
@@ -69,9 +78,21 @@ def test_3_2_ten_thousand_characters_and_one_megabyte(
             assert response.status_code == 401
             assert response.json()["error_code"] == "invalid_code"
             LoginChallenge.objects.update(failed_attempts=failed_before)
+        elif field_name == "method" and endpoint.name == "code-request":
+            # A plain CharField(max_length=255), as django-trench's.
+            assert response.status_code == 400
+            assert response.json() == {
+                "method": ["Ensure this field has no more than 255 characters."]
+            }
+        elif field_name == "method" and endpoint.name == "change-primary":
+            # django-trench's choice field: the input repeated, cut (see invariants).
+            assert response.status_code == 400
+            assert response.json() == {"method": [choice_error(value)]}
         elif field_name == "method":
-            assert response.status_code in (400, 401)
-            assert response.json()["error_code"] in ("mfa_method_does_not_exist", "invalid_code")
+            # Resending for an unknown method: the same 401, nothing counted.
+            assert_error(response, 401, "invalid_code")
+        elif field_name == "code":
+            assert_malformed_code(endpoint, response)
         else:
             assert response.status_code == 400
         assert scene.snapshot() == before
@@ -103,7 +124,7 @@ def test_3_2_inner_spaces_dashes_and_other_whitespace(scene: Scene, endpoint: En
         f"{valid}\x0c",
         f"\u2028{valid}",
     ):
-        assert_malformed_code(scene, endpoint, code)
+        assert_refused_as_malformed(scene, endpoint, code)
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
@@ -121,7 +142,7 @@ def test_3_2_signs_underscores_and_hex(scene: Scene, endpoint: Endpoint) -> None
         f"{valid[:5]}.",
         f"{valid}.0",
     ):
-        assert_malformed_code(scene, endpoint, code)
+        assert_refused_as_malformed(scene, endpoint, code)
 
 
 @pytest.mark.parametrize("target", FIELD_TARGETS, ids=target_id)
@@ -137,11 +158,12 @@ def test_3_2_empty_string(scene: Scene, target: tuple[Endpoint, str]) -> None:
             continue
         assert_rejected(scene, response, before)
         body = response.json()
-        optional = ("activate", "deactivate", "regenerate", "change-primary")
-        if field_name == "code" and endpoint.name in optional:
-            assert body == CODE_MISSING  # an optional code: "not provided"
+        if field_name == "code" and endpoint.name == "activate":
+            assert body == CODE_MISSING  # an optional code (item 71): "not provided"
         elif field_name == "code":
-            assert body == MALFORMED_CODE
+            # DRF's CharField, as django-trench's: blank is its own field error.
+            assert body == {"code": ["This field may not be blank."]}
+            assert error_of(response)[0] == "blank"
         else:
             assert len(body) == 1 and isinstance(next(iter(body.values())), list), body
 

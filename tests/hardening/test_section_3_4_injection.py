@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -12,10 +13,15 @@ from django.test.utils import CaptureQueriesContext
 from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 
-from tests.conftest import FLAVOURS, credentials, has_user_field, username_field
+from tests.conftest import FLAVOURS, credentials, error_of, has_user_field, username_field
 from tests.hardening.conftest import Scene
-from tests.hardening.endpoints import CODE_ENDPOINTS, ENDPOINTS, MALFORMED_CODE, Endpoint
-from tests.hardening.invariants import assert_generic, assert_rejected
+from tests.hardening.endpoints import CODE_ENDPOINTS, ENDPOINTS, Endpoint
+from tests.hardening.invariants import (
+    assert_generic,
+    assert_malformed_code_rejected,
+    assert_rejected,
+    choice_error,
+)
 from tests.yubikey.conftest import PATH, make_otp
 from trench_mfa.models import LoginChallenge, MFAMethod
 
@@ -42,8 +48,7 @@ def test_3_4_sql_looking_codes(scene: Scene, endpoint: Endpoint) -> None:
     before = scene.snapshot()
     for code in SQL_LIKE:
         response = scene.post(endpoint, scene.spoil(endpoint, "code", code))
-        assert_rejected(scene, response, before, sent=code)
-        assert response.json() == MALFORMED_CODE
+        assert_malformed_code_rejected(scene, endpoint, response, before, sent=code)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
@@ -75,8 +80,7 @@ def test_3_4_like_and_glob_wildcards_in_backup_codes(scene: Scene, endpoint: End
         "%",
     ):
         response = scene.post(endpoint, scene.spoil(endpoint, "code", code))
-        assert_rejected(scene, response, before, sent=code)
-        assert response.json() == MALFORMED_CODE
+        assert_malformed_code_rejected(scene, endpoint, response, before, sent=code)
 
 
 def test_3_4_backup_code_lookups_never_use_like(scene: Scene) -> None:
@@ -97,35 +101,72 @@ def test_3_4_odd_method_names_in_the_path(scene: Scene, action: str) -> None:
     for name in PATH_NAMES:
         response = scene.client.post(f"/auth/{name}/{action}", {"code": scene.action_code})
         assert_rejected(scene, response, before)
+        assert error_of(response)[0] == "mfa_method_does_not_exist"
         bodies.add(response.content)
-    assert bodies == {
-        b'{"error":"Requested MFA method does not exist.","error_code":"mfa_method_does_not_exist"}'
-    }
+    # With a code in the body, the protected actions report it as a field
+    # error of that code (django-trench validated the method there).
+    field = "code" if action != "activate/" else None
+    assert bodies == {_method_does_not_exist(field)}
     # A name with a slash is no route at all: Django's 404, nothing changed.
     for name in ("../admin", "..%2Fadmin", "email/.."):
         response = scene.client.post(f"/auth/{name}/{action}", {"code": scene.action_code})
         assert_rejected(scene, response, before, statuses=(404,))
 
 
+def _method_does_not_exist(field: str | None) -> bytes:
+    """The body of ``mfa_method_does_not_exist``: a field error of ``field``, or the envelope."""
+    message = "Requested MFA method does not exist."
+    if field:
+        return json.dumps({field: [message]}, separators=(",", ":")).encode()
+    return json.dumps(
+        {"error": message, "error_code": "mfa_method_does_not_exist"}, separators=(",", ":")
+    ).encode()
+
+
 @pytest.mark.parametrize("endpoint", BODY_METHOD_ENDPOINTS, ids=repr)
 def test_3_4_odd_method_names_in_the_body(scene: Scene, endpoint: Endpoint) -> None:
-    # Names are exact keys (no trimming, no case folding), so every unknown
-    # name gets the endpoint's one answer.
+    # Names are exact keys (no case folding). At login every unknown name
+    # gets the endpoint's one answer; code/request/ and change-primary-method
+    # answer with django-trench's field errors (see _unknown_method_answer).
     before = scene.snapshot()
     failed = LoginChallenge.objects.get().failed_attempts
+    reference = None
+    if endpoint.name == "code-request":
+        # For alice's own method: the resend cooldown of her live code.
+        reference = scene.post(endpoint, scene.spoil(endpoint, "method", "email"))
+        assert reference.status_code == 429 and scene.snapshot() == before
     bodies = set()
     for name in BODY_NAMES:
         response = scene.post(endpoint, scene.spoil(endpoint, "method", name))
         assert_generic(response, name)
-        bodies.add((response.status_code, response.content))
+        if endpoint.anonymous:
+            bodies.add((response.status_code, response.content))
+        else:
+            expected = _unknown_method_answer(endpoint, name, reference)
+            assert (response.status_code, response.json()) == expected, ascii(name)
         if endpoint.name.endswith("login-code"):
             # Pinned: counted as one wrong answer of the challenge.
             assert LoginChallenge.objects.get().failed_attempts == failed + 1
             LoginChallenge.objects.update(failed_attempts=failed)
         assert scene.snapshot() == before
-    assert len(bodies) == 1, bodies
-    status, _ = bodies.pop()
-    assert status == (401 if endpoint.anonymous else 400)
+    if endpoint.anonymous:
+        assert len(bodies) == 1, bodies
+        status, _ = bodies.pop()
+        assert status == 401
+
+
+def _unknown_method_answer(endpoint: Endpoint, name: str, reference: Any) -> tuple[int, Any]:
+    """The (status, body) of ``name`` as ``method`` of a management endpoint."""
+    if endpoint.name == "change-primary":
+        # django-trench's ChoiceField: the input repeated (escaped, cut), untrimmed.
+        return 400, {"method": [choice_error(name)]}
+    # code/request/: django-trench's CharField(max_length=255), which trims.
+    if name.strip() == "email":
+        assert reference is not None
+        return reference.status_code, reference.json()
+    if len(name) > 255:
+        return 400, {"method": ["Ensure this field has no more than 255 characters."]}
+    return 400, {"method": ["Requested MFA method does not exist."]}
 
 
 @pytest.fixture
@@ -261,8 +302,7 @@ def test_3_4_yubikey_otp_format_is_checked_before_any_http_call(
     before = scene.snapshot()
     for otp in _bad_otps(public_id):
         response = scene.post(confirm, {"code": otp})
-        assert_rejected(scene, response, before, sent=otp)
-        assert response.json() == MALFORMED_CODE
+        assert_malformed_code_rejected(scene, confirm, response, before, sent=otp)
     assert yubi() == 0
     response = scene.post(confirm, {"code": make_otp(public_id)})
     assert response.status_code == 200, response.content
@@ -274,7 +314,7 @@ def test_3_4_yubikey_otp_format_is_checked_before_any_http_call(
     for otp in _bad_otps(public_id):
         body = {**scene.valid_body(endpoints[0]), "code": otp, "method": "yubi"}
         response = scene.post(endpoints[0], body)
-        assert_rejected(scene, response, before, sent=otp)
+        assert_malformed_code_rejected(scene, endpoints[0], response, before, sent=otp)
         response = scene.post(deactivate, {"code": otp})
-        assert_rejected(scene, response, before, sent=otp)
+        assert_malformed_code_rejected(scene, deactivate, response, before, sent=otp)
     assert yubi() == 1

@@ -1,8 +1,9 @@
 """Checklist 3.7: replays and purpose confusion.
 
 Each replay fails with exactly the body of a plain wrong code (401
-``invalid_code`` at login, 400 ``code_invalid_or_expired`` elsewhere), so a
-client cannot tell "used" from "wrong". The back-off is switched off
+``invalid_code`` at login; elsewhere 400, the ``code`` field's error whose
+``ErrorDetail`` code is ``code_invalid_or_expired``), so a client cannot tell
+"used" from "wrong". The back-off is switched off
 (``THROTTLE_FACTOR=0``) because these tests submit several failing codes in
 a row; the back-off has its own tests.
 """
@@ -23,7 +24,7 @@ from django.utils import timezone
 from pytest_httpserver import HTTPServer
 
 from tests.app.conftest import SEEDS
-from tests.conftest import last_code
+from tests.conftest import error_of, last_code
 from tests.hardening.conftest import Scene
 from tests.hardening.endpoints import ENDPOINTS
 from tests.yubikey.conftest import API_KEY, CLIENT_ID, PATH, FakeValidationServer, make_otp
@@ -34,8 +35,14 @@ from trench_mfa.services import codes
 pytestmark = pytest.mark.django_db
 
 WRONG_AT_LOGIN = b'{"error":"Invalid or expired code.","error_code":"invalid_code"}'
-WRONG_ELSEWHERE = b'{"error":"Code invalid or expired.","error_code":"code_invalid_or_expired"}'
+WRONG_ELSEWHERE = b'{"code":["Code invalid or expired."]}'
 LOGIN_CODE = next(e for e in ENDPOINTS if e.name == "jwt-login-code")
+
+
+def assert_wrong_elsewhere(response: Any) -> None:
+    """A protected action's answer to a wrong code: nothing tells a replay from it."""
+    assert response.content == WRONG_ELSEWHERE
+    assert error_of(response) == ("code_invalid_or_expired", "Code invalid or expired.")
 
 
 @pytest.fixture(autouse=True)
@@ -74,8 +81,7 @@ def test_3_7_same_email_code_twice(scene: Scene) -> None:
     # A protected action's code is single use as well.
     body = {"code": scene.action_code}
     assert scene.client.post("/auth/email/codes/regenerate/", body).status_code == 200
-    response = scene.client.post("/auth/email/codes/regenerate/", body)
-    assert response.content == WRONG_ELSEWHERE
+    assert_wrong_elsewhere(scene.client.post("/auth/email/codes/regenerate/", body))
 
 
 def test_3_7_same_backup_code_twice(scene: Scene) -> None:
@@ -83,7 +89,7 @@ def test_3_7_same_backup_code_twice(scene: Scene) -> None:
     assert step2(scene, scene.token, backup).status_code == 200
     assert step2(scene, scene.login(), backup).content == WRONG_AT_LOGIN
     response = scene.client.post("/auth/email/codes/regenerate/", {"code": backup})
-    assert response.content == WRONG_ELSEWHERE
+    assert_wrong_elsewhere(response)
 
 
 def test_3_7_old_code_after_a_resend(scene: Scene, time_machine: Any) -> None:
@@ -111,7 +117,7 @@ def test_3_7_activation_code_at_login_and_login_code_at_activation(scene: Scene)
     for code in (scene.login_code, scene.action_code):
         if code != scene.confirm_code:
             response = scene.client.post("/auth/email2/activate/confirm/", {"code": code})
-            assert response.content == WRONG_ELSEWHERE
+            assert_wrong_elsewhere(response)
     assert not MFAMethod.objects.get(name="email2").is_active
     # The right codes were not burned by the confusion.
     response = scene.client.post("/auth/email2/activate/confirm/", {"code": scene.confirm_code})

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import credentials
+from tests.conftest import assert_error, credentials
 from tests.yubikey.conftest import (
     API_KEY,
     CLIENT_ID,
@@ -108,7 +108,7 @@ def test_upper_case_otp_is_lowered_before_sending(
         "ccccccbcgujh ccccccccccccccccccccccccccccccc",
     ],
 )
-def test_malformed_otp_is_a_field_error_without_any_request(
+def test_malformed_otp_is_refused_without_any_request_or_count(
     yubi_user: Any,
     api_client: APIClient,
     anon_client: APIClient,
@@ -117,11 +117,16 @@ def test_malformed_otp_is_a_field_error_without_any_request(
 ) -> None:
     token = _step_one(anon_client, yubi_user)
     response = _step_two(anon_client, token, bad)
-    assert response.status_code == 400 and "code" in response.json(), response.content
+    assert_error(response, 401, "invalid_code")
     response = api_client.post("/auth/yubi/deactivate/", {"code": bad})
-    assert response.status_code == 400 and "code" in response.json()
+    assert_error(response, 400, "invalid_input", "Code invalid or expired.")
+    assert set(response.json()) == {"code"}
     assert yubicloud.requests == []
     assert LoginChallenge.objects.get().failed_attempts == 0
+    method = MFAMethod.objects.get(name="yubi")
+    assert method.is_active and method.failure_count == 0
+    # Nothing was counted: the same token still logs in with a good OTP.
+    assert _step_two(anon_client, token, make_otp(KEY_A)).status_code == 200
 
 
 def test_malformed_otp_at_confirmation_makes_no_request(
@@ -129,7 +134,7 @@ def test_malformed_otp_at_confirmation_makes_no_request(
 ) -> None:
     api_client.post("/auth/yubi/activate/")
     response = api_client.post("/auth/yubi/activate/confirm/", {"code": "c" * 31})
-    assert response.status_code == 400 and "code" in response.json()
+    assert_error(response, 400, "invalid_input", "Code invalid or expired.")
     assert yubicloud.requests == []
 
 
@@ -137,7 +142,7 @@ def test_otp_of_another_key_fails_without_a_request(
     yubi_user: Any, anon_client: APIClient, yubicloud: FakeValidationServer
 ) -> None:
     response = _step_two(anon_client, _step_one(anon_client, yubi_user), make_otp(KEY_B))
-    assert response.status_code == 401 and response.json()["error_code"] == "invalid_code"
+    assert_error(response, 401, "invalid_code")
     assert yubicloud.requests == []
 
 
@@ -147,7 +152,7 @@ def test_replayed_otp_fails(
     otp = make_otp(KEY_A)
     assert _step_two(anon_client, _step_one(anon_client, yubi_user), otp).status_code == 200
     response = _step_two(anon_client, _step_one(anon_client, yubi_user), otp)
-    assert response.status_code == 401 and response.json()["error_code"] == "invalid_code"
+    assert_error(response, 401, "invalid_code")
     assert len(yubicloud.requests) == 2
 
 
@@ -173,8 +178,7 @@ def test_rejected_or_untrustworthy_answers_are_a_wrong_code(
     token = _step_one(anon_client, yubi_user)
     yubicloud.mode = mode
     response = _step_two(anon_client, token, make_otp(KEY_A))
-    assert response.status_code == 401, response.content
-    assert response.json()["error_code"] == "invalid_code"
+    assert_error(response, 401, "invalid_code")
     assert LoginChallenge.objects.get().failed_attempts == 1
     assert len(yubicloud.requests) == 1
 
@@ -186,8 +190,7 @@ def test_replayed_request_from_the_server_is_a_wrong_code(
     # A server that has seen this OTP with this nonce answers REPLAYED_REQUEST.
     yubicloud.mode = "status:REPLAYED_REQUEST"
     response = api_client.post("/auth/yubi/deactivate/", {"code": otp})
-    assert response.status_code == 400
-    assert response.json()["error_code"] == "code_invalid_or_expired"
+    assert_error(response, 400, "code_invalid_or_expired")
     assert MFAMethod.objects.get(name="yubi").is_active
 
 
@@ -208,8 +211,7 @@ def test_service_failures_are_503_and_not_the_users_fault(
     token = _step_one(anon_client, yubi_user)
     yubicloud.mode = mode
     response = _step_two(anon_client, token, make_otp(KEY_A))
-    assert response.status_code == 503, response.content
-    assert response.json()["error_code"] == "dispatch_failed"
+    assert_error(response, 503, "dispatch_failed")
     assert LoginChallenge.objects.get().failed_attempts == 0
     method = MFAMethod.objects.get(name="yubi")
     assert method.failure_count == 0
@@ -246,8 +248,7 @@ def test_rejected_confirmation_binds_nothing(
     api_client.post("/auth/yubi/activate/")
     yubicloud.mode = "status:BAD_OTP"
     response = api_client.post("/auth/yubi/activate/confirm/", {"code": make_otp(KEY_A)})
-    assert response.status_code == 400
-    assert response.json()["error_code"] == "code_invalid_or_expired"
+    assert_error(response, 400, "code_invalid_or_expired")
     method = MFAMethod.objects.get(user=user, name="yubi")
     assert not method.is_active and method.secret == ""
 
@@ -255,7 +256,8 @@ def test_rejected_confirmation_binds_nothing(
 def test_deactivate_with_an_otp_of_the_bound_key(
     yubi_user: Any, api_client: APIClient, yubicloud: FakeValidationServer
 ) -> None:
-    assert api_client.post("/auth/yubi/deactivate/", {"code": make_otp(KEY_B)}).status_code == 400
+    response = api_client.post("/auth/yubi/deactivate/", {"code": make_otp(KEY_B)})
+    assert_error(response, 400, "code_invalid_or_expired")
     assert api_client.post("/auth/yubi/deactivate/", {"code": make_otp(KEY_A)}).status_code == 204
     assert not MFAMethod.objects.get(name="yubi").is_active
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import transaction
 from django.utils.cache import add_never_cache_headers
@@ -25,6 +25,11 @@ class MFAView(APIView):
     Most answers carry a secret (activation data, backup codes, tokens), so
     every response is sent with ``Cache-Control: no-store``.
     """
+
+    #: Error codes that this endpoint reports as a field error, with the
+    #: field: where django-trench raised that error from a serializer field's
+    #: validation. Others get the ``{"error", "error_code"}`` envelope.
+    field_errors: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> AsView[GenericView]:
@@ -55,8 +60,8 @@ class MFAView(APIView):
         add_never_cache_headers(response)
         return response
 
-    def validated(self, serializer_class: type, request: Request) -> dict[str, Any]:
-        """Validate the request body with ``serializer_class`` (400 on errors)."""
-        serializer = serializer_class(data=request.data)
+    def validated(self, serializer_class: type, request: Request, **options: Any) -> dict[str, Any]:
+        """Validate the request body with ``serializer_class(**options)`` (400 on errors)."""
+        serializer = serializer_class(data=request.data, **options)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, NoReturn
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-#: Printable ASCII (space included: backup codes may be typed in groups).
-_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+from trench_mfa.conf import mfa_settings
+
 #: The only characters trimmed from the ends of a code (DRF's ``strip()``
 #: would also drop Unicode spaces and ASCII separators such as ``\x1c``).
 _OUTER_WHITESPACE = " \t\r\n"
@@ -46,44 +46,61 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class CodeField(StrictCharField):
-    """A one-time code, backup code or device OTP: short printable ASCII.
+class CodeField(serializers.CharField):
+    """A one-time code, backup code or device OTP, read as django-trench reads it.
 
-    Rule: outer spaces, tabs and line breaks are trimmed; what remains must be
-    printable ASCII of at most ``max_length`` characters. Every malformed
-    value (wrong type, null, blank, too long, NUL, control or non-ASCII
-    characters) gets the same message, the one the services use for a code
-    of the wrong format, so the answer never says which check failed.
+    Like DRF's ``CharField`` (django-trench's field): a JSON string or number,
+    never ``null``, blank, a boolean, a list or an object, with DRF's messages
+    for those. Only ASCII spaces, tabs and line breaks are trimmed (``strip()``
+    would also drop Unicode spaces and ASCII separators such as ``\x1c``).
+    The format (length, alphabet) is judged by the service that checks the
+    code, before any work: a malformed code then gets the answer django-trench
+    gives to any code it cannot verify at that endpoint.
     """
 
-    default_error_messages = {"invalid_input": _("Code has an invalid format.")}
-
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 128)
         kwargs["trim_whitespace"] = False  # trimmed in run_validation, ASCII only
         super().__init__(**kwargs)
 
-    def fail(self, key: str, **kwargs: Any) -> NoReturn:
-        """One message for every failure except a missing field."""
-        if key == "required":
-            super().fail(key, **kwargs)
-        raise serializers.ValidationError(
-            self.error_messages["invalid_input"], code="invalid_input"
-        )
-
     def run_validation(self, data: Any = serializers.empty) -> Any:
-        """Trim ASCII whitespace only, then validate as usual."""
+        """Trim ASCII whitespace only, then validate as ``CharField`` does."""
         if isinstance(data, str):
             data = data.strip(_OUTER_WHITESPACE)
         return super().run_validation(data)
 
-    def to_internal_value(self, data: Any) -> str:
-        """Length first (nothing else looks at an overlong value), then the alphabet."""
-        if not isinstance(data, str) or (self.max_length and len(data) > self.max_length):
-            self.fail("invalid_input")
-        if not _PRINTABLE_ASCII.fullmatch(data):
-            self.fail("invalid_input")
-        return data
+
+class MethodChoiceField(serializers.ChoiceField):
+    """One of the configured method names, read per request, as django-trench's choice.
+
+    Its error repeats the input (``"sms" is not a valid choice.``), so the
+    echo is made printable: lone surrogates would make the JSON renderer
+    fail, and an overlong name is cut.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Serializers copy their declared fields per instance, which runs this
+        # again: the choices are the settings of the request (or schema) at hand.
+        super().__init__(choices=_configured_method_names(), **kwargs)
+
+    def fail(self, key: str, **kwargs: Any) -> NoReturn:
+        """Echo the input safely."""
+        if "input" in kwargs:
+            shown = str(kwargs["input"]).encode("utf-8", "backslashreplace").decode()
+            kwargs["input"] = shown[:_ECHO_LIMIT]
+        super().fail(key, **kwargs)
+        raise AssertionError("unreachable")  # pragma: no cover - fail() always raises
+
+
+#: The longest part of an unknown method name repeated in an error message.
+_ECHO_LIMIT = 100
+
+
+def _configured_method_names() -> list[str]:
+    """The configured names; none while the settings are broken (the checks report it)."""
+    try:
+        return list(mfa_settings.methods)
+    except ImproperlyConfigured:
+        return []
 
 
 class MethodNameField(StrictCharField):

@@ -28,6 +28,8 @@ from trench_mfa.services.login import LoginStep
 ERRORS: dict[int, Any] = {
     400: s.BAD_REQUEST_SCHEMA,
     401: s.ErrorResponseSerializer,
+    # DRF's answer to a body in a format no parser takes (a broken multipart).
+    415: s.DetailResponseSerializer,
     429: s.ErrorResponseSerializer,
     503: s.ErrorResponseSerializer,
 }

@@ -7,7 +7,15 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from trench_mfa.api.fields import CodeField, MethodNameField, StrictCharField, TokenField
+from trench_mfa.api.fields import (
+    CodeField,
+    MethodChoiceField,
+    MethodNameField,
+    StrictCharField,
+    TokenField,
+)
+from trench_mfa.conf import mfa_settings
+from trench_mfa.exceptions import MethodDoesNotExist
 
 
 class InputSerializer(serializers.Serializer[Any]):
@@ -34,17 +42,48 @@ class OptionalCodeSerializer(InputSerializer):
     code = CodeField(required=False, allow_blank=True)
 
 
-class RequestCodeSerializer(InputSerializer):
-    """Which method to send a code for (default: the primary)."""
+class ProtectedActionSerializer(InputSerializer):
+    """A code confirming a change; required when the setting says so.
 
-    method = MethodNameField(required=False)
+    As in django-trench, a missing code is the field's "This field is
+    required." when the confirmation setting is on, and a blank one is
+    always "This field may not be blank.".
+    """
+
+    code = CodeField(required=False)
+
+    def __init__(self, *args: Any, code_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].required = code_required
+
+
+def _unknown_method() -> serializers.ValidationError:
+    return serializers.ValidationError(
+        MethodDoesNotExist.default_detail, code=MethodDoesNotExist.default_code
+    )
+
+
+class RequestCodeSerializer(InputSerializer):
+    """Which method to send a code for (default: the primary).
+
+    A name that is not configured is a field error of ``method``, as in
+    django-trench.
+    """
+
+    method = serializers.CharField(max_length=255, required=False)
+
+    def validate_method(self, value: str) -> str:
+        """Only configured method names."""
+        if value not in mfa_settings.methods:
+            raise _unknown_method()
+        return value
 
 
 class ChangePrimaryMethodSerializer(InputSerializer):
-    """The new primary method and a code of the current primary."""
+    """The new primary method (one of the configured ones) and a code of the current one."""
 
-    method = MethodNameField()
-    code = CodeField(required=False, allow_blank=True)
+    code = CodeField()
+    method = MethodChoiceField()
 
 
 class LoginSerializer(InputSerializer):
@@ -157,15 +196,44 @@ _ENVELOPE_SCHEMA: dict[str, Any] = {
     },
 }
 
-#: A 400 answer: a domain error, field errors (``{"<field>": ["<message>"]}``,
-#: e.g. a malformed code) or DRF's ``{"detail"}`` for a body it cannot parse.
+#: Error codes that a field error's message may carry as its DRF
+#: ``ErrorDetail.code`` (besides DRF's own: required, blank, null, invalid,
+#: invalid_choice, max_length, ...).
+FIELD_ERROR_CODES = (
+    "code_invalid_or_expired",
+    "invalid_input",
+    "method_already_active",
+    "mfa_method_does_not_exist",
+    "not_enabled",
+    "otp_code_missing",
+)
+
+#: A 400 answer, in django-trench 0.3.1's shape for the endpoint: a domain
+#: error (the envelope), field errors, a bare list of messages, or DRF's
+#: ``{"detail"}`` for a body it cannot parse.
 BAD_REQUEST_SCHEMA: dict[str, Any] = {
     "oneOf": [
         _ENVELOPE_SCHEMA,
         {
             "type": "object",
-            "description": "Field errors: each invalid field with its messages.",
+            "description": (
+                "Field errors: each invalid field with its messages, e.g. "
+                '{"code": ["Code invalid or expired."]}. Where django-trench '
+                "reported a domain error from a field's validation, the message's "
+                "error code (DRF ErrorDetail.code, kept by Python clients) is one of: "
+                + ", ".join(FIELD_ERROR_CODES)
+                + "."
+            ),
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        {
+            "type": "array",
+            "description": (
+                'Non-field errors: ["Requested MFA method does not exist."] from '
+                "change-primary-method/ for a user without MFA (error code "
+                "mfa_method_does_not_exist)."
+            ),
+            "items": {"type": "string"},
         },
         {
             "type": "object",

@@ -14,16 +14,36 @@ from trench_mfa.api.base import MFAView
 from trench_mfa.api.schema import document
 from trench_mfa.api.throttles import SendIPThrottle
 from trench_mfa.backends.base import DispatchResult
+from trench_mfa.conf import mfa_settings
+from trench_mfa.exceptions import NoPrimaryMethod
 from trench_mfa.services import methods
 
 _ERRORS: dict[int, Any] = {
     400: s.BAD_REQUEST_SCHEMA,
     401: s.DetailResponseSerializer,
+    # DRF's answer to a body in a format no parser takes (a broken multipart).
+    415: s.DetailResponseSerializer,
     429: s.ErrorResponseSerializer,
     503: s.ErrorResponseSerializer,
 }
 #: Errors of the read-only endpoints that need a logged-in user.
 _AUTH_ERRORS: dict[int, Any] = {401: s.DetailResponseSerializer}
+
+
+#: Errors that django-trench raises while validating the ``code`` field of a
+#: protected action (activation confirmation, deactivation, regeneration):
+#: it reports them as field errors of ``code``.
+_CODE_FIELD_ERRORS = dict.fromkeys(
+    (
+        "code_invalid_or_expired",
+        "invalid_input",
+        "method_already_active",
+        "mfa_method_does_not_exist",
+        "not_enabled",
+        "otp_code_missing",
+    ),
+    "code",
+)
 
 
 def dispatch_response(result: DispatchResult) -> Response:
@@ -56,6 +76,7 @@ class MFAMethodConfirmActivationView(MFAView):
     """Confirm activation with a code; the first method returns backup codes."""
 
     permission_classes = (IsAuthenticated,)
+    field_errors = _CODE_FIELD_ERRORS
 
     @document(request=s.CodeSerializer, responses={200: s.BackupCodesResponseSerializer, **_ERRORS})
     def post(self, request: Request, method: str) -> Response:
@@ -69,11 +90,13 @@ class MFAMethodDeactivationView(MFAView):
     """Deactivate a method (a current code is required by default)."""
 
     permission_classes = (IsAuthenticated,)
+    field_errors = _CODE_FIELD_ERRORS
 
-    @document(request=s.OptionalCodeSerializer, responses={204: None, **_ERRORS})
+    @document(request=s.ProtectedActionSerializer, responses={204: None, **_ERRORS})
     def post(self, request: Request, method: str) -> Response:
         """Deactivate; the last method turns MFA off."""
-        data = self.validated(s.OptionalCodeSerializer, request)
+        required = mfa_settings.CONFIRM_DISABLE_WITH_CODE
+        data = self.validated(s.ProtectedActionSerializer, request, code_required=required)
         methods.deactivate_method(request.user, method, data.get("code"), request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -82,14 +105,17 @@ class MFAMethodBackupCodesRegenerationView(MFAView):
     """Replace the user's backup codes."""
 
     permission_classes = (IsAuthenticated,)
+    field_errors = _CODE_FIELD_ERRORS
 
     @document(
-        request=s.OptionalCodeSerializer,
+        request=s.ProtectedActionSerializer,
         responses={200: s.BackupCodesResponseSerializer, **_ERRORS},
     )
     def post(self, request: Request, method: str) -> Response:
         """Return the new set (shown once)."""
-        data = self.validated(s.OptionalCodeSerializer, request)
+        methods.require_regeneration_allowed()  # django-trench checks it before the body
+        required = mfa_settings.CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE
+        data = self.validated(s.ProtectedActionSerializer, request, code_required=required)
         codes = methods.regenerate_backup_codes(
             request.user, method, data.get("code"), request=request
         )
@@ -139,10 +165,14 @@ class MFAPrimaryMethodChangeView(MFAView):
     """Make another active method the primary one."""
 
     permission_classes = (IsAuthenticated,)
+    field_errors = {
+        code: "code" for code in ("code_invalid_or_expired", "invalid_input", "otp_code_missing")
+    }
 
     @document(request=s.ChangePrimaryMethodSerializer, responses={204: None, **_ERRORS})
     def post(self, request: Request) -> Response:
         """Change the primary method (a code of the current primary confirms it)."""
+        methods.require_primary_method(request.user, NoPrimaryMethod)  # django-trench's first check
         data = self.validated(s.ChangePrimaryMethodSerializer, request)
         methods.change_primary_method(
             request.user, data["method"], data.get("code"), request=request

@@ -49,7 +49,7 @@ from trench_mfa.flow_models import VerifiedIdentifier
 from trench_mfa.flows import PASSCODE_FACTOR, Factor, Flow
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod, OneTimeCode
 from trench_mfa.services import backup_codes
-from trench_mfa.services.protection import reject_malformed_code
+from trench_mfa.services.protection import is_plausible_code, reject_malformed_code
 
 #: How long the cache keeps a decoy's counters (longer than any lock or back-off
 #: that matters in practice).
@@ -202,8 +202,8 @@ def answer(challenge: LoginChallenge, code: str, method_name: str | None) -> NoR
         tokens.record_failure(challenge)
         raise InvalidCode()
     backup_ok = factor.kind != PASSCODE_FACTOR and backup_codes.is_well_formed(code)
-    if not (handler.is_well_formed(code) or backup_ok):
-        reject_malformed_code()
+    if not (is_plausible_code(code) and (handler.is_well_formed(code) or backup_ok)):
+        reject_malformed_code(at_login=True)
     # As a real answer: the token's attempt is taken first, and given back
     # when the back-off or lockout refuses the answer unevaluated.
     if not tokens.reserve_attempt(challenge):

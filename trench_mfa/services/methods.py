@@ -20,6 +20,7 @@ from trench_mfa.exceptions import (
     MethodAlreadyActive,
     MethodDoesNotExist,
     MFAError,
+    NoPrimaryMethod,
     NotEnabled,
     OTPCodeMissing,
     PrimaryMethodInactive,
@@ -223,14 +224,21 @@ def deactivate_method(
     audit.send(signals.mfa_method_deactivated, __name__, user=user, method=name, request=request)
 
 
+def require_regeneration_allowed() -> None:
+    """Refuse regeneration when ``ALLOW_BACKUP_CODES_REGENERATION`` is off.
+
+    django-trench checks this before anything else of the request.
+    """
+    if not mfa_settings.ALLOW_BACKUP_CODES_REGENERATION:
+        raise BackupCodesRegenerationDisabled()
+
+
 def regenerate_backup_codes(
     user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
 ) -> list[str]:
     """Replace the user's backup codes (a code of ``name`` confirms it)."""
-    # API.md: an unknown method name is reported before any other error.
+    require_regeneration_allowed()
     require_config(name)
-    if not mfa_settings.ALLOW_BACKUP_CODES_REGENERATION:
-        raise BackupCodesRegenerationDisabled()
     method = _active_method(user, name)
     if mfa_settings.CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE:
         verify_protected_action(user, method, code, request=request)
@@ -247,30 +255,44 @@ def request_code(user: AnyUser, name: str | None, *, request: AnyRequest = None)
         require_config(name)
         method = _active_method(user, name)
     else:
-        primary = MFAMethod.objects.for_user(user).primary().first()
-        if primary is None or mfa_settings.method(primary.name) is None:
-            raise NotEnabled()
-        method = primary
-        method.user = user
+        method = require_primary_method(user)
     handler = get_mfa_handler(method, purpose=CodePurpose.ACTION)
     handler.request = request
     return deliver(handler)
 
 
+def require_primary_method(
+    user: AnyUser, missing: type[MFAError] = MethodDoesNotExist
+) -> MFAMethod:
+    """The user's primary method, active and configured; else raise ``missing``.
+
+    Both errors say "Requested MFA method does not exist."; ``NoPrimaryMethod``
+    is the bare-list answer of ``change-primary-method/``.
+    """
+    primary = MFAMethod.objects.for_user(user).primary().first()
+    if primary is None or mfa_settings.method(primary.name) is None:
+        raise missing()
+    primary.user = user
+    return primary
+
+
 def change_primary_method(
     user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
 ) -> None:
-    """Make ``name`` primary; a code of the current primary confirms it."""
+    """Make ``name`` primary; a code of the current primary confirms it.
+
+    django-trench's order: the current primary, its code, then the new one
+    (a method never started does not exist; a started one must be active).
+    """
     require_config(name)
+    current = require_primary_method(user, NoPrimaryMethod)
+    verify_protected_action(user, current, code, request=request)
     mine = MFAMethod.objects.for_user(user)
     target = mine.filter(name=name).first()
-    if target is None or not target.is_active:
+    if target is None:
+        raise MethodDoesNotExist()
+    if not target.is_active:
         raise PrimaryMethodInactive()
-    current = mine.primary().first()
-    if current is None:
-        raise NotEnabled()
-    current.user = user
-    verify_protected_action(user, current, code, request=request)
     if current.pk == target.pk:
         return
     with transaction.atomic():
@@ -283,7 +305,8 @@ def change_primary_method(
 def list_active_methods(user: AnyUser) -> list[dict[str, Any]]:
     """The user's active, configured methods: name and primary flag only."""
     configured = mfa_settings.methods
-    rows = MFAMethod.objects.for_user(user).active().order_by("-is_primary", "name")
+    # In the order they were created, as django-trench lists them.
+    rows = MFAMethod.objects.for_user(user).active().order_by("pk")
     return [
         {"name": name, "is_primary": primary}
         for name, primary in rows.values_list("name", "is_primary")

@@ -11,11 +11,9 @@ from typing import Any, NoReturn, TypeVar
 from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import Model, QuerySet
-from django.utils.translation import gettext as _
-from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from trench_mfa.conf import MethodConfig, mfa_settings
-from trench_mfa.exceptions import MethodDoesNotExist
+from trench_mfa.exceptions import InvalidCode, MalformedCode, MethodDoesNotExist
 from trench_mfa.models import MFAMethod
 from trench_mfa.user import UserPk
 
@@ -30,11 +28,23 @@ def require_config(name: str) -> MethodConfig:
     return config
 
 
-def reject_malformed_code() -> NoReturn:
-    """A field error for a code that cannot be valid for any accepted format."""
-    raise ValidationError(
-        {"code": [ErrorDetail(_("Code has an invalid format."), code="invalid_input")]}
-    )
+#: No accepted code (OTP, backup code, YubiKey OTP) is longer than this.
+MAX_CODE_LENGTH = 128
+
+
+def is_plausible_code(code: str) -> bool:
+    """Whether ``code`` is short printable ASCII: checked before any format or hash."""
+    return len(code) <= MAX_CODE_LENGTH and code.isascii() and code.isprintable()
+
+
+def reject_malformed_code(*, at_login: bool) -> NoReturn:
+    """Refuse a code that cannot be valid for any accepted format; nothing counts.
+
+    At login django-trench answers it like any wrong code (401
+    ``invalid_code``); elsewhere it is the ``code`` field's
+    "Code invalid or expired." (400, error code ``invalid_input``).
+    """
+    raise InvalidCode() if at_login else MalformedCode()
 
 
 def locking(queryset: QuerySet[_M], **options: Any) -> QuerySet[_M]:

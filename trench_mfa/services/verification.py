@@ -38,7 +38,11 @@ from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.exceptions import CodeInvalidOrExpired, Locked, OTPCodeMissing, Throttled
 from trench_mfa.models import CodePurpose, MFAMethod
 from trench_mfa.services import backup_codes
-from trench_mfa.services.protection import lock_methods, reject_malformed_code
+from trench_mfa.services.protection import (
+    is_plausible_code,
+    lock_methods,
+    reject_malformed_code,
+)
 from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:
@@ -91,11 +95,16 @@ class Outcome:
 def require_well_formed(
     handler: AbstractMessageDispatcher, code: str, *, allow_backup: bool
 ) -> tuple[bool, bool]:
-    """(method format, backup format) of ``code``; a 400 field error when neither fits."""
-    method_format = handler.is_well_formed(code)
-    backup_format = allow_backup and backup_codes.is_well_formed(code)
+    """(method format, backup format) of ``code``; refused when neither fits.
+
+    The refusal counts nothing: 401 ``invalid_code`` at login, else the 400
+    field error of :func:`~trench_mfa.services.protection.reject_malformed_code`.
+    """
+    plausible = is_plausible_code(code)
+    method_format = plausible and handler.is_well_formed(code)
+    backup_format = plausible and allow_backup and backup_codes.is_well_formed(code)
     if not (method_format or backup_format):
-        reject_malformed_code()
+        reject_malformed_code(at_login=handler.purpose == CodePurpose.LOGIN)
     return method_format, backup_format
 
 
