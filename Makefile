@@ -98,9 +98,10 @@ NOX := env PATH="$(if $(PYENV_PATHS),$(PYENV_PATHS):)$$PATH" $(BIN)/nox -f noxfi
 matrix: venv
 	$(NOX) -s tests
 
-# The newest leg without the `slow` statistics, which `make test` runs.
+# The newest leg without the `slow` statistics and the side-by-side test with
+# django-trench (whose virtualenv is Python 3.11's), which `make test` runs.
 matrix-last: venv
-	$(NOX) -s "tests(py3.13-dj6.1)" -- -m "not slow"
+	$(NOX) -s "tests(py3.13-dj6.1)" -- -m "not slow and not differential"
 
 # Runs inside the package, so only trench_mfa's own strings are extracted
 # (not tests/, testproject/ or docs/), and without DJANGO_SETTINGS_MODULE, so

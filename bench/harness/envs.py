@@ -62,6 +62,8 @@ TRENCH = Env(
         "djangorestframework-simplejwt>=5.5,<5.6",
         "djoser>=2.3,<2.4",
         "pyotp>=2.10,<2.11",
+        # The side-by-side API test (tests/differential) freezes the clock.
+        "time-machine>=2.13",
         *SERVER_DEPS,
         *PROFILE_DEPS,
     ),
