@@ -181,7 +181,7 @@ TRENCH_AUTH = {
         },
     },
     "APPLICATION_ISSUER_NAME": "trench_mfa demo",
-    # "celery" sends codes from a Celery worker (see testproject/celery.py).
+    # "celery" sends codes from a Celery worker (see testproject/celery_app.py).
     "DISPATCH": os.environ.get("TRENCH_MFA_DISPATCH", "sync"),
     # Fernet keys for secrets at rest (TOTP seeds), newest first. The fallback
     # is a demo-only key, public like the demo SECRET_KEY above.
@@ -190,7 +190,7 @@ TRENCH_AUTH = {
     ],
 }
 
-# Celery (used when TRENCH_AUTH["DISPATCH"] is "celery"; see testproject/celery.py).
+# Celery (used when TRENCH_AUTH["DISPATCH"] is "celery"; see testproject/celery_app.py).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or _REDIS_URL or "redis://127.0.0.1:6379/0"
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
