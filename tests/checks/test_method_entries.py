@@ -53,6 +53,9 @@ def test_a_bad_handler_under_login_flows_is_reported_by_its_id(
     assert handler in found[error][0].msg
 
 
+# manage.py check runs Django's model checks too; on SQLite, JSONField's asks
+# the database (once per process) whether it supports JSON.
+@pytest.mark.django_db
 def test_manage_py_check_with_a_bad_handler_under_flows_ends_in_its_error(
     settings: Any, flows_auth: dict[str, Any]
 ) -> None:

@@ -115,6 +115,9 @@ def test_run_checks_reports_and_never_raises(trench_auth: Any) -> None:
         assert "trench_mfa.E008" in ids
 
 
+# manage.py check runs Django's model checks too; on SQLite, JSONField's asks
+# the database (once per process) whether it supports JSON.
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "trench_auth",
     [

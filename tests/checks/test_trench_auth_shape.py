@@ -21,6 +21,9 @@ def test_a_value_that_is_not_a_dict_is_e007_alone(checks_under: RunChecks, value
     assert type(value).__name__ in found["trench_mfa.E007"][0].msg
 
 
+# manage.py check runs Django's model checks too; on SQLite, JSONField's asks
+# the database (once per process) whether it supports JSON.
+@pytest.mark.django_db
 def test_manage_py_check_reports_e007_instead_of_a_traceback(settings: Any) -> None:
     settings.TRENCH_AUTH = ["not", "a", "dict"]
     with pytest.raises(SystemCheckError, match=r"trench_mfa\.E007"):
