@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 .PHONY: help venv run test lint docs bench bench-profile matrix matrix-last messages clean distclean
 
 help:
-	@echo "make venv       create .venv and install trench_mfa (editable) with all extras"
+	@echo "make venv       create .venv: trench_mfa (editable) with all extras, the test/lint/docs/demo groups"
 	@echo "make run        migrate SQLite, create the demo user, serve on http://$(HOST_PORT)/"
 	@echo "make test       pytest on SQLite x 3 user models (default, email-only, UUID pk), then on TEST_DATABASE_URL if set"
 	@echo "make lint       ruff check, ruff format --check, mypy trench_mfa"
@@ -41,7 +41,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[test,lint,docs,demo]"
+	$(BIN)/python -m pip install -e . --group test --group lint --group docs --group demo
 	@touch $(STAMP)
 
 # The demo runs testproject.settings_flows: the base settings plus login

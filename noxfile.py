@@ -21,6 +21,8 @@ MATRIX = [("3.11", "5.2"), ("3.12", "6.0"), ("3.13", "6.1")]
 def tests(session: nox.Session, django: str) -> None:
     """The whole suite on SQLite (and PostgreSQL when TEST_DATABASE_URL is set)."""
     major, minor = (int(part) for part in django.split("."))
-    session.install("-e", ".[test]", f"Django>={major}.{minor},<{major}.{minor + 1}")
+    # The test group (pyproject.toml [dependency-groups]) needs pip >= 25.1.
+    session.install("--upgrade", "pip>=25.1")
+    session.install("-e", ".", "--group", "test", f"Django>={major}.{minor},<{major}.{minor + 1}")
     session.run("python", "-c", "import django; print('Django', django.get_version())")
     session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)

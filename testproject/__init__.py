@@ -3,7 +3,7 @@
 # Load the Celery app with Django, so shared tasks bind to it; Celery is an
 # optional extra, and the demo runs without it.
 try:
-    from testproject.celery import app as celery_app
+    from testproject.celery_app import app as celery_app
 except ImportError:  # pragma: no cover - celery not installed
     celery_app = None
 

@@ -9,6 +9,8 @@ cache in Redis. Never use these settings in production as they are.
 import os
 from pathlib import Path
 
+from testproject.mail import mail_settings
+
 BASE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BASE_DIR.parent
 
@@ -129,10 +131,19 @@ USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-# For the SMTP backend (e.g. a Celery worker started by a test).
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+# MAILERS on Django 6.1+, EMAIL_BACKEND and EMAIL_* before (testproject/mail.py).
+_EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Host and port for the SMTP backend (e.g. a Celery worker started by a test);
+# other backends refuse connection options in MAILERS.
+_SMTP_OPTIONS = (
+    {
+        "host": os.environ.get("EMAIL_HOST", "localhost"),
+        "port": int(os.environ.get("EMAIL_PORT", "25")),
+    }
+    if _EMAIL_BACKEND.endswith(".smtp.EmailBackend")
+    else {}
+)
+globals().update(mail_settings(_EMAIL_BACKEND, **_SMTP_OPTIONS))
 DEFAULT_FROM_EMAIL = "trench-mfa demo <no-reply@example.com>"
 
 REST_FRAMEWORK = {
@@ -181,7 +192,7 @@ TRENCH_AUTH = {
         },
     },
     "APPLICATION_ISSUER_NAME": "trench_mfa demo",
-    # "celery" sends codes from a Celery worker (see testproject/celery.py).
+    # "celery" sends codes from a Celery worker (see testproject/celery_app.py).
     "DISPATCH": os.environ.get("TRENCH_MFA_DISPATCH", "sync"),
     # Fernet keys for secrets at rest (TOTP seeds), newest first. The fallback
     # is a demo-only key, public like the demo SECRET_KEY above.
@@ -190,7 +201,7 @@ TRENCH_AUTH = {
     ],
 }
 
-# Celery (used when TRENCH_AUTH["DISPATCH"] is "celery"; see testproject/celery.py).
+# Celery (used when TRENCH_AUTH["DISPATCH"] is "celery"; see testproject/celery_app.py).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or _REDIS_URL or "redis://127.0.0.1:6379/0"
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")

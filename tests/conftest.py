@@ -16,6 +16,8 @@ from django.core import mail
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from testproject.mail import mail_settings
+
 PASSWORD = "correct-horse-battery-staple"
 
 
@@ -29,10 +31,19 @@ def pytest_report_header(config: pytest.Config) -> str:
     )
 
 
+def use_mail(settings: Any, backend: str, **options: Any) -> None:
+    """Send the test's email through ``backend`` with SMTP ``options`` (``host``, ``port``, ...).
+
+    Sets ``MAILERS`` on Django 6.1+, ``EMAIL_*`` before (testproject/mail.py).
+    """
+    for name, value in mail_settings(backend, **options).items():
+        setattr(settings, name, value)
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashers(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    use_mail(settings, "django.core.mail.backends.locmem.EmailBackend")
 
 
 @pytest.fixture(autouse=True)

@@ -10,15 +10,15 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_error
+from tests.conftest import assert_error, use_mail
 from trench_mfa.models import MFAMethod
 
 
 def test_failed_dispatch_leaves_no_pending_row(
     user: Any, api_client: APIClient, settings: Any
 ) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # discard port: refused
+    # The discard port of the loopback interface: refused.
+    use_mail(settings, "django.core.mail.backends.smtp.EmailBackend", host="127.0.0.1", port=9)
     response = api_client.post("/auth/email/activate/")
     assert_error(response, 503, "dispatch_failed")
     assert not MFAMethod.objects.filter(user=user).exists()

@@ -19,7 +19,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.app.conftest import activate_app, totp_from_uri
-from tests.conftest import FLAVOURS, activate, assert_error, last_code, login_body
+from tests.conftest import FLAVOURS, activate, assert_error, last_code, login_body, use_mail
 from tests.lockout.conftest import answer, counters, login, shift, wrong
 
 # Fixtures shared with tests/lockout.
@@ -170,11 +170,12 @@ def _closed_port() -> int:
 def test_section_3_11_smtp_down_is_a_generic_503_and_leaves_no_code(
     user: Any, api_client: APIClient, settings: Any
 ) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = (
-        "127.0.0.1",
-        _closed_port(),
-        2,
+    use_mail(
+        settings,
+        "django.core.mail.backends.smtp.EmailBackend",
+        host="127.0.0.1",
+        port=_closed_port(),
+        timeout=2,
     )
     response = api_client.post("/auth/email/activate/")
     assert_error(response, 503, "dispatch_failed")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import FLAVOURS, PASSWORD, last_code, start_login
+from tests.conftest import FLAVOURS, PASSWORD, last_code, start_login, use_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -74,9 +74,14 @@ def test_failed_send_logs_no_code(
     monkeypatch.setattr(
         codes, "issue_code", lambda *a, **k: issued.append(real(*a, **k)) or issued[-1]
     )
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     # Nothing listens on the discard port of the loopback interface.
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    use_mail(
+        settings,
+        "django.core.mail.backends.smtp.EmailBackend",
+        host="127.0.0.1",
+        port=9,
+        timeout=2,
+    )
     assert api_client.post("/auth/email/activate/").status_code == 503
     assert issued
     assert not [line for line in logs.lines if issued[0] in line]

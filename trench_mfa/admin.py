@@ -1,8 +1,12 @@
 """Admin: methods are listed and managed; no secret is ever shown.
 
 The change form shows state only (never ``secret``, code hashes or backup
-codes) and changes go through the actions, which call the same service
-functions as the support commands, so invariants and signals stay intact.
+codes) and has no Save button; changes go through the actions, which call
+the same service functions as the support commands, so invariants and
+signals stay intact. Deleting a method (its delete button or "Delete
+selected") disables it through that service first: the user's backup codes
+go with the last active method, another method becomes primary, and the
+audit trail records the deactivation.
 """
 
 from __future__ import annotations
@@ -83,7 +87,35 @@ class MFAMethodAdmin(_MethodAdminBase):
         """Methods are activated by their users, never created by staff."""
         return False
 
-    @admin.action(description=_("Disable MFA for the selected users' methods"))
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Staff's change permission for the list and its actions; no method's page saves.
+
+        Django asks with ``obj`` for one method's page: refusing there makes
+        the page read-only (no Save buttons, a POST is refused), while the
+        actions on the list still require the change permission.
+        """
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+    def delete_model(self, request: HttpRequest, obj: MFAMethod) -> None:
+        """The delete button: disable through the service, then delete the row."""
+        self.delete_queryset(request, MFAMethod.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MFAMethod]) -> None:
+        """The "Delete selected" action: each method is disabled as by the API, then deleted.
+
+        A bare row delete would leave the backup codes of a user without
+        methods, a user without a primary method, and no audit event.
+        """
+        ids = list(queryset.values_list("pk", flat=True))
+        for method in MFAMethod.objects.filter(pk__in=ids).select_related("user"):
+            disable_methods(method.user, method.name)
+        MFAMethod.objects.filter(pk__in=ids).delete()
+
+    @admin.action(
+        description=_("Disable MFA for the selected users' methods"), permissions=["change"]
+    )
     def disable_selected(self, request: HttpRequest, queryset: QuerySet[MFAMethod]) -> None:
         """Deactivate each selected method (the last one also drops backup codes)."""
         count = 0
@@ -95,7 +127,7 @@ class MFAMethodAdmin(_MethodAdminBase):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Unlock the selected methods"))
+    @admin.action(description=_("Unlock the selected methods"), permissions=["change"])
     def unlock_selected(self, request: HttpRequest, queryset: QuerySet[MFAMethod]) -> None:
         """Clear failure counters and lockouts."""
         count = queryset.update(failure_count=0, last_failure_at=None, locked_until=None)
@@ -105,7 +137,9 @@ class MFAMethodAdmin(_MethodAdminBase):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Expire outstanding codes of the selected methods"))
+    @admin.action(
+        description=_("Expire outstanding codes of the selected methods"), permissions=["change"]
+    )
     def expire_codes_of_selected(self, request: HttpRequest, queryset: QuerySet[MFAMethod]) -> None:
         """Make every live one-time code of the selected methods unusable."""
         count = OneTimeCode.objects.filter(method__in=queryset, consumed_at__isnull=True).update(

@@ -2,18 +2,85 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 
-from trench_mfa.conf import build_method_config, mfa_settings
+from trench_mfa.conf import (
+    DEFAULTS,
+    IGNORED_TRENCH_KEYS,
+    SETTING_NAME,
+    build_method_config,
+    mfa_settings,
+)
 
 #: Ceiling for email and SMS code lifetimes (NIST SP 800-63B: 10 minutes).
 MAX_SENT_CODE_VALIDITY = 600
+
+CheckFunction = Callable[..., list[checks.CheckMessage]]
+
+
+def _trench_auth_is_usable() -> bool:
+    raw = getattr(settings, SETTING_NAME, None)
+    return raw is None or isinstance(raw, Mapping)
+
+
+def trench_check(*tags: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check of ``TRENCH_AUTH``'s contents under ``tags`` and ``"trench_mfa"``.
+
+    The check is skipped while ``TRENCH_AUTH`` itself is not a dict: every
+    setting read would raise then, and :func:`check_trench_auth` reports the
+    one real problem (``trench_mfa.E007``) instead.
+    """
+
+    def register(check: CheckFunction) -> CheckFunction:
+        @functools.wraps(check)
+        def guarded(**kwargs: Any) -> list[checks.CheckMessage]:
+            if not _trench_auth_is_usable():
+                return []
+            return check(**kwargs)
+
+        checks.register(*tags, "trench_mfa")(guarded)
+        return guarded
+
+    return register
+
+
+@checks.register(checks.Tags.compatibility, "trench_mfa")
+def check_trench_auth(**kwargs: Any) -> list[checks.CheckMessage]:
+    """``TRENCH_AUTH`` is a dict, and every key in it is one trench_mfa knows."""
+    raw = getattr(settings, SETTING_NAME, None)
+    if raw is None:
+        return []
+    if not isinstance(raw, Mapping):
+        return [
+            checks.Error(
+                f"TRENCH_AUTH must be a dict, not {type(raw).__name__}.",
+                hint="Every other trench_mfa check is skipped until it is one.",
+                id="trench_mfa.E007",
+            )
+        ]
+    messages: list[checks.CheckMessage] = []
+    for key in raw:
+        if key in DEFAULTS or key in IGNORED_TRENCH_KEYS:
+            continue
+        # A misspelt key would otherwise be dropped silently and its default used.
+        close = difflib.get_close_matches(str(key), DEFAULTS, n=1)
+        messages.append(
+            checks.Error(
+                f"TRENCH_AUTH has an unknown key {key!r}.",
+                hint=f"Did you mean {close[0]!r}?" if close else "See the settings reference.",
+                id="trench_mfa.E008",
+            )
+        )
+    return messages
 
 
 def _user_has_field(path: str) -> bool:
@@ -36,7 +103,8 @@ def _check_method(name: str, raw: Any, user: Mapping[str, Any]) -> list[checks.C
     from trench_mfa.backends.base import AbstractMessageDispatcher
 
     messages: list[checks.CheckMessage] = []
-    if not issubclass(config.handler, AbstractMessageDispatcher):
+    handler = config.handler
+    if not isinstance(handler, type) or not issubclass(handler, AbstractMessageDispatcher):
         messages.append(
             checks.Error(
                 f"HANDLER {config.handler_path!r} is not an AbstractMessageDispatcher subclass.",
@@ -45,7 +113,17 @@ def _check_method(name: str, raw: Any, user: Mapping[str, Any]) -> list[checks.C
             )
         )
         return messages
-    if config.source_field and not _user_has_field(config.source_field):
+    source: Any = config.source_field
+    if handler.sends_codes and not (isinstance(source, str) and source.strip()):
+        messages.append(
+            checks.Error(
+                f"The method sends codes, but its SOURCE_FIELD is {source!r}.",
+                hint="Name the user field (or attribute) that holds the address or number.",
+                obj=obj,
+                id="trench_mfa.E009",
+            )
+        )
+    elif source is not None and (not isinstance(source, str) or not _user_has_field(source)):
         messages.append(
             checks.Error(
                 f"SOURCE_FIELD {config.source_field!r} is not a field of "
@@ -54,7 +132,7 @@ def _check_method(name: str, raw: Any, user: Mapping[str, Any]) -> list[checks.C
                 id="trench_mfa.E003",
             )
         )
-    if config.handler.sends_codes and config.validity_period > MAX_SENT_CODE_VALIDITY:
+    if handler.sends_codes and config.validity_period > MAX_SENT_CODE_VALIDITY:
         messages.append(
             checks.Warning(
                 f"VALIDITY_PERIOD {config.validity_period}s is above "
@@ -67,7 +145,7 @@ def _check_method(name: str, raw: Any, user: Mapping[str, Any]) -> list[checks.C
     return messages
 
 
-@checks.register(checks.Tags.security, "trench_mfa")
+@trench_check(checks.Tags.security)
 def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
     """Validate every method of ``TRENCH_AUTH['MFA_METHODS']`` and the global keys."""
     user = mfa_settings.user_settings()
@@ -82,7 +160,7 @@ def check_settings(**kwargs: Any) -> list[checks.CheckMessage]:
         messages.append(
             checks.Error("TRENCH_AUTH['CODE_LENGTH'] must be 6 to 10 digits.", id="trench_mfa.E005")
         )
-    if not 1 <= int(mfa_settings.EPHEMERAL_TOKEN_VALIDITY) <= 900:
+    if not _is_int(mfa_settings.EPHEMERAL_TOKEN_VALIDITY, 1, 900):
         messages.append(
             checks.Error(
                 "TRENCH_AUTH['EPHEMERAL_TOKEN_VALIDITY'] must be 1 to 900 seconds.",
@@ -114,10 +192,11 @@ def _handler_is(config: Any, module: str, class_name: str) -> bool:
     import sys
 
     base = getattr(sys.modules.get(module), class_name, None)
-    return isinstance(base, type) and issubclass(config.handler, base)
+    handler = config.handler
+    return isinstance(base, type) and isinstance(handler, type) and issubclass(handler, base)
 
 
-@checks.register(checks.Tags.security, "trench_mfa")
+@trench_check(checks.Tags.security)
 def check_encryption_keys(**kwargs: Any) -> list[checks.CheckMessage]:
     """``ENCRYPTION_KEYS`` must be Fernet keys; recommend setting them."""
     from trench_mfa import secrets_at_rest
@@ -185,7 +264,7 @@ def _app_messages(name: str, config: Any) -> list[checks.CheckMessage]:
     return messages
 
 
-@checks.register(checks.Tags.security, "trench_mfa")
+@trench_check(checks.Tags.security)
 def check_app_methods(**kwargs: Any) -> list[checks.CheckMessage]:
     """TOTP options of every authenticator app method, and the issuer name."""
     messages: list[checks.CheckMessage] = []
@@ -237,8 +316,10 @@ def _yubikey_messages(name: str, config: Any) -> list[checks.CheckMessage]:
             )
     urls = config.get("YUBICLOUD_API_URLS")
     urls = [urls] if isinstance(urls, str) else urls
-    if not urls or not all(
-        isinstance(u, str) and u.startswith(("https://", "http://")) for u in urls
+    if (
+        not isinstance(urls, list | tuple)
+        or not urls
+        or not all(isinstance(u, str) and u.startswith(("https://", "http://")) for u in urls)
     ):
         messages.append(
             checks.Error(
@@ -257,7 +338,7 @@ def _yubikey_messages(name: str, config: Any) -> list[checks.CheckMessage]:
     return messages
 
 
-@checks.register(checks.Tags.security, "trench_mfa")
+@trench_check(checks.Tags.security)
 def check_yubikey_methods(**kwargs: Any) -> list[checks.CheckMessage]:
     """YubiCloud client id, API key, URLs and timeout of every YubiKey method."""
     messages: list[checks.CheckMessage] = []
@@ -271,7 +352,7 @@ def check_yubikey_methods(**kwargs: Any) -> list[checks.CheckMessage]:
 DISPATCH_MODES = ("sync", "celery")
 
 
-@checks.register(checks.Tags.compatibility, "trench_mfa")
+@trench_check(checks.Tags.compatibility)
 def check_dispatch_mode(**kwargs: Any) -> list[checks.CheckMessage]:
     """``DISPATCH`` is ``"sync"`` or ``"celery"``, and Celery is installed for the latter."""
     mode = mfa_settings.DISPATCH
@@ -315,10 +396,20 @@ def _login_throttle_messages() -> list[checks.CheckMessage]:
 
     from trench_mfa.api.throttles import LOGIN_SCOPE, SEND_SCOPE
 
-    rates = api_settings.DEFAULT_THROTTLE_RATES or {}
-    if not (rates.get(LOGIN_SCOPE) or rates.get(SEND_SCOPE)):
-        return []
+    rates = api_settings.DEFAULT_THROTTLE_RATES
+    rates = rates if isinstance(rates, Mapping) else {}
     messages: list[checks.CheckMessage] = []
+    if not rates.get(LOGIN_SCOPE):
+        messages.append(
+            checks.Warning(
+                f"REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'] has no {LOGIN_SCOPE!r} rate: "
+                "login step 1 (password guessing) is not throttled per IP or per username.",
+                hint=f'Set e.g. {{"{LOGIN_SCOPE}": "10/min", "{SEND_SCOPE}": "20/min"}}.',
+                id="trench_mfa.W145",
+            )
+        )
+    if not (rates.get(LOGIN_SCOPE) or rates.get(SEND_SCOPE)):
+        return messages
     if api_settings.NUM_PROXIES is None:
         messages.append(
             checks.Warning(
@@ -388,7 +479,7 @@ def _send_limit_messages() -> list[checks.CheckMessage]:
     return messages
 
 
-@checks.register(checks.Tags.security, "trench_mfa")
+@trench_check(checks.Tags.security)
 def check_limits(**kwargs: Any) -> list[checks.CheckMessage]:
     """Back-off, lockout and code-attempt settings, and the login throttles' setup."""
     rules = [

@@ -157,6 +157,10 @@ KNOWN_METHODS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     }
 )
 
+#: django-trench keys that trench_mfa accepts and ignores, so a migrating
+#: project's settings pass the unknown-key check (``trench_mfa.E008``).
+IGNORED_TRENCH_KEYS: frozenset[str] = frozenset({"USER_MFA_MODEL"})
+
 #: Methods offered when the project sets no ``MFA_METHODS``.
 DEFAULT_METHODS: tuple[str, ...] = ("email", "app")
 
@@ -257,8 +261,19 @@ class MFASettings:
 
     @staticmethod
     def user_settings() -> Mapping[str, Any]:
-        """The project's ``TRENCH_AUTH`` dict (empty when unset)."""
-        return getattr(settings, SETTING_NAME, None) or {}
+        """The project's ``TRENCH_AUTH`` dict (empty when unset or ``None``).
+
+        Raises ``ImproperlyConfigured`` when it is anything but a dict (the
+        system check ``trench_mfa.E007`` reports that without raising).
+        """
+        raw = getattr(settings, SETTING_NAME, None)
+        if raw is None:
+            return {}
+        if not isinstance(raw, Mapping):
+            raise ImproperlyConfigured(
+                f"settings.{SETTING_NAME} must be a dict, not {type(raw).__name__}."
+            )
+        return raw
 
     def _load(self) -> dict[str, Any]:
         user = self.user_settings()
@@ -287,9 +302,13 @@ class MFASettings:
         user = self.user_settings()
         self._load()
         if self._methods is None:
+            raw = self.raw_methods()
+            if not isinstance(raw, Mapping):
+                # Raised here: an AttributeError inside this property would
+                # surface as a confusing "no attribute 'methods'".
+                raise ImproperlyConfigured("TRENCH_AUTH['MFA_METHODS'] must be a dict.")
             self._methods = {
-                name: build_method_config(name, raw, user)
-                for name, raw in self.raw_methods().items()
+                name: build_method_config(name, entry, user) for name, entry in raw.items()
             }
         return MappingProxyType(self._methods)
 

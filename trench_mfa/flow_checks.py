@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
+from trench_mfa.checks import trench_check
 from trench_mfa.conf import mfa_settings
 
 
@@ -79,7 +80,7 @@ def _flow_settings_errors() -> list[checks.CheckMessage]:
     return [checks.Error(text, id=f"trench_mfa.{code}") for bad, text, code in problems if bad]
 
 
-@checks.register(checks.Tags.security, "trench_mfa")
+@trench_check(checks.Tags.security)
 def check_flows(**kwargs: Any) -> list[checks.CheckMessage]:
     """``FLOWS`` name user fields and known secrets; ``IDENTIFIERS`` name sending methods."""
     from trench_mfa import flows
@@ -111,6 +112,9 @@ def check_flows(**kwargs: Any) -> list[checks.CheckMessage]:
             attempt(flows.login_flows)
     messages: list[checks.CheckMessage] = [*errors.values(), *_flow_settings_errors()]
     if not errors:
+        # A flow that named a broken MFA_METHODS entry parsed to None; that
+        # entry's own error comes from check_settings (E001, E002).
         for flow in parsed:
-            messages.extend(_flow_warnings(flow))
+            if flow is not None:
+                messages.extend(_flow_warnings(flow))
     return messages

@@ -14,6 +14,7 @@ from typing import Any
 from django.core import checks
 from django.urls import URLResolver, get_resolver
 
+from trench_mfa.checks import trench_check
 from trench_mfa.conf import mfa_settings
 from trench_mfa.permissions import IsMFAAuthenticated
 
@@ -101,7 +102,7 @@ def _view_messages() -> list[checks.CheckMessage]:
     return messages
 
 
-@checks.register(checks.Tags.security, checks.Tags.urls, "trench_mfa")
+@trench_check(checks.Tags.security, checks.Tags.urls)
 def check_mfa_permission(**kwargs: Any) -> list[checks.CheckMessage]:
     """``MFA_ACCEPTED_AMR``, ``MFA_MAX_AGE``, and the views that use ``IsMFAAuthenticated``."""
     return _setting_messages() + _view_messages()

@@ -68,6 +68,13 @@ def configured_keys() -> tuple[bytes, ...]:
     if isinstance(explicit, str | bytes) or not isinstance(explicit, Iterable):
         raise ImproperlyConfigured("TRENCH_AUTH['ENCRYPTION_KEYS'] must be a list of Fernet keys.")
     keys = tuple(key.encode() if isinstance(key, str) else key for key in explicit)
+    for position, key in enumerate(keys):
+        if not isinstance(key, bytes):
+            # Caught here: an unhashable entry would fail the key cache with a TypeError.
+            raise ImproperlyConfigured(
+                f"TRENCH_AUTH['ENCRYPTION_KEYS'][{position}] must be a string, "
+                f"not {type(key).__name__}."
+            )
     if not keys:
         raise ImproperlyConfigured("TRENCH_AUTH['ENCRYPTION_KEYS'] must not be empty.")
     return keys

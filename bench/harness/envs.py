@@ -1,8 +1,9 @@
 """The two virtual environments, created once and reused while unchanged.
 
-``bench/.venv-mfa`` has this checkout installed (editable, all extras);
-``bench/.venv-trench`` has django-trench 0.3.1 with the versions it runs
-with (newer pyotp breaks it). Both get gunicorn, psycopg and pyinstrument.
+``bench/.venv-mfa`` has this checkout installed (editable, all extras, and
+the ``bench`` dependency group of pyproject.toml); ``bench/.venv-trench``
+has django-trench 0.3.1 with the versions it runs with (newer pyotp breaks
+it). Both get gunicorn, psycopg and pyinstrument.
 """
 
 from __future__ import annotations
@@ -48,7 +49,12 @@ class Env:
 
 
 MFA = Env(
-    "mfa", "trench_mfa", BENCH / ".venv-mfa", "mfa_site", ("-e", f"{REPO}[bench]", *PROFILE_DEPS)
+    "mfa",
+    "trench_mfa",
+    BENCH / ".venv-mfa",
+    "mfa_site",
+    # The bench group (pyproject.toml [dependency-groups]); ensure() upgrades pip first.
+    ("-e", str(REPO), "--group", f"{REPO}/pyproject.toml:bench", *PROFILE_DEPS),
 )
 TRENCH = Env(
     "trench",

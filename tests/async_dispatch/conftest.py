@@ -24,7 +24,7 @@ _TOUCHED = ("task_always_eager", "task_eager_propagates", "task_routes")
 @pytest.fixture
 def celery_app() -> Iterator[Any]:
     """The test project's Celery app; its settings are restored afterwards."""
-    from testproject.celery import app
+    from testproject.celery_app import app
 
     saved = {key: app.conf[key] for key in _TOUCHED}
     yield app

@@ -1,6 +1,6 @@
 """One real Celery worker: codes leave through Redis and arrive by SMTP.
 
-The test starts ``celery -A testproject worker`` as a subprocess on a queue
+The test starts ``celery -A testproject.celery_app worker`` as a subprocess on a queue
 of its own, pointed at the test's PostgreSQL database and at an SMTP server
 on loopback, and logs in end to end with the codes the worker mailed. It
 runs in the PostgreSQL leg (SQLite's test database is not shared with
@@ -116,7 +116,7 @@ class Worker:
                 "-m",
                 "celery",
                 "-A",
-                "testproject",
+                "testproject.celery_app",
                 "worker",
                 "--pool=solo",
                 "--concurrency=1",

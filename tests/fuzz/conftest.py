@@ -11,6 +11,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 
+from tests.conftest import use_mail
 from trench_mfa.models import MFAMethod
 from trench_mfa.services import backup_codes
 
@@ -36,7 +37,7 @@ def _keep_the_test_connection() -> Iterator[None]:
 def mfa_user(user_factory: Callable[..., Any], settings: Any) -> Any:
     """A user with the email method active (primary) and backup codes."""
     # Every generated case sends an email: keep them in memory.
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    use_mail(settings, "django.core.mail.backends.locmem.EmailBackend")
     user = user_factory(username="fuzzer", email="fuzzer@example.com")
     MFAMethod.objects.create(user=user, name="email", is_active=True, is_primary=True)
     backup_codes.replace_backup_codes(user.pk)

@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from rest_framework.test import APIClient
 
-from tests.conftest import FLAVOURS, Flavour, assert_error, credentials
+from tests.conftest import FLAVOURS, Flavour, assert_error, credentials, use_mail
 from trench_mfa.models import MFAMethod, OneTimeCode
 
 pytestmark = pytest.mark.django_db
@@ -67,14 +67,17 @@ def free_port() -> int:
 
 def use_smtp(settings: Any, port: int) -> None:
     """Point Django's SMTP backend at 127.0.0.1:``port``."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
+    use_mail(
+        settings,
+        "django.core.mail.backends.smtp.EmailBackend",
+        host="127.0.0.1",
+        port=port,
+        use_tls=False,
+        use_ssl=False,
+        username="",
+        password="",
+        timeout=5,
+    )
 
 
 @pytest.fixture

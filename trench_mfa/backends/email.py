@@ -88,7 +88,7 @@ class EmailMessageDispatcher(CodeDispatcher):
         if html_template:
             email.attach_alternative(render_to_string(html_template, context), "text/html")
         try:
-            email.send(fail_silently=False)
+            email.send()
         except Exception as exc:
             # Any EMAIL_BACKEND may raise its own exception types (smtplib,
             # anymail, SES); all of them mean "not delivered".

@@ -1,7 +1,10 @@
 """The demo project's Celery app, for ``TRENCH_AUTH["DISPATCH"] = "celery"``.
 
 Configured from the Django settings (keys starting with ``CELERY_``); run a
-worker with ``celery -A testproject worker -l info``.
+worker from the repository root with ``celery -A testproject.celery_app
+worker -l info`` (docs/async.rst). Not named ``celery.py``: ``manage.py``
+puts this directory on ``sys.path``, where such a module would shadow the
+real ``celery`` package.
 """
 
 import os
