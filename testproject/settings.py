@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "djoser",
     "drf_spectacular",
+    # Swagger UI's and Redoc's files, served by staticfiles: the API docs
+    # work without network (no CDN).
+    "drf_spectacular_sidecar",
     "trench_mfa",
     "testproject.accounts",
 ]
@@ -157,6 +160,14 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "trench_mfa demo API",
     "DESCRIPTION": "Multi-factor authentication endpoints of the trench_mfa demo project.",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI (and Redoc, should a project route it) from
+    # drf_spectacular_sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No online validator (Swagger UI's default sends the schema to
+    # validator.swagger.io): the page talks to this server only.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 TRENCH_AUTH = {
