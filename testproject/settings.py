@@ -132,7 +132,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# One readable line per email on the console (recipient, subject, code,
+# link) instead of Django's MIME dump: see testproject/console_mail.py.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "testproject.console_mail.EmailBackend")
 # For the SMTP backend (e.g. a Celery worker started by a test).
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
