@@ -4,7 +4,7 @@ Django's console backend prints every email as a full MIME message (headers,
 both alternatives, quoted-printable), some forty lines in which a newcomer
 has to find the code. This one prints one line per email::
 
-    [mail] to demo@example.com: Your verification code | Your verification code is: 12345678
+    [mail] to demo@example.com: Your verification code | Your verification code is: <code>
 
 with the recipients, the subject, the first line of the plain-text body (where
 trench_mfa's templates put the code) and every link of the body (the
