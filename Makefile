@@ -48,18 +48,22 @@ $(STAMP): pyproject.toml
 # flows and identifier verification (README: 'Sign up and log in without a
 # password'); DEMO_SETTINGS=testproject.settings serves django-trench's login only.
 DEMO_SETTINGS ?= testproject.settings_flows
-DEMO := env -u TEST_DATABASE_URL DJANGO_SETTINGS_MODULE=$(DEMO_SETTINGS)
+# DEMO_HOST_PORT: the address in the verification links the demo emails.
+DEMO := env -u TEST_DATABASE_URL DJANGO_SETTINGS_MODULE=$(DEMO_SETTINGS) DEMO_HOST_PORT=$(HOST_PORT)
 run: venv
 	$(DEMO) $(MANAGE) migrate --noinput
-	$(DEMO) $(MANAGE) create_demo_user
+	$(DEMO) $(MANAGE) create_demo_user --settings=$(DEMO_SETTINGS)
 	@echo ""
 	@echo "================================================================"
 	@echo " trench_mfa demo on http://$(HOST_PORT)/"
+	@echo "   start here: http://$(HOST_PORT)/ (links to everything below)"
 	@echo "   log in as:  username 'demo', password 'demo-pass-2026'"
+	@echo "   admin:      http://$(HOST_PORT)/admin/ as 'admin', password 'admin-pass-2026'"
 	@echo "   email MFA codes are printed in THIS console (console email backend)"
 	@echo "   walk-through: README.rst, section 'Try it with curl'"
 	@echo "   passwordless: README.rst, section 'Sign up and log in without a password'"
-	@echo "   Swagger UI:   http://$(HOST_PORT)/api/docs/"
+	@echo "   Swagger UI:   http://$(HOST_PORT)/api/docs/ (works offline)"
+	@echo "   start over:   .venv/bin/python testproject/manage.py create_demo_user --reset"
 	@echo "   stop with Ctrl-C"
 	@echo "================================================================"
 	@echo ""

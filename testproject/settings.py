@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "djoser",
     "drf_spectacular",
+    # Swagger UI's and Redoc's files, served by staticfiles: the API docs
+    # work without network (no CDN).
+    "drf_spectacular_sidecar",
     "trench_mfa",
     "testproject.accounts",
 ]
@@ -63,7 +66,8 @@ WSGI_APPLICATION = "testproject.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # testproject/templates: the demo's landing page.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -132,7 +136,9 @@ STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # MAILERS on Django 6.1+, EMAIL_BACKEND and EMAIL_* before (testproject/mail.py).
-_EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# By default one readable line per email on the console (recipient, subject,
+# code, link) instead of Django's MIME dump: see testproject/console_mail.py.
+_EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "testproject.console_mail.EmailBackend")
 # Host and port for the SMTP backend (e.g. a Celery worker started by a test);
 # other backends refuse connection options in MAILERS.
 _SMTP_OPTIONS = (
@@ -168,6 +174,14 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "trench_mfa demo API",
     "DESCRIPTION": "Multi-factor authentication endpoints of the trench_mfa demo project.",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI (and Redoc, should a project route it) from
+    # drf_spectacular_sidecar's static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No online validator (Swagger UI's default sends the schema to
+    # validator.swagger.io): the page talks to this server only.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 TRENCH_AUTH = {

@@ -15,9 +15,13 @@ login); the flow tests switch flows on per test, and
 ``tests/flows/test_demo.py`` walks the README path with these settings.
 """
 
+import os
+
 from testproject import settings as _base
 from testproject.settings import *  # noqa: F403
 from testproject.settings import TRENCH_AUTH
+
+_DEMO_HOST_PORT = os.environ.get("DEMO_HOST_PORT", "127.0.0.1:8000")
 
 TRENCH_AUTH = {
     **TRENCH_AUTH,
@@ -34,7 +38,8 @@ TRENCH_AUTH = {
         "email": {"METHOD": "email", "CONFIRMED_ON_CREATE": False},
         "phone_number": {"METHOD": "sms", "CONFIRMED_ON_CREATE": False},
     },
-    "VERIFICATION_LINK_URL": "http://127.0.0.1:8000/auth/verification/email/{key}/",
+    # The address make run serves (its HOST_PORT, passed on as DEMO_HOST_PORT).
+    "VERIFICATION_LINK_URL": f"http://{_DEMO_HOST_PORT}/auth/verification/email/{{key}}/",
 }
 
 # accounts.User keeps Django's non-unique email and phone fields: a value

@@ -1,8 +1,16 @@
+"""URLs of the demo and test project: the API, its docs, the admin and a landing page."""
+
+from __future__ import annotations
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from testproject import views
+
 urlpatterns = [
+    path("", views.LandingView.as_view(), name="landing"),
+    path("readme/", views.readme, name="readme"),
     path("admin/", admin.site.urls),
     path("auth/", include("djoser.urls")),
     path("auth/", include("trench_mfa.urls")),
