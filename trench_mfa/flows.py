@@ -250,14 +250,24 @@ def _parse_flows() -> tuple[Flow, ...] | None:
 
 
 def login_flows() -> tuple[Flow, ...] | None:
-    """The configured flows, or ``None`` for django-trench's login."""
+    """The configured flows, or ``None`` when ``FLOWS`` is unset."""
     return _memoised("flows", _parse_flows)
 
 
+def default_flow() -> Flow:
+    """django-trench's login as a flow: ``USERNAME_FIELD`` and the password.
+
+    It has no code factor of its own, so the user's primary MFA method (when
+    MFA is on) is its one factor, as in django-trench's step 2.
+    """
+    return Flow(identifier=get_user_model().USERNAME_FIELD, secrets=(PASSWORD,), factors=())
+
+
+def active_flows() -> tuple[Flow, ...]:
+    """The flows the login pipeline walks: ``FLOWS``, or else the default flow."""
+    return login_flows() or (default_flow(),)
+
+
 def login_fields() -> tuple[str, ...]:
-    """Every identifier field named by a flow, in order of first appearance."""
-    found: list[str] = []
-    for flow in login_flows() or ():
-        if flow.identifier not in found:
-            found.append(flow.identifier)
-    return tuple(found)
+    """Every identifier field of the active flows, in order of first appearance."""
+    return tuple(dict.fromkeys(flow.identifier for flow in active_flows()))

@@ -149,7 +149,7 @@ class LoginChallenge(models.Model):
     factors still to answer (``factors``, the current one first) and the
     methods already answered (``done``). A challenge without a user is a
     decoy: a passwordless login for an identifier nobody can use, which can
-    never succeed (see ``trench_mfa.services.decoys``).
+    never succeed (see ``trench_mfa.login.decoys``).
     """
 
     user = models.ForeignKey(

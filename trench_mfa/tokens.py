@@ -183,7 +183,9 @@ def _step_two_query(challenge_id: int, bucket: str) -> QuerySet[MFAMethod]:
 _STEP_TWO_READ = CompiledRead(_step_two_query, (_NO_CHALLENGE, _NO_BUCKET))
 
 
-def resolve_locked(token: str, *, backup_bucket: str | None = None) -> LockedChallenge:
+def resolve_locked(
+    token: str, *, backup_bucket: str | None = None, allow_decoy: bool = False
+) -> LockedChallenge:
     """The live challenge behind ``token`` and all its user's method rows, locked.
 
     Must run inside ``transaction.atomic()``. One statement reads the
@@ -191,7 +193,7 @@ def resolve_locked(token: str, *, backup_bucket: str | None = None) -> LockedCha
     key, see :func:`trench_mfa.services.protection.lock_methods`) and, when
     ``backup_bucket`` is given, the user's unused backup code in that
     bucket, so the code check that follows needs no further read. Raises
-    like :func:`resolve_token`; decoys are never returned.
+    like :func:`resolve_token`; a decoy (no user, no rows) only with ``allow_decoy``.
     """
     challenge_id, secret = parse_token(token)
     db = router.db_for_write(MFAMethod)
@@ -199,7 +201,7 @@ def resolve_locked(token: str, *, backup_bucket: str | None = None) -> LockedCha
     if not fetched:
         # A user without method rows (or a decoy): nothing to lock.
         return LockedChallenge(
-            _check_live(_read_challenge(challenge_id), secret, allow_decoy=False), []
+            _check_live(_read_challenge(challenge_id), secret, allow_decoy=allow_decoy), []
         )
     user_model = get_user_model()
     user_columns = _user_columns()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from rest_framework.test import APIClient
 
@@ -61,7 +62,10 @@ def test_mfa_login_is_django_trenchs_two_steps(
         "other_methods": [],
         "factors_remaining": [],
     }
-    assert LoginChallenge.objects.get().factors == []  # not a flow challenge
+    # The same pipeline as any flow: django-trench's login is the default flow.
+    challenge = LoginChallenge.objects.get()
+    assert challenge.factors == [{"kind": "mfa", "method": "email"}]
+    assert challenge.flow == f"{get_user_model().USERNAME_FIELD}+password"
     body = {"ephemeral_token": step1["ephemeral_token"], "code": last_code()}
     response = APIClient().post(flavour.code, body)
     assert set(response.json()) == flavour.token_keys

@@ -165,7 +165,7 @@ def test_a_cache_that_is_down_fails_closed(
     rates(settings, **scopes)
     settings.CACHES = {"default": {"BACKEND": "tests.lockout.broken_cache.BrokenCache"}}
     checked: list[Any] = []
-    monkeypatch.setattr("trench_mfa.services.login.authenticate", lambda *a, **k: checked.append(k))
+    monkeypatch.setattr("trench_mfa.login.start.authenticate", lambda *a, **k: checked.append(k))
     response = anon_client.post(JWT.login, login_body(user.get_username()))
     if scopes:
         assert_throttled(response)

@@ -35,7 +35,10 @@ def _required() -> list[ErrorDetail]:
 
 
 class FlowLoginSerializer(InputSerializer):
-    """Login step 1 under ``FLOWS``: the identifier and knowledge secrets of a flow.
+    """Login step 1: the identifier and knowledge secrets of an active flow.
+
+    Without ``FLOWS`` the one flow is django-trench's: ``USERNAME_FIELD`` and
+    ``password``.
 
     Every identifier field named by a flow, ``password`` and ``hardcode`` are
     optional one by one; the body must hold the identifier and the knowledge
@@ -53,7 +56,7 @@ class FlowLoginSerializer(InputSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """At least one flow must have all its step-1 fields."""
-        configured = flows.login_flows() or ()
+        configured = flows.active_flows()
         for flow in configured:
             if flow.identifier in attrs and all(name in attrs for name in flow.knowledge):
                 return attrs

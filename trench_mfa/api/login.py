@@ -21,9 +21,8 @@ from trench_mfa.api import serializers as s
 from trench_mfa.api.base import MFAView
 from trench_mfa.api.throttles import LoginIPThrottle, LoginUsernameThrottle, SendIPThrottle
 from trench_mfa.api.views import dispatch_response
-from trench_mfa.flows import login_flows
-from trench_mfa.services import flow_factors, flow_login, login
-from trench_mfa.services.login import LoginStep
+from trench_mfa.login import factors, start
+from trench_mfa.login.steps import LoginStep
 
 ERRORS: dict[int, Any] = {
     400: s.BAD_REQUEST_SCHEMA,
@@ -64,7 +63,7 @@ class LoginMixin(MFAView):
 
 
 class FirstStepView(LoginMixin):
-    """Login step 1: password; tokens, or a challenge when MFA is on.
+    """Login step 1: identifier and password (or a flow's secrets); tokens or a challenge.
 
     Throttled per client IP and per submitted username (scope
     ``trench_mfa_login``, see :mod:`trench_mfa.api.throttles`).
@@ -74,30 +73,20 @@ class FirstStepView(LoginMixin):
 
     def post(self, request: Request) -> Response:
         """Check the credentials and start the challenge if needed."""
-        if login_flows() is not None:
-            # TRENCH_AUTH["FLOWS"]: any flow's identifier and knowledge secrets.
-            data = self.validated(fs.FlowLoginSerializer, request)
-            return self.step_response(flow_login.start_flow_login(request, data))
-        data = self.validated(s.LoginSerializer, request)
-        step = login.start_login(
-            request, data[s.LoginSerializer.username_field()], data["password"]
-        )
-        return self.step_response(step)
+        data = self.validated(fs.FlowLoginSerializer, request)
+        return self.step_response(start.start_login(request, data))
 
 
 class SecondStepView(LoginMixin):
     """Login step 2: the ephemeral token and a code give the tokens."""
 
     def post(self, request: Request) -> Response:
-        """Verify the code and issue tokens."""
+        """Verify the code: the next factor's challenge, or the tokens after the last one."""
         data = self.validated(s.LoginCodeSerializer, request)
-        token, code, method = data["ephemeral_token"], data["code"], data.get("method")
-        if login_flows() is not None:
-            # The next factor's challenge, or the tokens after the last one.
-            step = flow_factors.advance_login(token, code, method, request=request)
-            return self.step_response(step)
-        completed = login.complete_login(token, code, method, request=request)
-        return self.token_response(completed.user, verified=completed.verified)
+        step = factors.answer(
+            data["ephemeral_token"], data["code"], data.get("method"), request=request
+        )
+        return self.step_response(step)
 
 
 class CodeRequestView(LoginMixin):
@@ -114,7 +103,6 @@ class CodeRequestView(LoginMixin):
     def post(self, request: Request) -> Response:
         """Dispatch the challenged (or named) method's code again."""
         data = self.validated(s.LoginCodeRequestSerializer, request)
-        token, method = data["ephemeral_token"], data.get("method")
-        if login_flows() is not None:
-            return dispatch_response(flow_factors.resend_flow_code(token, method, request=request))
-        return dispatch_response(login.resend_login_code(token, method, request=request))
+        return dispatch_response(
+            factors.resend(data["ephemeral_token"], data.get("method"), request=request)
+        )

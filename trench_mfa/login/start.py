@@ -1,15 +1,17 @@
-"""Login step 1 under ``TRENCH_AUTH["FLOWS"]``: pick the flow, check knowledge secrets.
+"""Login step 1: pick the flow, check its knowledge secrets, open the challenge.
 
-:func:`start_flow_login` uses the first flow whose identifier and knowledge
-secrets (``password``, ``hardcode``) are all in the request and correct, and
-whose code factors the user can answer. Each knowledge secret costs one slow
-hash whatever the outcome (a dummy hash for an unknown identifier), so step
-1 of a flow takes the same time for every identifier. A flow without code
-factors gets the user's primary MFA method on top, as django-trench's login
-does. The code factors are :mod:`trench_mfa.services.flow_factors`' business.
+:func:`start_login` uses the first active flow (:func:`trench_mfa.flows.active_flows`:
+``FLOWS``, or django-trench's username and password) whose identifier and
+knowledge secrets (``password``, ``hardcode``) are all in the request and
+correct, and whose code factors the user can answer. Each knowledge secret
+costs one slow hash whatever the outcome (a dummy hash for an unknown
+identifier), so step 1 takes the same time for every identifier. A flow
+without code factors gets the user's primary MFA method on top, as
+django-trench's login does. The code factors are
+:mod:`trench_mfa.login.factors`' business.
 
 A passwordless flow never reveals whether its identifier exists: see
-:mod:`trench_mfa.services.decoys`.
+:mod:`trench_mfa.login.decoys`.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from django.db.models import EmailField
 from trench_mfa import flows
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import Unauthenticated
-from trench_mfa.flows import HARDCODE, PASSWORD, Flow, login_flows
-from trench_mfa.services import decoys, flow_factors, hardcode, identifiers
-from trench_mfa.services.login import LoginStep
+from trench_mfa.flows import HARDCODE, PASSWORD, Flow, active_flows
+from trench_mfa.login import decoys, factors
+from trench_mfa.login.steps import LoginStep
+from trench_mfa.services import hardcode, identifiers
 from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:
@@ -74,6 +77,19 @@ def find_user(field: str, value: str) -> AnyUser | None:
     return user
 
 
+def _authenticate(request: AnyRequest, username: str, password: str) -> AnyUser | None:
+    """The active user with this ``USERNAME_FIELD`` value and password, through Django's backends.
+
+    An unknown username costs the backend's dummy hash, so every answer
+    costs one password hash.
+    """
+    credentials = {get_user_model().USERNAME_FIELD: username, "password": password}
+    user = authenticate(request, **credentials)
+    if user is None or not getattr(user, mfa_settings.USER_ACTIVE_FIELD, False):
+        return None
+    return user
+
+
 def _check_knowledge(
     request: AnyRequest, flow: Flow, user: AnyUser | None, data: dict[str, Any]
 ) -> AnyUser | None:
@@ -85,10 +101,7 @@ def _check_knowledge(
                 # What Django's ModelBackend does for an unknown username.
                 get_user_model()().set_password(data[PASSWORD])
                 continue
-            username_field = get_user_model().USERNAME_FIELD
-            found = authenticate(
-                request, **{username_field: user.get_username(), "password": data[PASSWORD]}
-            )
+            found = _authenticate(request, user.get_username(), data[PASSWORD])
             if found is None or found.pk != user.pk:
                 ok = False
             else:
@@ -98,20 +111,36 @@ def _check_knowledge(
     return user if ok else None
 
 
-def start_flow_login(request: AnyRequest, data: dict[str, Any]) -> LoginStep:
-    """Login step 1 under ``FLOWS``: tokens, or the challenge of the first code factor.
+def _knowing_user(request: AnyRequest, flow: Flow, data: dict[str, Any]) -> AnyUser | None:
+    """The user whose identifier and knowledge secrets ``data`` holds, else ``None``."""
+    value = data[flow.identifier]
+    if flow.identifier == get_user_model().USERNAME_FIELD and PASSWORD in flow.knowledge:
+        # django-trench's login: Django's backends find the user and check the
+        # password in one go (custom backends and their signals included).
+        user = _authenticate(request, value, data[PASSWORD])
+        if user is not None and not identifiers.is_confirmed(user, flow.identifier):
+            user = None
+        rest = Flow(flow.identifier, tuple(s for s in flow.secrets if s != PASSWORD), ())
+        return _check_knowledge(request, rest, user, data) if rest.knowledge else user
+    return _check_knowledge(request, flow, find_user(flow.identifier, value), data)
 
-    400 ``unauthenticated`` when no flow fits; a passwordless flow always
-    answers with a challenge (a decoy when nobody can use the identifier).
+
+def start_login(request: AnyRequest, data: dict[str, Any]) -> LoginStep:
+    """Login step 1: tokens, or the challenge of the first code factor.
+
+    400 ``unauthenticated`` when no flow fits (unknown user, wrong password,
+    inactive user: the same answer at the same cost); a passwordless flow
+    always answers with a challenge (a decoy when nobody can use the
+    identifier).
     """
-    for flow in login_flows() or ():
+    for flow in active_flows():
         if flow.identifier not in data or any(name not in data for name in flow.knowledge):
             continue
-        value = data[flow.identifier]
-        user = find_user(flow.identifier, value)
         if flow.passwordless:
-            factors = flow_factors.code_factors(flow, user) if user is not None else None
-            if not factors:
+            value = data[flow.identifier]
+            user = find_user(flow.identifier, value)
+            needed = factors.code_factors(flow, user) if user is not None else None
+            if not needed:
                 token, first = decoys.start(flow, value)
                 return LoginStep(
                     user=None,
@@ -119,12 +148,12 @@ def start_flow_login(request: AnyRequest, data: dict[str, Any]) -> LoginStep:
                     method=first.method,
                     factors_remaining=[f.method for f in flow.factors[1:]],
                 )
-            return flow_factors.open_challenge(request, flow, user, factors)
-        user = _check_knowledge(request, flow, user, data)
+            return factors.open_challenge(request, flow, user, needed)
+        user = _knowing_user(request, flow, data)
         if user is None:
             continue
-        factors = flow_factors.code_factors(flow, user)
-        if factors is None:
+        needed = factors.code_factors(flow, user)
+        if needed is None:
             continue  # this user cannot answer the flow's code factors
-        return flow_factors.open_challenge(request, flow, user, factors)
+        return factors.open_challenge(request, flow, user, needed)
     raise Unauthenticated()

@@ -1,0 +1,312 @@
+"""The code factors of a login: open the challenge, answer the current factor, resend.
+
+The challenge row (:class:`~trench_mfa.models.LoginChallenge`) remembers the
+flow, the factors still to answer (the current one first) and those done.
+django-trench's login has one factor, the user's primary method (another
+active method may answer it when named, and a backup code always may).
+Each answer is checked by :func:`~trench_mfa.services.verification.verify_factor`,
+so codes, back-off, lockout and audit are those of every other check.
+``passcode`` factors use the identifier's channel row (see
+:mod:`trench_mfa.services.identifiers`) and accept no backup code. Every
+answer but the last carries the same ephemeral token and names the next
+factor; the last one uses the token up.
+
+An answer is one transaction: one statement reads the challenge, the user,
+the user's method rows (locked) and the backup code candidate
+(:func:`trench_mfa.tokens.resolve_locked`); the check, the token's use or
+failure count and the audit row are written and committed together. The
+next factor's code is sent after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from trench_mfa import tokens
+from trench_mfa.amr import VerifiedFactor
+from trench_mfa.backends.base import DispatchResult
+from trench_mfa.backends.provider import get_mfa_handler
+from trench_mfa.conf import mfa_settings
+from trench_mfa.exceptions import (
+    InvalidCode,
+    InvalidToken,
+    Locked,
+    MethodDoesNotExist,
+    MFAError,
+    Throttled,
+)
+from trench_mfa.flows import MFA_FACTOR, PASSCODE_FACTOR, Factor, Flow
+from trench_mfa.login import decoys
+from trench_mfa.login.steps import LoginStep, knowledge
+from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
+from trench_mfa.services import backup_codes, identifiers
+from trench_mfa.services.delivery import deliver
+from trench_mfa.services.verification import Outcome, Result, verify_factor
+from trench_mfa.user import AnyUser
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+
+    AnyRequest = Request | HttpRequest | None
+
+
+@dataclass(frozen=True)
+class FactorPlan:
+    """The code factors a user must answer, and the other methods that may answer the first."""
+
+    factors: list[Factor]
+    other_methods: list[str] = field(default_factory=list)
+    #: The row answering the first factor, when reading the plan found it.
+    first_row: MFAMethod | None = None
+
+
+def _usable_active(user: AnyUser) -> list[MFAMethod]:
+    """The user's active, configured methods, the primary first."""
+    active = MFAMethod.objects.for_user(user).active().order_by("-is_primary", "created_at")
+    return [m for m in active if mfa_settings.method(m.name) is not None]
+
+
+def code_factors(flow: Flow, user: AnyUser) -> FactorPlan | None:
+    """What ``user`` must answer in ``flow``; ``None`` when they cannot answer it.
+
+    A flow without code factors (django-trench's login) gets the primary MFA
+    method, or nothing when MFA is off; MFA on with no configured method
+    left fails closed.
+    """
+    usable = _usable_active(user)
+    if flow.factors:
+        named = [f.method for f in flow.factors if f.kind != PASSCODE_FACTOR]
+        if named and not set(named) <= {m.name for m in usable}:
+            return None
+        first = flow.factors[0]
+        others = [m.name for m in usable if m.name != first.method]
+        return FactorPlan(list(flow.factors), others if first.kind == MFA_FACTOR else [])
+    if usable:
+        primary = usable[0]
+        primary.user = user
+        return FactorPlan(
+            [Factor(MFA_FACTOR, primary.name)], [m.name for m in usable[1:]], first_row=primary
+        )
+    if MFAMethod.objects.for_user(user).active().exists():
+        raise MethodDoesNotExist()  # MFA is on but nothing usable: fail closed
+    return FactorPlan([])
+
+
+def _factor_row(user: AnyUser, kind: str, name: str) -> MFAMethod | None:
+    """The row whose code answers a factor: the channel row for a passcode."""
+    if kind == PASSCODE_FACTOR:
+        return identifiers.channel_method(user, name)
+    if mfa_settings.method(name) is None:
+        return None
+    method = MFAMethod.objects.for_user(user).active().filter(name=name).first()
+    if method is not None:
+        method.user = user
+    return method
+
+
+def _send(request: AnyRequest, challenge_id: int, method: MFAMethod) -> DispatchResult:
+    handler = get_mfa_handler(method, purpose=CodePurpose.LOGIN, challenge_id=challenge_id)
+    handler.request = request
+    return deliver(handler)
+
+
+def open_challenge(request: AnyRequest, flow: Flow, user: AnyUser, plan: FactorPlan) -> LoginStep:
+    """Tokens when ``plan`` has no factor, else a challenge with the first factor's code sent."""
+    if not plan.factors:
+        return LoginStep(user=user, verified=knowledge(flow.label))
+    current = plan.factors[0]
+    token, challenge = tokens.issue_token(
+        user, current.method, flow=flow.label, factors=[f.as_json() for f in plan.factors]
+    )
+    method = plan.first_row or _factor_row(user, current.kind, current.method)
+    try:
+        if method is None:  # pragma: no cover - code_factors checked it
+            raise MethodDoesNotExist()
+        _send(request, challenge.pk, method)
+    except MFAError:
+        # No token reaches the client: the challenge row must not outlive it.
+        LoginChallenge.objects.filter(pk=challenge.pk).delete()
+        raise
+    return LoginStep(
+        user=user,
+        ephemeral_token=token,
+        method=current.method,
+        other_methods=plan.other_methods,
+        factors_remaining=[f.method for f in plan.factors[1:]],
+    )
+
+
+def _factors_of(challenge: LoginChallenge) -> list[Factor]:
+    """The factors left; a challenge that recorded none is django-trench's one factor."""
+    if not challenge.factors:
+        return [Factor(MFA_FACTOR, challenge.method)]
+    return [Factor.from_json(f) for f in challenge.factors]
+
+
+def _answering_name(challenge: LoginChallenge, current: Factor, named: str | None) -> str | None:
+    """The method answering ``current``: the challenged one, or another active one for MFA."""
+    if not named or named == challenge.method:
+        return challenge.method
+    return named if current.kind == MFA_FACTOR else None
+
+
+def _row_in(rows: list[MFAMethod], kind: str, name: str) -> MFAMethod | None:
+    """The locked row answering a factor: an active, configured method, or a channel row."""
+    if kind != PASSCODE_FACTOR and mfa_settings.method(name) is None:
+        return None
+    return next(
+        (r for r in rows if r.name == name and (r.is_active or kind == PASSCODE_FACTOR)), None
+    )
+
+
+def _check(
+    challenge: LoginChallenge,
+    method: MFAMethod,
+    code: str,
+    *,
+    request: AnyRequest,
+    passcode: bool,
+    read: tokens.LockedChallenge,
+    consume: bool,
+) -> tuple[MFAError | None, Outcome]:
+    """Check ``code`` inside the caller's transaction; the error to raise after it.
+
+    Raises (rolling the transaction back) only when nothing may count: a
+    malformed code, a failing method (e.g. 503), or a token that a parallel
+    request used up meanwhile. ``consume`` marks the challenge used on
+    success, in the same transaction.
+    """
+    outcome = verify_factor(
+        challenge.user,
+        method,
+        code,
+        purpose=CodePurpose.LOGIN,
+        challenge_id=challenge.pk,
+        request=request,
+        allow_backup=not passcode,
+        require_active=not passcode,
+        rows=read.rows,
+        backup=None if passcode else read.backup,
+    )
+    if outcome.result in (Result.THROTTLED, Result.LOCKED):
+        # Refused unevaluated: the token's attempts are untouched.
+        wait = outcome.retry_after or 1
+        return (Locked(wait) if outcome.result is Result.LOCKED else Throttled(wait)), outcome
+    if outcome.ok:
+        # The token must still be answerable (the method rows' locks serialise
+        # the answers of one user, but the challenge was read before them).
+        if not (
+            tokens.consume_challenge(challenge) if consume else tokens.is_answerable(challenge)
+        ):
+            raise InvalidToken()
+        return None, outcome
+    if not tokens.record_failure(challenge):
+        raise InvalidToken()
+    return InvalidCode(), outcome
+
+
+@dataclass
+class _Answered:
+    """What an answer inside the transaction leads to."""
+
+    error: MFAError | None = None
+    step: LoginStep | None = None
+    #: The next factor's (kind, method), whose code is sent after the commit.
+    send_next: Factor | None = None
+
+
+def _answer_current(
+    read: tokens.LockedChallenge, code: str, named: str | None, request: AnyRequest
+) -> _Answered:
+    challenge = read.challenge
+    left = _factors_of(challenge)
+    current = left[0]
+    name = _answering_name(challenge, current, named)
+    row = _row_in(read.rows, current.kind, name) if name else None
+    if row is None:
+        if not tokens.record_failure(challenge):
+            raise InvalidToken()
+        return _Answered(error=InvalidCode())
+    last = len(left) == 1
+    passcode = current.kind == PASSCODE_FACTOR
+    error, outcome = _check(
+        challenge, row, code, request=request, passcode=passcode, read=read, consume=last
+    )
+    if error is not None:
+        return _Answered(error=error)
+    assert name is not None
+    answered = VerifiedFactor.code(name, backup_code=outcome.used_backup_code)
+    if last:
+        codes = (*(VerifiedFactor.from_done(e) for e in challenge.done), answered)
+        verified = (*knowledge(challenge.flow), *codes)
+        return _Answered(step=LoginStep(user=challenge.user, verified=verified))
+    rest = left[1:]
+    following = rest[0]
+    remaining = [f.as_json() for f in rest]
+    done = answered.as_done()
+    if not tokens.advance_challenge(challenge, following.method, remaining, done=done):
+        raise InvalidToken()
+    return _Answered(send_next=following)
+
+
+def answer(
+    token: str, code: str, method_name: str | None = None, *, request: AnyRequest = None
+) -> LoginStep:
+    """Answer the current factor: the next factor's challenge, or the user for tokens.
+
+    A wrong code counts against the method (back-off and lockout: 429) and
+    the token, which dies after ``MAX_CODE_ATTEMPTS`` of them (401
+    ``invalid_token``); a wrong code is 401 ``invalid_code``.
+    """
+    with transaction.atomic():
+        read = tokens.resolve_locked(
+            token, backup_bucket=backup_codes.bucket_of(code), allow_decoy=True
+        )
+        challenge = read.challenge
+        answered = _answer_current(read, code, method_name, request) if challenge.user else None
+    if answered is None:
+        decoys.answer(challenge, code, method_name)
+    # Raised after the commit: a wrong code's counts must stay written.
+    if answered.error is not None:
+        raise answered.error
+    if answered.step is not None:
+        return answered.step
+    following = answered.send_next
+    assert following is not None
+    user = challenge.user
+    nxt = _factor_row(user, following.kind, following.method)
+    if nxt is None:
+        raise MethodDoesNotExist()  # deactivated meanwhile: fail closed
+    _send(request, challenge.pk, nxt)
+    rest = _factors_of(challenge)[2:]
+    others = []
+    if following.kind == MFA_FACTOR:
+        others = [m.name for m in _usable_active(user) if m.name != following.method]
+    return LoginStep(
+        user=user,
+        ephemeral_token=token,
+        method=following.method,
+        other_methods=others,
+        factors_remaining=[f.method for f in rest],
+    )
+
+
+def resend(
+    token: str, method_name: str | None = None, *, request: AnyRequest = None
+) -> DispatchResult:
+    """Send the current factor's code again (or another active method's, for MFA)."""
+    challenge = tokens.resolve_token(token, allow_decoy=True)
+    if challenge.user_id is None:
+        return decoys.resend(challenge, method_name)
+    current = _factors_of(challenge)[0]
+    name = _answering_name(challenge, current, method_name)
+    method = _factor_row(challenge.user, current.kind, name) if name else None
+    if method is None:
+        raise InvalidCode()
+    if name != challenge.method:
+        LoginChallenge.objects.filter(pk=challenge.pk).update(method=name)
+    return _send(request, challenge.pk, method)

@@ -1,0 +1,38 @@
+"""What a login step answers: the tokens' user, or the next challenge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trench_mfa.amr import VerifiedFactor
+from trench_mfa.flows import KNOWLEDGE_SECRETS, default_flow
+from trench_mfa.user import AnyUser
+
+
+@dataclass
+class LoginStep:
+    """The outcome of a login step: either a user to issue tokens for, or a challenge."""
+
+    user: AnyUser
+    ephemeral_token: str | None = None
+    method: str | None = None
+    other_methods: list[str] = field(default_factory=list)
+    #: Code factors still to answer after ``method`` (login flows; else empty).
+    factors_remaining: list[str] = field(default_factory=list)
+    #: What the login verified, once it issues tokens (their ``amr`` claim).
+    verified: tuple[VerifiedFactor, ...] = ()
+
+    @property
+    def needs_code(self) -> bool:
+        """Whether the client must answer a challenge before getting tokens."""
+        return self.ephemeral_token is not None
+
+
+def knowledge(label: str) -> tuple[VerifiedFactor, ...]:
+    """The knowledge secrets of the flow labelled ``label`` (``identifier+secret+...``).
+
+    A challenge without a label (issued before flows were recorded on it)
+    was a django-trench login: the password.
+    """
+    secrets = (label or default_flow().label).split("+")[1:]
+    return tuple(VerifiedFactor.secret(s) for s in secrets if s in KNOWLEDGE_SECRETS)
