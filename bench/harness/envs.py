@@ -98,12 +98,14 @@ def ensure(env: Env, log: Path) -> subprocess.Popen[bytes] | None:
         + " ".join(f"'{r}'" for r in env.requirements)
         + f"; printf %s {wanted} > {stamp}"
     )
-    handle = log.open("wb")
-    return subprocess.Popen(  # noqa: S603 - our own argv
-        ["bash", "-c", script],  # noqa: S607 - bash from PATH, as make does
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-    )
+    # The child writes the log through its own copy of the descriptor; ours
+    # is closed at once (a handle left open is a ResourceWarning).
+    with log.open("wb") as handle:
+        return subprocess.Popen(  # noqa: S603 - our own argv
+            ["bash", "-c", script],  # noqa: S607 - bash from PATH, as make does
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def versions(env: Env) -> dict[str, str]:

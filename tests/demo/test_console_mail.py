@@ -1,6 +1,6 @@
 """The demo's console email backend prints one readable line per email, with the code.
 
-``testproject.console_mail.EmailBackend`` (the demo's ``EMAIL_BACKEND``)
+``testproject.console_mail.EmailBackend`` (the demo's email backend)
 writes ``[mail] to <recipient>: <subject> | <first body line>`` plus every
 link of the body, on one line: a code read off that line activates the
 method, and a verification link read off it confirms the address.
@@ -18,6 +18,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from testproject import console_mail
+from tests.conftest import use_mail
 
 BACKEND = "testproject.console_mail.EmailBackend"
 _CODE = re.compile(r"\b([0-9]{6})\b")
@@ -26,7 +27,7 @@ _CODE = re.compile(r"\b([0-9]{6})\b")
 @pytest.fixture
 def console_backend(settings: Any) -> None:
     """The demo's backend instead of the suite's locmem one."""
-    settings.EMAIL_BACKEND = BACKEND
+    use_mail(settings, BACKEND)
 
 
 def test_the_line_of_an_activation_code_carries_a_code_that_works(
@@ -67,7 +68,7 @@ def test_the_line_of_a_sign_up_carries_the_link_that_confirms(
 
 def test_any_email_becomes_one_line_on_the_stream_it_is_given() -> None:
     stream = StringIO()
-    connection = mail.get_connection(BACKEND, stream=stream)
+    connection = console_mail.EmailBackend(stream=stream)
     message = mail.EmailMultiAlternatives(
         "Welcome\nto the demo",
         "\n\nHello Bob,\nyour account is ready: https://example.org/start\n\nBye\n",

@@ -15,6 +15,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -133,7 +134,8 @@ def test_the_readme_reset_command_works_whatever_settings_the_shell_exports(
     assert f"settings: {DEMO_SETTINGS}" in out
     assert f"hardcode: {demo.HARDCODE} (email and phone confirmed)" in out
 
-    with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
+    # closing(): sqlite3's own context manager commits but never closes.
+    with closing(sqlite3.connect(tmp_path / "demo.sqlite3")) as db:
         users = dict(db.execute("SELECT username, is_superuser FROM accounts_user").fetchall())
         assert users == {demo.USERNAME: 0, demo.ADMIN_USERNAME: 1}
         (demo_id,) = db.execute(

@@ -97,6 +97,7 @@ def test_the_section_has_every_block_the_project_needs(
         "trench_mfa_login",
         "trench_mfa_send",
         "EMAIL_BACKEND",
+        "MAILERS",
     ):
         assert needed in settings_block, needed
     # The minimal setup needs no extra; the JWT one names the jwt extra.
