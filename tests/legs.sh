@@ -17,7 +17,7 @@ mkdir -p "$LOGS"
 PG_TESTS=(tests/lockout tests/hardening tests/integration tests/audit tests/async_dispatch
           tests/app/test_race_postgres.py tests/flows/test_races_postgres.py
           tests/sms/test_races_postgres.py tests/test_items_section_3.py tests/test_items_c_d.py
-          tests/test_compiled.py)
+          tests/integration/test_step_two_read.py)
 
 leg() {  # leg <name> <settings module> <database url or ""> [pytest args...]
     local name="$1" settings="$2" url="$3"

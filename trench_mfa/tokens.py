@@ -14,19 +14,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import router
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from trench_mfa import crypto
-from trench_mfa.compiled import CompiledRead
+from trench_mfa.challenge_read import read_step_two
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import InvalidToken
-from trench_mfa.models import BackupCode, LoginChallenge, MFAMethod
+from trench_mfa.models import LoginChallenge, MFAMethod
 from trench_mfa.services.backup_codes import BackupCandidate
-from trench_mfa.services.protection import locking
 from trench_mfa.user import AnyUser
 
 _SALT = "trench_mfa.ephemeral-token"
@@ -128,15 +126,6 @@ def _read_challenge(challenge_id: int) -> LoginChallenge | None:
     return LoginChallenge.objects.select_related("user").filter(pk=challenge_id).first()
 
 
-#: Columns of the step-2 read (:func:`resolve_locked`), one list per model.
-_METHOD_COLUMNS = [f.attname for f in MFAMethod._meta.concrete_fields]
-_CHALLENGE_COLUMNS = [f.attname for f in LoginChallenge._meta.concrete_fields]
-#: Placeholders the step-2 read is compiled with: no challenge has a negative
-#: id, and no backup code bucket is longer than 5 characters.
-_NO_CHALLENGE = -7_013_011
-_NO_BUCKET = "<no bucket>"
-
-
 @dataclass(frozen=True)
 class LockedChallenge:
     """What :func:`resolve_locked` read: the live challenge and its user's rows.
@@ -148,39 +137,6 @@ class LockedChallenge:
     challenge: LoginChallenge
     rows: list[MFAMethod]
     backup: BackupCandidate | None = None
-
-
-def _user_columns() -> list[str]:
-    return [f.attname for f in get_user_model()._meta.concrete_fields]
-
-
-def _step_two_query(challenge_id: int, bucket: str) -> QuerySet[MFAMethod]:
-    # The backup code in the submitted code's bucket rides along: codes are
-    # drawn so that a user's set has one per bucket (see backup_codes).
-    candidate = BackupCode.objects.filter(
-        user_id=OuterRef("user_id"), bucket=bucket, used_at__isnull=True
-    ).order_by("pk")
-    return (
-        locking(MFAMethod.objects.all(), of=("self",))
-        .filter(user__mfa_login_challenges__pk=challenge_id)
-        .annotate(
-            backup_pk=Subquery(candidate.values("pk")[:1]),
-            backup_hash=Subquery(candidate.values("code_hash")[:1]),
-        )
-        .order_by("pk")
-        .values_list(
-            *_METHOD_COLUMNS,
-            *(f"user__{name}" for name in _user_columns()),
-            *(f"user__mfa_login_challenges__{name}" for name in _CHALLENGE_COLUMNS),
-            "backup_pk",
-            "backup_hash",
-        )
-    )
-
-
-#: Compiled once per connection: building this query cost ten times more
-#: than running it (see :mod:`trench_mfa.compiled`).
-_STEP_TWO_READ = CompiledRead(_step_two_query, (_NO_CHALLENGE, _NO_BUCKET))
 
 
 def resolve_locked(
@@ -197,31 +153,20 @@ def resolve_locked(
     """
     challenge_id, secret = parse_token(token)
     db = router.db_for_write(MFAMethod)
-    fetched = _STEP_TWO_READ.rows(challenge_id, backup_bucket or _NO_BUCKET, using=db)
-    if not fetched:
+    read = read_step_two(challenge_id, backup_bucket or "", using=db)
+    if read is None:
         # A user without method rows (or a decoy): nothing to lock.
         return LockedChallenge(
             _check_live(_read_challenge(challenge_id), secret, allow_decoy=allow_decoy), []
         )
-    user_model = get_user_model()
-    user_columns = _user_columns()
-    n_method, n_user = len(_METHOD_COLUMNS), len(user_columns)
-    first = fetched[0]
-    user = user_model.from_db(db, user_columns, first[n_method : n_method + n_user])
-    challenge = LoginChallenge.from_db(db, _CHALLENGE_COLUMNS, first[n_method + n_user : -2])
-    challenge.user = user
-    rows = []
-    for values in fetched:
-        row = MFAMethod.from_db(db, _METHOD_COLUMNS, values[:n_method])
-        row.user = user  # one user object, as the ORM would share it
-        rows.append(row)
-    backup_pk, backup_hash = first[-2:]
     backup = (
-        BackupCandidate(backup_bucket, backup_pk, backup_hash)
+        BackupCandidate(backup_bucket, read.backup_pk, read.backup_hash)
         if backup_bucket is not None
         else None
     )
-    return LockedChallenge(_check_live(challenge, secret, allow_decoy=False), rows, backup)
+    return LockedChallenge(
+        _check_live(read.challenge, secret, allow_decoy=False), read.rows, backup
+    )
 
 
 def _answerable(challenge: LoginChallenge) -> QuerySet[LoginChallenge]:
