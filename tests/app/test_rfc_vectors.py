@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.app.conftest import SEEDS, handler_for
+from tests.support.app import SEEDS, handler_for
 from trench_mfa.models import MFAMethod
 
 # RFC 6238 Appendix B: (unix time, mode, 8-digit TOTP).

@@ -22,8 +22,8 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import Flavour, assert_error
-from tests.flows.conftest import PHONE, changed_tables, table_counts
-from tests.sms import outbox
+from tests.support import sms_outbox as outbox
+from tests.support.flows import PHONE, changed_tables, table_counts
 from trench_mfa.models import LoginChallenge
 from trench_mfa.services import identifiers
 
