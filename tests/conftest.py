@@ -313,7 +313,7 @@ def start_activation(client: APIClient, name: str, code: str | None = None) -> A
     """``POST <name>/activate/``; the response (not checked).
 
     When the user already has MFA, adding a method needs a current code of
-    the primary method (checklist item 71): ``code``, or else one requested
+    the primary method: ``code``, or else one requested
     with ``code/request/`` and read from the mail (an email-like primary).
     """
     response = client.post(f"/auth/{name}/activate/", {"code": code} if code else {})

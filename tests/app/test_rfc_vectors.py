@@ -2,7 +2,7 @@
 
 Every vector goes through ``ApplicationMessageDispatcher.validate_code`` on a
 real method row (encrypted seed, replay guard, frozen server clock), not
-through pyotp alone. Values are SECURITY-CHECKLIST.md section 2, verbatim.
+through pyotp alone. Values are the RFCs' own, verbatim.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def test_custom_method_alongside_email(
     trench_auth(
         methods={"sms_custom": {"HANDLER": HANDLERS["result"][0], "SOURCE_FIELD": "phone_number"}}
     )
-    # Email is on: its code confirms adding the method (item 71).
+    # Email is on: its code confirms adding the method.
     assert start_activation(api_client, "sms_custom").status_code == 200
     response = api_client.post("/auth/sms_custom/activate/confirm/", {"code": sent_code()})
     assert response.json() == {"backup_codes": []}

@@ -104,7 +104,7 @@ def test_closed_port_is_503(
                 }
             }
         )
-        # MFA is on: a backup code confirms adding the method (item 71).
+        # MFA is on: a backup code confirms adding the method.
         _, backup = email_mfa_user
         response = api_client.post("/auth/email2/activate/", {"code": backup[0]})
     elif where == "login":

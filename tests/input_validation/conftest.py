@@ -1,6 +1,6 @@
-"""The scene of the hardening tests, and spies on hashing and SMS sending.
+"""The scene of the input-validation tests, and spies on hashing and SMS sending.
 
-Checklist section 3 asks four things of every bad input (asserted by
+Every bad input must keep four invariants (asserted by
 ``invariants.py`` on the endpoints of ``endpoints.py``):
 
 (a) no 5xx;

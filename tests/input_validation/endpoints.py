@@ -1,4 +1,4 @@
-"""The POST endpoints of section 3 and the fields each one reads."""
+"""The POST endpoints that get bad input in these tests, and the fields each one reads."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Endpoint:
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    # Alice has MFA: adding a method needs a code of her primary (item 71).
+    # Alice has MFA: adding a method needs a code of her primary.
     Endpoint("activate", "/auth/email2/activate/", False, ("code",), ("code",)),
     Endpoint("confirm", "/auth/email2/activate/confirm/", False, ("code",), ("code",)),
     Endpoint("deactivate", "/auth/email/deactivate/", False, ("code",), ("code",)),

@@ -1,4 +1,4 @@
-"""The invariants of checklist section 3, as assertions on a response."""
+"""The invariants every bad input must keep, as assertions on a response."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checklist 3.9: concurrency on PostgreSQL, real threads, exact counts.
+"""Concurrency on PostgreSQL, real threads, exact counts.
 
 Rows already covered elsewhere (not repeated here):
 
@@ -49,7 +49,7 @@ def _wrong_codes(right: str, count: int) -> list[str]:
     return [c for c in (f"{i:06d}" for i in range(1, count + 2)) if c != right][:count]
 
 
-def test_3_9_fifty_parallel_wrong_codes_on_one_token_with_a_cap_of_5(
+def test_fifty_parallel_wrong_codes_on_one_token_with_a_cap_of_5(
     scene: Scene, trench_auth: Callable[..., Any]
 ) -> None:
     # The back-off would refuse most of them unevaluated; switched off, the
@@ -70,7 +70,7 @@ def test_3_9_fifty_parallel_wrong_codes_on_one_token_with_a_cap_of_5(
     assert not Token.objects.exists()
 
 
-def test_3_9_fifty_parallel_wrong_codes_on_one_action_code_with_a_cap_of_5(
+def test_fifty_parallel_wrong_codes_on_one_action_code_with_a_cap_of_5(
     scene: Scene, trench_auth: Callable[..., Any]
 ) -> None:
     # No token guards a protected action: the code's own cap must be exact,
@@ -92,14 +92,14 @@ def test_3_9_fifty_parallel_wrong_codes_on_one_action_code_with_a_cap_of_5(
     assert (status, body) == (400, WRONG_ELSEWHERE)
 
 
-def test_3_9_two_parallel_activations_of_the_same_method(
+def test_two_parallel_activations_of_the_same_method(
     scene: Scene, trench_auth: Callable[..., Any]
 ) -> None:
     trench_auth(methods={"email3": EMAIL2})
     for _ in range(8):
         MFAMethod.objects.filter(name="email3").delete()
         mail.outbox.clear()
-        # Alice has MFA: each request brings its own backup code (item 71).
+        # Alice has MFA: each request brings its own backup code.
         fresh = backup_codes.replace_backup_codes(scene.user.pk)
         results = race(
             [post("/auth/email3/activate/", {"code": code}, user=scene.user) for code in fresh[:2]]
@@ -115,7 +115,7 @@ def test_3_9_two_parallel_activations_of_the_same_method(
         assert status == 200, body
 
 
-def test_3_9_regenerate_while_an_old_backup_code_is_being_used(scene: Scene) -> None:
+def test_regenerate_while_an_old_backup_code_is_being_used(scene: Scene) -> None:
     email = MFAMethod.objects.get(name="email")
     for _ in range(5):
         old = backup_codes.replace_backup_codes(scene.user.pk)
@@ -143,7 +143,7 @@ def _with_app(scene: Scene) -> pyotp.TOTP:
     return pyotp.TOTP(SEEDS["SHA1"])
 
 
-def test_3_9_deactivate_while_step_2_is_in_flight(
+def test_deactivate_while_step_2_is_in_flight(
     scene: Scene, trench_auth: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The worst interleaving, forced: step 2 has accepted the token, then the
@@ -182,7 +182,7 @@ def test_3_9_deactivate_while_step_2_is_in_flight(
     assert not Token.objects.exists()
 
 
-def test_3_9_deactivate_and_step_2_released_together(
+def test_deactivate_and_step_2_released_together(
     scene: Scene, trench_auth: Callable[..., Any]
 ) -> None:
     trench_auth(CONFIRM_DISABLE_WITH_CODE=False)
@@ -204,7 +204,7 @@ def test_3_9_deactivate_and_step_2_released_together(
         Token.objects.all().delete()
 
 
-def test_3_9_parallel_set_primary_to_two_different_methods(
+def test_parallel_set_primary_to_two_different_methods(
     scene: Scene, trench_auth: Callable[..., Any]
 ) -> None:
     trench_auth(methods={"email2": EMAIL2})

@@ -1,4 +1,4 @@
-"""Checklist 3.4: injection-looking strings, odd method names, bad addresses and OTPs."""
+"""Injection-looking strings, odd method names, bad addresses and OTPs."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ BODY_METHOD_ENDPOINTS = tuple(e for e in ENDPOINTS if "method" in e.fields)
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_4_sql_looking_codes(scene: Scene, endpoint: Endpoint) -> None:
+def test_sql_looking_codes_are_plain_wrong_codes(scene: Scene, endpoint: Endpoint) -> None:
     before = scene.snapshot()
     for code in SQL_LIKE:
         response = scene.post(endpoint, scene.spoil(endpoint, "code", code))
@@ -52,7 +52,7 @@ def test_3_4_sql_looking_codes(scene: Scene, endpoint: Endpoint) -> None:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
-def test_3_4_sql_looking_strings_in_other_fields(scene: Scene, endpoint: Endpoint) -> None:
+def test_sql_looking_strings_in_other_fields(scene: Scene, endpoint: Endpoint) -> None:
     before = scene.snapshot()
     failed = LoginChallenge.objects.get().failed_attempts
     for field_name in (f for f in endpoint.fields if f != "code"):
@@ -60,13 +60,14 @@ def test_3_4_sql_looking_strings_in_other_fields(scene: Scene, endpoint: Endpoin
             response = scene.post(endpoint, scene.spoil(endpoint, field_name, value))
             assert_generic(response, value)
             assert response.status_code in (400, 401), response.content
-            # An unknown method at login counts as a wrong answer (pinned in 3.2).
+            # An unknown method at login counts as a wrong answer (pinned in
+            # test_lengths_and_formats.py).
             LoginChallenge.objects.update(failed_attempts=failed)
             assert scene.snapshot() == before
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_4_like_and_glob_wildcards_in_backup_codes(scene: Scene, endpoint: Endpoint) -> None:
+def test_like_and_glob_wildcards_in_backup_codes(scene: Scene, endpoint: Endpoint) -> None:
     backup = scene.backup_codes[0]
     before = scene.snapshot()
     for code in (
@@ -83,7 +84,7 @@ def test_3_4_like_and_glob_wildcards_in_backup_codes(scene: Scene, endpoint: End
         assert_malformed_code_rejected(scene, endpoint, response, before, sent=code)
 
 
-def test_3_4_backup_code_lookups_never_use_like(scene: Scene) -> None:
+def test_backup_code_lookups_never_use_like(scene: Scene) -> None:
     endpoint = next(e for e in ENDPOINTS if e.name == "jwt-login-code")
     with CaptureQueriesContext(connection) as queries:
         response = scene.post(endpoint, scene.spoil(endpoint, "code", scene.backup_codes[0]))
@@ -95,7 +96,7 @@ def test_3_4_backup_code_lookups_never_use_like(scene: Scene) -> None:
 
 
 @pytest.mark.parametrize("action", PATH_ACTIONS)
-def test_3_4_odd_method_names_in_the_path(scene: Scene, action: str) -> None:
+def test_odd_method_names_in_the_path(scene: Scene, action: str) -> None:
     before = scene.snapshot()
     bodies = set()
     for name in PATH_NAMES:
@@ -124,7 +125,7 @@ def _method_does_not_exist(field: str | None) -> bytes:
 
 
 @pytest.mark.parametrize("endpoint", BODY_METHOD_ENDPOINTS, ids=repr)
-def test_3_4_odd_method_names_in_the_body(scene: Scene, endpoint: Endpoint) -> None:
+def test_odd_method_names_in_the_body(scene: Scene, endpoint: Endpoint) -> None:
     # Names are exact keys (no case folding). At login every unknown name
     # gets the endpoint's one answer; code/request/ and change-primary-method
     # answer with django-trench's field errors (see _unknown_method_answer).
@@ -194,7 +195,7 @@ def fresh_client(
         "Alice <a@b.com>\r\nBcc: x@y.com",
     ],
 )
-def test_3_4_email_with_crlf_header_injection(
+def test_an_email_address_with_crlf_header_injection(
     scene: Scene, fresh_client: Callable[..., tuple[Any, APIClient]], address: str
 ) -> None:
     user, client = fresh_client(username="mallory", email="mallory@example.com")
@@ -235,7 +236,7 @@ def test_3_4_email_with_crlf_header_injection(
         "+",
     ],
 )
-def test_3_4_invalid_phone_numbers_send_nothing(
+def test_invalid_phone_numbers_send_nothing(
     scene: Scene, fresh_client: Callable[..., tuple[Any, APIClient]], number: str
 ) -> None:
     if not has_user_field("phone_number"):
@@ -291,12 +292,12 @@ def _bad_otps(public_id: str) -> list[str]:
     ]
 
 
-def test_3_4_yubikey_otp_format_is_checked_before_any_http_call(
+def test_yubikey_otp_format_is_checked_before_any_http_call(
     scene: Scene, yubi: Callable[[], int]
 ) -> None:
     public_id = "ccccccbcgujh"
     client = scene.client
-    # Alice has MFA: her action code confirms adding the key (item 71).
+    # Alice has MFA: her action code confirms adding the key.
     assert client.post("/auth/yubi/activate/", {"code": scene.action_code}).status_code == 200
     confirm = Endpoint("yubi-confirm", "/auth/yubi/activate/confirm/", False, ("code",))
     before = scene.snapshot()

@@ -1,4 +1,4 @@
-"""Checklist 3.2: length and format of codes (and of every other field).
+"""Length and format of codes (and of every other field).
 
 Pinned rule for codes (``trench_mfa.api.fields.CodeField`` reads them, the
 service judges their format before any work): outer ASCII
@@ -37,7 +37,7 @@ from trench_mfa.models import LoginChallenge
 
 pytestmark = pytest.mark.django_db
 
-#: What activation's optional code (item 71) gets when empty.
+#: What activation's optional code gets when empty.
 CODE_MISSING = {"error": "OTP code not provided.", "error_code": "otp_code_missing"}
 
 
@@ -49,14 +49,14 @@ def assert_refused_as_malformed(scene: Scene, endpoint: Endpoint, code: Any) -> 
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_2_five_and_seven_digits(scene: Scene, endpoint: Endpoint) -> None:
+def test_codes_of_five_and_seven_digits(scene: Scene, endpoint: Endpoint) -> None:
     valid = scene.valid_body(endpoint)["code"]
     for code in (valid[:5], valid + "0", "12345", "1234567", "1", "1" * 9):
         assert_refused_as_malformed(scene, endpoint, code)
 
 
 @pytest.mark.parametrize("target", FIELD_TARGETS, ids=target_id)
-def test_3_2_ten_thousand_characters_and_one_megabyte(
+def test_values_of_ten_thousand_characters_and_one_megabyte(
     scene: Scene, target: tuple[Endpoint, str], hash_spy: HashSpy
 ) -> None:
     endpoint, field_name = target
@@ -99,7 +99,7 @@ def test_3_2_ten_thousand_characters_and_one_megabyte(
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_2_outer_ascii_whitespace_is_trimmed(
+def test_outer_ascii_whitespace_is_trimmed(
     scene: Scene, endpoint: Endpoint, trench_auth: Callable[..., Any]
 ) -> None:
     # Activating the pending email2 again sends a new code: no cooldown here.
@@ -111,7 +111,9 @@ def test_3_2_outer_ascii_whitespace_is_trimmed(
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_2_inner_spaces_dashes_and_other_whitespace(scene: Scene, endpoint: Endpoint) -> None:
+def test_codes_with_inner_spaces_dashes_and_other_whitespace(
+    scene: Scene, endpoint: Endpoint
+) -> None:
     valid = scene.valid_body(endpoint)["code"]
     for code in (
         f"{valid[:3]} {valid[3:]}",
@@ -128,7 +130,7 @@ def test_3_2_inner_spaces_dashes_and_other_whitespace(scene: Scene, endpoint: En
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_2_signs_underscores_and_hex(scene: Scene, endpoint: Endpoint) -> None:
+def test_codes_with_signs_underscores_and_hex(scene: Scene, endpoint: Endpoint) -> None:
     # Each of these is a number to int() (or float()); none is a code.
     valid = scene.valid_body(endpoint)["code"]
     for code in (
@@ -146,7 +148,7 @@ def test_3_2_signs_underscores_and_hex(scene: Scene, endpoint: Endpoint) -> None
 
 
 @pytest.mark.parametrize("target", FIELD_TARGETS, ids=target_id)
-def test_3_2_empty_string(scene: Scene, target: tuple[Endpoint, str]) -> None:
+def test_an_empty_string_in_any_field(scene: Scene, target: tuple[Endpoint, str]) -> None:
     endpoint, field_name = target
     before = scene.snapshot()
     # A code is trimmed first, so blank codes are empty codes too.
@@ -159,7 +161,7 @@ def test_3_2_empty_string(scene: Scene, target: tuple[Endpoint, str]) -> None:
         assert_rejected(scene, response, before)
         body = response.json()
         if field_name == "code" and endpoint.name == "activate":
-            assert body == CODE_MISSING  # an optional code (item 71): "not provided"
+            assert body == CODE_MISSING  # an optional code: "not provided"
         elif field_name == "code":
             # DRF's CharField, as django-trench's: blank is its own field error.
             assert body == {"code": ["This field may not be blank."]}
@@ -168,7 +170,7 @@ def test_3_2_empty_string(scene: Scene, target: tuple[Endpoint, str]) -> None:
             assert len(body) == 1 and isinstance(next(iter(body.values())), list), body
 
 
-def test_3_2_every_endpoint_is_covered() -> None:
+def test_every_endpoint_is_covered() -> None:
     names = {e.name for e in ENDPOINTS}
     assert {"confirm", "deactivate", "regenerate", "code-request", "change-primary"} <= names
     assert sum("login" in n for n in names) == 6

@@ -1,8 +1,8 @@
-"""Checklist 3.5: authentication and authorization of the management endpoints.
+"""Authentication and authorization of the management endpoints.
 
 Methods are addressed by name for the authenticated user; there is no
-object id in any URL, so "user A acting on user B's method" (404 in the
-checklist) means here: A's request answers as if the method were A's own
+object id in any URL, so "user A acting on user B's method" (a 404 in an
+API with object ids) means here: A's request answers as if the method were A's own
 (not enabled / does not exist) and B's state does not move.
 """
 
@@ -49,7 +49,7 @@ def _body(scene: Scene, path: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("verb", "path"), MANAGEMENT, ids=lambda v: str(v))
-def test_3_5_management_endpoint_without_auth(scene: Scene, verb: str, path: str) -> None:
+def test_management_endpoints_without_authentication(scene: Scene, verb: str, path: str) -> None:
     before = scene.snapshot()
     for headers in ({}, {"HTTP_AUTHORIZATION": "Bearer"}, {"HTTP_AUTHORIZATION": "Token "}):
         response = getattr(APIClient(), verb)(path, _body(scene, path), format="json", **headers)
@@ -57,7 +57,9 @@ def test_3_5_management_endpoint_without_auth(scene: Scene, verb: str, path: str
 
 
 @pytest.mark.parametrize(("verb", "path"), MANAGEMENT, ids=lambda v: str(v))
-def test_3_5_ephemeral_token_as_bearer_or_token(scene: Scene, verb: str, path: str) -> None:
+def test_the_ephemeral_token_as_bearer_or_token_credential(
+    scene: Scene, verb: str, path: str
+) -> None:
     before = scene.snapshot()
     for scheme in ("Bearer", "Token", "JWT"):
         client = APIClient()
@@ -66,7 +68,7 @@ def test_3_5_ephemeral_token_as_bearer_or_token(scene: Scene, verb: str, path: s
         assert_rejected(scene, response, before, statuses=(401,))
 
 
-def test_3_5_access_token_as_the_ephemeral_token(scene: Scene) -> None:
+def test_an_access_token_as_the_ephemeral_token(scene: Scene) -> None:
     issued = scene.real_tokens()
     login_endpoints = [e for e in ENDPOINTS if "ephemeral_token" in e.fields]
     before = scene.snapshot()
@@ -77,7 +79,7 @@ def test_3_5_access_token_as_the_ephemeral_token(scene: Scene) -> None:
             assert response.json()["error_code"] == "invalid_token"
 
 
-def test_3_5_user_a_acting_on_user_b_method(
+def test_user_a_acting_on_user_b_method(
     scene: Scene, user_factory: Callable[..., Any], client_for: Callable[[Any], APIClient]
 ) -> None:
     bob = client_for(user_factory(username="bob"))
@@ -101,7 +103,7 @@ def test_3_5_user_a_acting_on_user_b_method(
     assert bob.get("/auth/mfa/user-active-methods/").json() == []
 
 
-def test_3_5_activating_an_already_active_method(scene: Scene) -> None:
+def test_activating_an_already_active_method(scene: Scene) -> None:
     before = scene.snapshot()
     response = scene.client.post("/auth/email/activate/")
     assert_rejected(scene, response, before)
@@ -109,7 +111,7 @@ def test_3_5_activating_an_already_active_method(scene: Scene) -> None:
     assert MFAMethod.objects.filter(user=scene.user, name="email").count() == 1
 
 
-def test_3_5_confirming_a_method_that_is_not_pending(scene: Scene, time_machine: Any) -> None:
+def test_confirming_a_method_that_is_not_pending(scene: Scene, time_machine: Any) -> None:
     before = scene.snapshot()
     for name, code, error in [
         ("email", scene.action_code, "method_already_active"),
@@ -128,7 +130,7 @@ def test_3_5_confirming_a_method_that_is_not_pending(scene: Scene, time_machine:
     assert_error(response, 400, "code_invalid_or_expired")
 
 
-def test_3_5_deactivating_the_primary_while_others_exist(scene: Scene) -> None:
+def test_deactivating_the_primary_while_others_exist(scene: Scene) -> None:
     MFAMethod.objects.filter(user=scene.user, name="email2").update(
         is_active=True, activation_started_at=None
     )
@@ -144,10 +146,10 @@ def test_3_5_deactivating_the_primary_while_others_exist(scene: Scene) -> None:
         ("/auth/email2/deactivate/", {}),
         ("/auth/email/codes/regenerate/", {}),
         ("/auth/mfa/change-primary-method/", {"method": "email2"}),
-        ("/auth/app/activate/", {}),  # adding a method (item 71)
+        ("/auth/app/activate/", {}),  # adding a method
     ],
 )
-def test_3_5_protected_action_without_a_valid_current_code(
+def test_protected_action_without_a_valid_current_code(
     scene: Scene, path: str, body: dict[str, Any], trench_auth: Callable[..., Any]
 ) -> None:
     trench_auth(THROTTLE_FACTOR=0)  # several wrong codes in a row: no back-off here
@@ -157,7 +159,7 @@ def test_3_5_protected_action_without_a_valid_current_code(
     methods = list(MFAMethod.objects.order_by("pk").values("name", "is_active", "is_primary"))
     backup = list(BackupCode.objects.order_by("pk").values_list("code_hash", "used_at"))
     wrong = "000000" if scene.action_code != "000000" else "111111"
-    # Adding a method (item 71) takes an optional code, refused by the
+    # Adding a method takes an optional code, refused by the
     # service in the envelope; the others read the code as django-trench
     # does: required (CONFIRM_*_WITH_CODE is on by default), and every error
     # about it is a field error of the code.
@@ -190,7 +192,7 @@ def test_3_5_protected_action_without_a_valid_current_code(
         )
 
 
-def test_3_5_extra_fields_are_ignored(scene: Scene, user_factory: Callable[..., Any]) -> None:
+def test_extra_fields_are_ignored(scene: Scene, user_factory: Callable[..., Any]) -> None:
     bob = user_factory(username="bob")
     extras = {
         "user": bob.pk,
@@ -202,7 +204,7 @@ def test_3_5_extra_fields_are_ignored(scene: Scene, user_factory: Callable[..., 
         "name": "app",
         "id": 1,
     }
-    # With MFA on, a code of the primary confirms adding a method (item 71).
+    # With MFA on, a code of the primary confirms adding a method.
     body = {**extras, "code": scene.backup_codes[3]}
     response = scene.client.post("/auth/sms/activate/", body, format="json")
     assert response.status_code == 200, response.content
@@ -226,7 +228,7 @@ def test_3_5_extra_fields_are_ignored(scene: Scene, user_factory: Callable[..., 
     assert not BackupCode.objects.filter(user=bob).exists()
 
 
-def test_3_5_every_management_endpoint_listed(scene: Scene) -> None:
+def test_every_management_endpoint_is_listed(scene: Scene) -> None:
     # The table above must follow the URLconf: one entry per named route.
     from django.urls import get_resolver
 

@@ -1,4 +1,4 @@
-"""Checklist 3.7: replays and purpose confusion.
+"""Replays and purpose confusion.
 
 Each replay fails with exactly the body of a plain wrong code (401
 ``invalid_code`` at login; elsewhere 400, the ``code`` field's error whose
@@ -58,7 +58,7 @@ def step2(scene: Scene, token: str, code: str, method: str | None = None) -> Any
     return scene.post(LOGIN_CODE, body)
 
 
-def test_3_7_same_totp_code_twice_and_the_previous_step_after_it(scene: Scene) -> None:
+def test_same_totp_code_twice_and_the_previous_step_after_it(scene: Scene) -> None:
     MFAMethod.objects.create(
         user=scene.user, name="app", is_active=True, secret=encrypt_secret(SEEDS["SHA1"])
     )
@@ -74,7 +74,7 @@ def test_3_7_same_totp_code_twice_and_the_previous_step_after_it(scene: Scene) -
         assert step == t0 // 30
 
 
-def test_3_7_same_email_code_twice(scene: Scene) -> None:
+def test_same_email_code_twice(scene: Scene) -> None:
     assert step2(scene, scene.token, scene.login_code).status_code == 200
     response = step2(scene, scene.login(), scene.login_code)
     assert response.content == WRONG_AT_LOGIN
@@ -84,7 +84,7 @@ def test_3_7_same_email_code_twice(scene: Scene) -> None:
     assert_wrong_elsewhere(scene.client.post("/auth/email/codes/regenerate/", body))
 
 
-def test_3_7_same_backup_code_twice(scene: Scene) -> None:
+def test_same_backup_code_twice(scene: Scene) -> None:
     backup = scene.backup_codes[0]
     assert step2(scene, scene.token, backup).status_code == 200
     assert step2(scene, scene.login(), backup).content == WRONG_AT_LOGIN
@@ -92,7 +92,7 @@ def test_3_7_same_backup_code_twice(scene: Scene) -> None:
     assert_wrong_elsewhere(response)
 
 
-def test_3_7_old_code_after_a_resend(scene: Scene, time_machine: Any) -> None:
+def test_an_old_code_after_a_resend(scene: Scene, time_machine: Any) -> None:
     time_machine.move_to(timezone.now() + timedelta(seconds=61), tick=False)
     mail.outbox.clear()
     response = scene.post(
@@ -106,7 +106,7 @@ def test_3_7_old_code_after_a_resend(scene: Scene, time_machine: Any) -> None:
     assert step2(scene, scene.token, new).status_code == 200
 
 
-def test_3_7_activation_code_at_login_and_login_code_at_activation(scene: Scene) -> None:
+def test_activation_code_at_login_and_login_code_at_activation(scene: Scene) -> None:
     email = MFAMethod.objects.get(user=scene.user, name="email")
     # A code of another purpose of the same method fails at login ...
     activation = codes.issue_code(email, CodePurpose.ACTIVATION, validity=300)
@@ -125,10 +125,10 @@ def test_3_7_activation_code_at_login_and_login_code_at_activation(scene: Scene)
     assert step2(scene, scene.token, scene.login_code).status_code == 200
 
 
-def test_3_7_code_of_method_a_sent_to_method_b(scene: Scene) -> None:
+def test_a_code_of_method_a_sent_to_method_b(scene: Scene) -> None:
     # Pinned: step 2 checks only the method it names. A's code named as B's
-    # fails and burns nothing of A; a right code of A never counts against B
-    # (item 32). Whether the wrong answer counts against B is the back-off's
+    # fails and burns nothing of A; a right code of A never counts
+    # against B. Whether the wrong answer counts against B is the back-off's
     # rule (tests/throttling), not asserted here.
     MFAMethod.objects.filter(name="email2").update(is_active=True, activation_started_at=None)
     email2 = MFAMethod.objects.get(name="email2")
@@ -143,7 +143,7 @@ def test_3_7_code_of_method_a_sent_to_method_b(scene: Scene) -> None:
     )
 
 
-def test_3_7_yubikey_replayed_otp_and_replayed_request(
+def test_yubikey_replayed_otp_and_replayed_request(
     scene: Scene,
     httpserver: HTTPServer,
     trench_auth: Callable[..., Any],
@@ -164,7 +164,7 @@ def test_3_7_yubikey_replayed_otp_and_replayed_request(
         THROTTLE_FACTOR=0,
     )
     key = "ccccccbcgujh"
-    # Alice has MFA: her action code confirms adding the key (item 71).
+    # Alice has MFA: her action code confirms adding the key.
     activation = scene.client.post("/auth/yubi/activate/", {"code": scene.action_code})
     assert activation.status_code == 200, activation.content
     response = scene.client.post("/auth/yubi/activate/confirm/", {"code": make_otp(key)})

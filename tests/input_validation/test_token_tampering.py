@@ -1,4 +1,4 @@
-"""Checklist 3.6: ephemeral token tampering at login step 2 (and the resend).
+"""Ephemeral token tampering at login step 2 (and the resend).
 
 ``tests/tokens/test_ephemeral_tokens.py`` has the single-use, expiry, password and attempt-cap
 rules; here every tampering row gets one byte-identical ``401`` and leaves
@@ -7,7 +7,7 @@ backward" — the token carries no time; its expiry lives in the challenge row
 and any edit of the signed text fails the signature (``flip_*`` rows).
 
 Pinned: a token that is not a JSON string (``null``, a number) is a 400 type
-error like any field (3.1); every string that is not a live token, whatever
+error like any field (test_types_and_structure.py); every string that is not a live token, whatever
 its length or characters, is the uniform 401.
 """
 
@@ -71,7 +71,7 @@ def variants(scene: Scene) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("endpoint", TOKEN_ENDPOINTS, ids=repr)
-def test_3_6_every_tampered_token_gets_the_same_401(scene: Scene, endpoint: Endpoint) -> None:
+def test_every_tampered_token_gets_the_same_401(scene: Scene, endpoint: Endpoint) -> None:
     found = variants(scene)
     before = scene.snapshot()
     for name, value in found.items():
@@ -86,7 +86,7 @@ def test_3_6_every_tampered_token_gets_the_same_401(scene: Scene, endpoint: Endp
 
 
 @pytest.mark.parametrize("endpoint", TOKEN_ENDPOINTS, ids=repr)
-def test_3_6_null_and_non_string_tokens_are_type_errors(scene: Scene, endpoint: Endpoint) -> None:
+def test_null_and_non_string_tokens_are_type_errors(scene: Scene, endpoint: Endpoint) -> None:
     before = scene.snapshot()
     for value in (None, 0, 1, [scene.token], {"token": scene.token}, True):
         response = scene.post(endpoint, scene.spoil(endpoint, "ephemeral_token", value))
@@ -94,7 +94,7 @@ def test_3_6_null_and_non_string_tokens_are_type_errors(scene: Scene, endpoint: 
         assert list(response.json()) == ["ephemeral_token"]
 
 
-def test_3_6_jwt_alg_none_is_no_credential_anywhere(scene: Scene) -> None:
+def test_jwt_alg_none_is_no_credential_anywhere(scene: Scene) -> None:
     forged = alg_none_jwt(scene.user.pk)
     before = scene.snapshot()
     client = APIClient()
@@ -108,7 +108,7 @@ def test_3_6_jwt_alg_none_is_no_credential_anywhere(scene: Scene) -> None:
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS, ids=repr)
-def test_3_6_token_of_user_a_with_a_valid_code_of_user_b(
+def test_a_token_of_user_a_with_a_valid_code_of_user_b(
     scene: Scene, flavour: Any, user_factory: Any, client_for: Any
 ) -> None:
     bob = user_factory(username="bob", email="bob@example.com")
@@ -128,7 +128,7 @@ def test_3_6_token_of_user_a_with_a_valid_code_of_user_b(
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS, ids=repr)
-def test_3_6_token_replayed_after_a_successful_step_2(scene: Scene, flavour: Any) -> None:
+def test_a_token_replayed_after_a_successful_step_2(scene: Scene, flavour: Any) -> None:
     body = {"ephemeral_token": scene.token, "code": scene.login_code}
     assert scene.anon.post(flavour.code, body).status_code == 200
     before = scene.snapshot()
@@ -141,7 +141,7 @@ def test_3_6_token_replayed_after_a_successful_step_2(scene: Scene, flavour: Any
 
 
 @pytest.mark.parametrize("change", ["password", "is_active"])
-def test_3_6_token_after_a_password_change_or_deactivation(scene: Scene, change: str) -> None:
+def test_a_token_after_a_password_change_or_deactivation(scene: Scene, change: str) -> None:
     user = get_user_model().objects.get(pk=scene.user.pk)
     if change == "password":
         user.set_password("a-brand-new-password-2026")
@@ -156,7 +156,7 @@ def test_3_6_token_after_a_password_change_or_deactivation(scene: Scene, change:
 
 
 @pytest.mark.parametrize(("offset", "status"), [(-1, 200), (1, 401)])
-def test_3_6_expired_token(scene: Scene, time_machine: Any, offset: int, status: int) -> None:
+def test_an_expired_token(scene: Scene, time_machine: Any, offset: int, status: int) -> None:
     challenge = LoginChallenge.objects.get()
     time_machine.move_to(challenge.expires_at + timedelta(seconds=offset), tick=False)
     endpoint = next(e for e in TOKEN_ENDPOINTS if e.name == "jwt-login-code")
@@ -167,7 +167,7 @@ def test_3_6_expired_token(scene: Scene, time_machine: Any, offset: int, status:
         assert response.content == INVALID_TOKEN
 
 
-def test_3_6_access_refresh_and_auth_tokens_as_the_ephemeral_token(scene: Scene) -> None:
+def test_access_refresh_and_auth_tokens_as_the_ephemeral_token(scene: Scene) -> None:
     issued = scene.real_tokens()
     before = scene.snapshot()
     for endpoint in TOKEN_ENDPOINTS:

@@ -1,6 +1,6 @@
-"""Checklist 3.1: types and structure, on every endpoint that takes the field.
+"""Types and structure, on every endpoint that takes the field.
 
-Every test checks the four invariants of section 3 (see ``conftest.py``):
+Every test checks the four invariants of bad input (see ``conftest.py``):
 no 5xx, no database change, a body that names no failed check, no message
 sent.
 """
@@ -36,7 +36,9 @@ def _key(field_name: str) -> str:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
-def test_3_1_field_missing_empty_object_and_empty_body(scene: Scene, endpoint: Endpoint) -> None:
+def test_a_missing_field_an_empty_object_and_an_empty_body(
+    scene: Scene, endpoint: Endpoint
+) -> None:
     before = scene.snapshot()
     for field_name in endpoint.required:
         body = scene.valid_body(endpoint)
@@ -53,7 +55,7 @@ def test_3_1_field_missing_empty_object_and_empty_body(scene: Scene, endpoint: E
 
 
 @pytest.mark.parametrize("target", FIELD_TARGETS, ids=target_id)
-def test_3_1_null(scene: Scene, target: tuple[Endpoint, str]) -> None:
+def test_null_in_any_field(scene: Scene, target: tuple[Endpoint, str]) -> None:
     endpoint, field_name = target
     before = scene.snapshot()
     response = scene.post(endpoint, scene.spoil(endpoint, field_name, None))
@@ -62,7 +64,7 @@ def test_3_1_null(scene: Scene, target: tuple[Endpoint, str]) -> None:
 
 
 @pytest.mark.parametrize("target", NON_CODE_TARGETS, ids=target_id)
-def test_3_1_number_instead_of_string(scene: Scene, target: tuple[Endpoint, str]) -> None:
+def test_a_number_instead_of_a_string(scene: Scene, target: tuple[Endpoint, str]) -> None:
     endpoint, field_name = target
     before = scene.snapshot()
     for value in (123456, int(scene.login_code), 0, -1, 10**30):
@@ -72,7 +74,7 @@ def test_3_1_number_instead_of_string(scene: Scene, target: tuple[Endpoint, str]
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_1_a_number_code_is_read_as_its_decimal_string(
+def test_a_number_code_is_read_as_its_decimal_string(
     scene: Scene, endpoint: Endpoint, trench_auth: Callable[..., Any]
 ) -> None:
     # Pinned (django-trench's CharField): a JSON number is the code
@@ -93,7 +95,9 @@ def test_3_1_a_number_code_is_read_as_its_decimal_string(
 
 
 @pytest.mark.parametrize("target", FIELD_TARGETS, ids=target_id)
-def test_3_1_bool_list_and_object(scene: Scene, target: tuple[Endpoint, str]) -> None:
+def test_a_bool_list_or_object_instead_of_a_string(
+    scene: Scene, target: tuple[Endpoint, str]
+) -> None:
     endpoint, field_name = target
     before = scene.snapshot()
     valid = scene.valid_body(endpoint)[_key(field_name)]
@@ -104,7 +108,7 @@ def test_3_1_bool_list_and_object(scene: Scene, target: tuple[Endpoint, str]) ->
 
 
 @pytest.mark.parametrize("target", FIELD_TARGETS, ids=target_id)
-def test_3_1_float(scene: Scene, target: tuple[Endpoint, str]) -> None:
+def test_a_float_instead_of_a_string(scene: Scene, target: tuple[Endpoint, str]) -> None:
     endpoint, field_name = target
     before = scene.snapshot()
     for value in (123456.0, 1e5, float(scene.login_code)):
@@ -118,7 +122,7 @@ def test_3_1_float(scene: Scene, target: tuple[Endpoint, str]) -> None:
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_1_duplicate_keys_last_one_wins(scene: Scene, endpoint: Endpoint) -> None:
+def test_duplicate_keys_last_one_wins(scene: Scene, endpoint: Endpoint) -> None:
     # Pinned: Python's json keeps the last of duplicate keys, so a valid code
     # followed by a malformed one is a malformed code (and changes nothing).
     before = scene.snapshot()
@@ -129,7 +133,7 @@ def test_3_1_duplicate_keys_last_one_wins(scene: Scene, endpoint: Endpoint) -> N
     assert_malformed_code_rejected(scene, endpoint, response, before)
 
 
-def test_3_1_duplicate_keys_the_last_valid_code_is_used(scene: Scene) -> None:
+def test_duplicate_keys_the_last_valid_code_is_used(scene: Scene) -> None:
     endpoint = next(e for e in ENDPOINTS if e.name == "jwt-login-code")
     text = json.dumps({"ephemeral_token": scene.token, "code": "000000x"})[:-1]
     text += f', "code": "{scene.login_code}"}}'
@@ -139,7 +143,7 @@ def test_3_1_duplicate_keys_the_last_valid_code_is_used(scene: Scene) -> None:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
-def test_3_1_deeply_nested_json(scene: Scene, endpoint: Endpoint) -> None:
+def test_deeply_nested_json(scene: Scene, endpoint: Endpoint) -> None:
     before = scene.snapshot()
     depth = 100_000
     for raw in (
@@ -160,7 +164,7 @@ def test_3_1_deeply_nested_json(scene: Scene, endpoint: Endpoint) -> None:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
-def test_3_1_malformed_json(scene: Scene, endpoint: Endpoint) -> None:
+def test_malformed_json(scene: Scene, endpoint: Endpoint) -> None:
     before = scene.snapshot()
     valid = json.dumps(scene.valid_body(endpoint))
     for raw in (
@@ -180,7 +184,7 @@ def test_3_1_malformed_json(scene: Scene, endpoint: Endpoint) -> None:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
-def test_3_1_body_that_is_not_an_object(scene: Scene, endpoint: Endpoint) -> None:
+def test_a_body_that_is_not_an_object(scene: Scene, endpoint: Endpoint) -> None:
     before = scene.snapshot()
     for raw in ('["123456"]', '"123456"', "123456", "null", "true", "[{}]"):
         response = scene.post_raw(endpoint, raw, "application/json")
@@ -188,7 +192,7 @@ def test_3_1_body_that_is_not_an_object(scene: Scene, endpoint: Endpoint) -> Non
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
-def test_3_1_text_plain_and_other_content_types(scene: Scene, endpoint: Endpoint) -> None:
+def test_text_plain_and_other_content_types(scene: Scene, endpoint: Endpoint) -> None:
     before = scene.snapshot()
     body = json.dumps(scene.valid_body(endpoint))
     for content_type in ("text/plain", "application/xml", "application/x-yaml"):
@@ -197,9 +201,7 @@ def test_3_1_text_plain_and_other_content_types(scene: Scene, endpoint: Endpoint
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
-def test_3_1_multipart_and_form_bodies_follow_the_same_rules(
-    scene: Scene, endpoint: Endpoint
-) -> None:
+def test_multipart_and_form_bodies_follow_the_same_rules(scene: Scene, endpoint: Endpoint) -> None:
     # Pinned: form bodies are accepted as django-trench clients send them;
     # their values are strings, so the field rules are the same as for JSON.
     before = scene.snapshot()
@@ -225,7 +227,7 @@ def test_3_1_multipart_and_form_bodies_follow_the_same_rules(
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
-def test_3_1_body_larger_than_data_upload_max_memory_size(
+def test_a_body_larger_than_data_upload_max_memory_size(
     scene: Scene, endpoint: Endpoint, settings: Any
 ) -> None:
     before = scene.snapshot()
@@ -240,7 +242,7 @@ def test_3_1_body_larger_than_data_upload_max_memory_size(
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
-def test_3_1_get_put_delete_on_post_only_views(scene: Scene, endpoint: Endpoint) -> None:
+def test_get_put_delete_on_post_only_views(scene: Scene, endpoint: Endpoint) -> None:
     before = scene.snapshot()
     client = scene.client_for(endpoint)
     body = scene.valid_body(endpoint)
@@ -250,7 +252,7 @@ def test_3_1_get_put_delete_on_post_only_views(scene: Scene, endpoint: Endpoint)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
-def test_3_1_secret_in_the_query_string_is_ignored(scene: Scene, endpoint: Endpoint) -> None:
+def test_secret_in_the_query_string_is_ignored(scene: Scene, endpoint: Endpoint) -> None:
     before = scene.snapshot()
     secrets = [f for f in endpoint.fields if f in ("code", "ephemeral_token", "password")]
     if not secrets:

@@ -1,4 +1,4 @@
-"""Checklist 3.3: Unicode in codes and in every other field.
+"""Unicode in codes and in every other field.
 
 ``str.isdigit()``, ``int()`` and ``\\d`` accept many non-ASCII digits; codes
 are checked against ``[0-9]`` (and printable ASCII before anything else), so
@@ -49,7 +49,7 @@ def assert_malformed_everywhere(scene: Scene, endpoint: Endpoint, codes: list[st
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_3_fullwidth_digits(scene: Scene, endpoint: Endpoint) -> None:
+def test_fullwidth_digits_in_codes(scene: Scene, endpoint: Endpoint) -> None:
     valid = scene.valid_body(endpoint)["code"]
     fullwidth = translate(valid, "\uff10")
     assert fullwidth.isdigit() and int(fullwidth) == int(valid)  # the trap
@@ -57,7 +57,7 @@ def test_3_3_fullwidth_digits(scene: Scene, endpoint: Endpoint) -> None:
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_3_arabic_indic_and_other_decimal_digits(scene: Scene, endpoint: Endpoint) -> None:
+def test_arabic_indic_and_other_decimal_digits_in_codes(scene: Scene, endpoint: Endpoint) -> None:
     valid = scene.valid_body(endpoint)["code"]
     zeros = ["\u0660", "\u06f0", "\u0966", "\u0e50", "\u1040", "\U0001d7ce", "\U0001d7ec"]
     codes = [translate(valid, zero) for zero in zeros]
@@ -66,7 +66,9 @@ def test_3_3_arabic_indic_and_other_decimal_digits(scene: Scene, endpoint: Endpo
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_3_superscript_and_other_isdigit_characters(scene: Scene, endpoint: Endpoint) -> None:
+def test_superscript_and_other_isdigit_characters_in_codes(
+    scene: Scene, endpoint: Endpoint
+) -> None:
     codes = [
         "\u00b9\u00b2\u00b3\u2074\u2075\u2076",  # superscripts: isdigit(), not int()
         "\u2460\u2461\u2462\u2463\u2464\u2465",  # circled digits
@@ -78,7 +80,7 @@ def test_3_3_superscript_and_other_isdigit_characters(scene: Scene, endpoint: En
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_3_zero_width_space_and_rtl_override(scene: Scene, endpoint: Endpoint) -> None:
+def test_zero_width_space_and_rtl_override(scene: Scene, endpoint: Endpoint) -> None:
     valid = scene.valid_body(endpoint)["code"]
     codes = [
         f"{valid[:3]}\u200b{valid[3:]}",
@@ -94,7 +96,7 @@ def test_3_3_zero_width_space_and_rtl_override(scene: Scene, endpoint: Endpoint)
 
 
 @pytest.mark.parametrize("target", FIELD_TARGETS, ids=target_id)
-def test_3_3_nul(scene: Scene, target: tuple[Endpoint, str]) -> None:
+def test_a_nul_character_in_any_field(scene: Scene, target: tuple[Endpoint, str]) -> None:
     endpoint, field_name = target
     before = scene.snapshot()
     valid = scene.value(endpoint, field_name)
@@ -111,7 +113,7 @@ def test_3_3_nul(scene: Scene, target: tuple[Endpoint, str]) -> None:
 
 
 @pytest.mark.parametrize("target", FIELD_TARGETS, ids=target_id)
-def test_3_3_lone_surrogate(scene: Scene, target: tuple[Endpoint, str]) -> None:
+def test_a_lone_surrogate_in_any_field(scene: Scene, target: tuple[Endpoint, str]) -> None:
     # Sent as raw JSON: "\\ud800" is valid JSON but no valid UTF-8 string.
     endpoint, field_name = target
     before = scene.snapshot()
@@ -134,7 +136,7 @@ def test_3_3_lone_surrogate(scene: Scene, target: tuple[Endpoint, str]) -> None:
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_3_emoji_and_combining_marks(scene: Scene, endpoint: Endpoint) -> None:
+def test_emoji_and_combining_marks(scene: Scene, endpoint: Endpoint) -> None:
     valid = scene.valid_body(endpoint)["code"]
     codes = [
         "1\ufe0f\u20e32\ufe0f\u20e33\ufe0f\u20e34\ufe0f\u20e35\ufe0f\u20e36\ufe0f\u20e3",  # keycaps
@@ -148,7 +150,7 @@ def test_3_3_emoji_and_combining_marks(scene: Scene, endpoint: Endpoint) -> None
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
-def test_3_3_non_ascii_never_reaches_compare_digest(scene: Scene, endpoint: Endpoint) -> None:
+def test_non_ascii_never_reaches_compare_digest(scene: Scene, endpoint: Endpoint) -> None:
     # Backup-code shaped values whose case mapping yields ASCII (Kelvin sign
     # -> "k", long s -> "S", dotted I -> "i" + mark): refused as non-ASCII
     # before any normalisation, comparison or hashing could see them.
@@ -164,10 +166,10 @@ def test_3_3_non_ascii_never_reaches_compare_digest(scene: Scene, endpoint: Endp
     assert_malformed_everywhere(scene, endpoint, codes)
 
 
-def test_3_3_homoglyphs_in_backup_codes_follow_the_normalisation_rule(
+def test_homoglyphs_in_backup_codes_follow_the_normalisation_rule(
     scene: Scene, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Item 58's rule: case-folded; O read as 0, I/L as 1; dashes and inner
+    # The backup-code normalisation rule: case-folded; O read as 0, I/L as 1; dashes and inner
     # spaces dropped. Codes with those digits are forced for the test.
     from trench_mfa import crypto
 

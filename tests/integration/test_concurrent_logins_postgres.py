@@ -78,7 +78,7 @@ def test_parallel_confirms_of_two_methods(
 ) -> None:
     # Both were started while MFA was off. The first confirmation turns MFA
     # on, and the other activation, never checked against a factor, must
-    # start over with a code of it (item 71): exactly one method is active.
+    # start over with a code of it: exactly one method is active.
     trench_auth(methods={"email2": EMAIL2})
     client = client_for(user)
     codes = {}

@@ -213,7 +213,7 @@ def test_method_changes_send_signals_for_notification(
 
     receivers = {name: receiver_for(name) for name in watched}
     for name, signal in watched.items():
-        signal.connect(receivers[name], weak=False, dispatch_uid=f"item75-{name}")
+        signal.connect(receivers[name], weak=False, dispatch_uid=f"method-change-{name}")
     try:
         backup = activate(api_client, "email")
         activate(api_client, "email2")
@@ -225,7 +225,7 @@ def test_method_changes_send_signals_for_notification(
         api_client.post("/auth/email/deactivate/", {"code": new_set[0]})
     finally:
         for name, signal in watched.items():
-            signal.disconnect(dispatch_uid=f"item75-{name}")
+            signal.disconnect(dispatch_uid=f"method-change-{name}")
     assert seen == [
         "added",
         "added",

@@ -32,7 +32,7 @@ def test_a_resend_inside_the_cooldown_is_429_and_sends_are_capped(
     shift(clock, 2)
     assert anon_client.post(JWT.resend, {"ephemeral_token": token}).status_code == 200
     assert len(mail.outbox) == 2
-    # At most 5 sends in 10 minutes (tests/lockout/test_send_limit.py).
+    # At most 5 sends in 10 minutes (tests/throttling/test_send_limit.py).
     from trench_mfa.conf import mfa_settings
 
     assert (mfa_settings.SEND_LIMIT, mfa_settings.SEND_LIMIT_WINDOW) == (5, 600)

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.django_db
 def test_failures_are_counted_without_lost_updates(email_user: Any) -> None:
     # Two requests that read the row before either wrote (stale instances):
     # each F() update still counts. The parallel versions run on PostgreSQL in
-    # tests/lockout/test_races_postgres.py and tests/hardening (section 3.9).
+    # tests/throttling/test_parallel_wrong_codes_postgres.py and
+    # tests/input_validation/test_concurrent_attempts_postgres.py.
     user, _ = email_user
     stale_a = MFAMethod.objects.get(user=user)
     stale_b = MFAMethod.objects.get(user=user)
@@ -96,13 +97,15 @@ def test_wrong_codes_lock_the_account_across_tokens_and_forwarded_ips(
     clock: time_machine.Coordinates,
 ) -> None:
     # The full version (20 failures over 4 tokens and 4 IPs) is in
-    # tests/lockout/test_lockout.py; here over 3 tokens and 3 X-Forwarded-For.
+    # tests/throttling/test_lockout.py; here over 3 tokens and 3 X-Forwarded-For.
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     settings.TRENCH_AUTH = {**settings.TRENCH_AUTH, "LOCKOUT_THRESHOLD": 12}
     user, _ = email_user
     notified: list[Any] = []
     signals.locked_out.connect(
-        lambda sender, **kw: notified.append(kw["user"]), weak=False, dispatch_uid="item30"
+        lambda sender, **kw: notified.append(kw["user"]),
+        weak=False,
+        dispatch_uid="lockout-notification",
     )
     try:
         for ip in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
@@ -110,7 +113,7 @@ def test_wrong_codes_lock_the_account_across_tokens_and_forwarded_ips(
             for _ in range(4):
                 answer(anon_client, token, "000000", HTTP_X_FORWARDED_FOR=ip)
     finally:
-        signals.locked_out.disconnect(dispatch_uid="item30")
+        signals.locked_out.disconnect(dispatch_uid="lockout-notification")
     assert notified == [user]  # the project's receiver notifies the user
     token = login(anon_client, user, HTTP_X_FORWARDED_FOR="203.0.113.1")
     assert_error(answer(anon_client, token, last_code()), 429, "locked")

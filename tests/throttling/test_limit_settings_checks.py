@@ -72,10 +72,10 @@ def test_edge_values_pass(trench_auth: Callable[..., Any], key: str, value: Any)
         ({"SEND_LIMIT": 3, "SEND_LIMIT_WINDOW": 300}, "trench_mfa.W144"),
     ],
 )
-def test_send_limits_looser_than_item_34_are_warnings(
+def test_send_limits_looser_than_the_recommended_ones_are_warnings(
     trench_auth: Callable[..., Any], overrides: dict[str, Any], warning: str
 ) -> None:
-    # Checklist item 34: at least 30 s between codes, at most 5 per 10 minutes.
+    # Recommended: at least 30 s between codes, at most 5 per 10 minutes.
     trench_auth(**overrides)
     assert ids() == [warning]
 
@@ -89,7 +89,7 @@ def test_send_limits_looser_than_item_34_are_warnings(
         {"SEND_LIMIT": 5, "SEND_LIMIT_WINDOW": 3600},
     ],
 )
-def test_send_limits_within_item_34_pass(
+def test_send_limits_within_the_recommended_ones_pass(
     trench_auth: Callable[..., Any], overrides: dict[str, Any]
 ) -> None:
     trench_auth(**overrides)

@@ -103,7 +103,7 @@ def test_a_lock_refuses_protected_actions_and_activations(
     MFAMethod.objects.filter(user=user).update(failure_count=19)
     assert api_client.post("/auth/email/deactivate/", {"code": "000000"}).status_code == 400
     assert_error(api_client.post("/auth/email/deactivate/", {"code": backup[0]}), 429, "locked")
-    # Adding a method needs a code of the primary (item 71): refused unevaluated.
+    # Adding a method needs a code of the primary: refused unevaluated.
     response = api_client.post("/auth/email2/activate/", {"code": backup[1]})
     assert_error(response, 429, "locked")
     assert not MFAMethod.objects.filter(user=user, name="email2").exists()

@@ -1,4 +1,4 @@
-"""YubiKey: only signed, genuine rejections count against the user (item 55)."""
+"""YubiKey: only signed, genuine rejections count against the user."""
 
 from __future__ import annotations
 

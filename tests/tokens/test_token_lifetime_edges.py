@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_a_token_resolves_for_599_seconds_and_not_at_600(
     email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
-    # test_item_64 checks TTL-1 s and TTL+1 s through a full login; here the token alone.
+    # test_token_rules.py checks TTL-1 s and TTL+1 s through a full login; here the token alone.
     user, _ = email_user
     token, _ = tokens.issue_token(user, "email")
     shift(clock, 599)
