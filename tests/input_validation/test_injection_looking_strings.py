@@ -259,21 +259,11 @@ def yubi(
     scene: Scene, httpserver: HTTPServer, trench_auth: Callable[..., Any]
 ) -> Callable[[], int]:
     """Configure ``yubi`` against a loopback server; return a request counter."""
-    from tests.support.yubikey import API_KEY, CLIENT_ID, FakeValidationServer
+    from tests.support.yubikey import FakeValidationServer, yubi_method
 
     server = FakeValidationServer()
     httpserver.expect_request(PATH).respond_with_handler(server.handle)
-    trench_auth(
-        methods={
-            "yubi": {
-                "HANDLER": "trench_mfa.backends.yubikey.YubiKeyMessageDispatcher",
-                "YUBICLOUD_CLIENT_ID": CLIENT_ID,
-                "YUBICLOUD_SECRET_KEY": API_KEY,
-                "YUBICLOUD_API_URLS": [httpserver.url_for(PATH)],
-                "YUBICLOUD_TIMEOUT": 1,
-            }
-        }
-    )
+    trench_auth(methods={"yubi": yubi_method(httpserver.url_for(PATH))})
     return lambda: len(httpserver.log)
 
 

@@ -27,7 +27,7 @@ from tests.conftest import error_of, last_code
 from tests.input_validation.conftest import Scene
 from tests.input_validation.endpoints import ENDPOINTS
 from tests.support.app import SEEDS
-from tests.support.yubikey import API_KEY, CLIENT_ID, PATH, FakeValidationServer, make_otp
+from tests.support.yubikey import PATH, FakeValidationServer, make_otp, yubi_method
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
 from trench_mfa.secrets_at_rest import encrypt_secret
 from trench_mfa.services import codes
@@ -152,15 +152,7 @@ def test_yubikey_replayed_otp_and_replayed_request(
     server = FakeValidationServer()
     httpserver.expect_request(PATH).respond_with_handler(server.handle)
     trench_auth(
-        methods={
-            "yubi": {
-                "HANDLER": "trench_mfa.backends.yubikey.YubiKeyMessageDispatcher",
-                "YUBICLOUD_CLIENT_ID": CLIENT_ID,
-                "YUBICLOUD_SECRET_KEY": API_KEY,
-                "YUBICLOUD_API_URLS": [httpserver.url_for(PATH)],
-                "YUBICLOUD_TIMEOUT": 1,
-            }
-        },
+        methods={"yubi": yubi_method(httpserver.url_for(PATH))},
         THROTTLE_FACTOR=0,
     )
     key = "ccccccbcgujh"

@@ -113,6 +113,18 @@ class FakeValidationServer:
         return Response("\r\n".join(lines) + "\r\n", content_type="text/plain")
 
 
+def yubi_method(url: str, **options: Any) -> dict[str, Any]:
+    """A ``MFA_METHODS`` entry of a YubiKey method validating at ``url`` (1 s timeout)."""
+    return {
+        "HANDLER": "trench_mfa.backends.yubikey.YubiKeyMessageDispatcher",
+        "YUBICLOUD_CLIENT_ID": CLIENT_ID,
+        "YUBICLOUD_SECRET_KEY": API_KEY,
+        "YUBICLOUD_API_URLS": [url],
+        "YUBICLOUD_TIMEOUT": 1,
+        **options,
+    }
+
+
 @pytest.fixture
 def yubicloud(httpserver: HTTPServer) -> Iterator[FakeValidationServer]:
     """The fake validation server at ``httpserver``'s ``/wsapi/2.0/verify``."""
@@ -128,14 +140,7 @@ def yubi_settings(settings: Any, httpserver: HTTPServer) -> Callable[..., dict[s
     base = settings.TRENCH_AUTH
 
     def configure(**options: Any) -> dict[str, Any]:
-        method = {
-            "HANDLER": "trench_mfa.backends.yubikey.YubiKeyMessageDispatcher",
-            "YUBICLOUD_CLIENT_ID": CLIENT_ID,
-            "YUBICLOUD_SECRET_KEY": API_KEY,
-            "YUBICLOUD_API_URLS": [httpserver.url_for(PATH)],
-            "YUBICLOUD_TIMEOUT": 1,
-            **options,
-        }
+        method = yubi_method(httpserver.url_for(PATH), **options)
         settings.TRENCH_AUTH = {
             **base,
             "MFA_METHODS": {**base["MFA_METHODS"], "yubi": method},
