@@ -20,6 +20,15 @@ from testproject.mail import mail_settings
 
 PASSWORD = "correct-horse-battery-staple"
 
+#: Fixtures shared across folders (see tests/README.md, "Where fixtures live").
+pytest_plugins = [
+    "tests.support.app",
+    "tests.support.flows",
+    "tests.support.log_capture",
+    "tests.support.throttling",
+    "tests.support.yubikey",
+]
+
 
 def pytest_report_header(config: pytest.Config) -> str:
     """Name the user model under test (``make test`` runs the suite with three)."""
@@ -52,7 +61,7 @@ def _no_backoff_and_fresh_cache(settings: Any) -> Iterator[None]:
 
     Many tests send a wrong code and then the right one within a second,
     which the default back-off (1 s after the first failure) refuses; the
-    back-off and lockout are tested with their defaults in ``tests/lockout``
+    back-off and lockout are tested with their defaults in ``tests/throttling``
     (fixture ``default_backoff``). The lockout threshold stays in force.
     """
     from django.core.cache import cache
@@ -61,6 +70,31 @@ def _no_backoff_and_fresh_cache(settings: Any) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _postgres_marker(request: pytest.FixtureRequest) -> None:
+    """A test marked ``postgres`` is skipped on any other database.
+
+    SQLite serialises writers and would hide the races these tests look for;
+    the PostgreSQL leg of ``make test`` (tests/legs.sh) runs them.
+    """
+    if request.node.get_closest_marker("postgres") is not None:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL)")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sms_outbox() -> Iterator[None]:
+    """Each test starts with an empty in-memory SMS outbox that sends."""
+    from tests.support import sms_outbox
+
+    sms_outbox.sent.clear()
+    sms_outbox.fail_next = 0
+    yield
+    sms_outbox.sent.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -279,7 +313,7 @@ def start_activation(client: APIClient, name: str, code: str | None = None) -> A
     """``POST <name>/activate/``; the response (not checked).
 
     When the user already has MFA, adding a method needs a current code of
-    the primary method (checklist item 71): ``code``, or else one requested
+    the primary method: ``code``, or else one requested
     with ``code/request/`` and read from the mail (an email-like primary).
     """
     response = client.post(f"/auth/{name}/activate/", {"code": code} if code else {})
@@ -324,6 +358,19 @@ MESSAGES = {
     "unauthenticated": "Unable to login with provided credentials.",
     "backup_codes_regeneration_disabled": "Backup codes regeneration is not allowed.",
 }
+
+
+#: Every endpoint of method management, as (client method, path): none answers anonymously.
+MANAGEMENT_ENDPOINTS = [
+    ("post", "/auth/email/activate/"),
+    ("post", "/auth/email/activate/confirm/"),
+    ("post", "/auth/email/deactivate/"),
+    ("post", "/auth/email/codes/regenerate/"),
+    ("post", "/auth/code/request/"),
+    ("get", "/auth/mfa/user-active-methods/"),
+    ("post", "/auth/mfa/change-primary-method/"),
+    ("post", "/auth/token/logout/"),
+]
 
 
 def error_of(response: Any) -> tuple[str, str]:

@@ -438,7 +438,7 @@ def _login_throttle_messages() -> list[checks.CheckMessage]:
     return messages
 
 
-#: The send limits of the security checklist (item 34): at least this many
+#: The recommended send limits: at least this many
 #: seconds between two codes, and at most SEND_CAP codes in SEND_CAP_WINDOW.
 MIN_RESEND_COOLDOWN = 30
 SEND_CAP = 5
@@ -446,7 +446,7 @@ SEND_CAP_WINDOW = 600
 
 
 def _send_limit_messages() -> list[checks.CheckMessage]:
-    """Warnings for send limits looser than the checklist's (never errors: tests use 0)."""
+    """Warnings for send limits looser than the recommended ones (never errors: tests use 0)."""
     messages: list[checks.CheckMessage] = []
     cooldown = mfa_settings.RESEND_COOLDOWN
     if not _is_int(cooldown, MIN_RESEND_COOLDOWN):

@@ -10,8 +10,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from tests.flows.conftest import IDENTIFIERS
-from tests.sms.outbox import OUTBOX
+from tests.support.flows import IDENTIFIERS
+from tests.support.sms_outbox import OUTBOX
 from trench_mfa import identity
 from trench_mfa.flow_models import Hardcode, VerifiedIdentifier
 from trench_mfa.services import hardcode, identifiers

@@ -15,8 +15,8 @@ import time_machine
 from rest_framework.test import APIClient
 
 from tests.app import qr_decode
-from tests.app.conftest import activate_app, parse_uri, totp_from_uri
 from tests.conftest import assert_error, credentials
+from tests.support.app import activate_app, parse_uri, totp_from_uri
 from trench_mfa.backends.application import new_secret
 from trench_mfa.models import MFAMethod
 from trench_mfa.secrets_at_rest import decrypt_secret

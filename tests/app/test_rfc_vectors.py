@@ -2,7 +2,7 @@
 
 Every vector goes through ``ApplicationMessageDispatcher.validate_code`` on a
 real method row (encrypted seed, replay guard, frozen server clock), not
-through pyotp alone. Values are SECURITY-CHECKLIST.md section 2, verbatim.
+through pyotp alone. Values are the RFCs' own, verbatim.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.app.conftest import SEEDS, handler_for
+from tests.support.app import SEEDS, handler_for
 from trench_mfa.models import MFAMethod
 
 # RFC 6238 Appendix B: (unix time, mode, 8-digit TOTP).

@@ -11,8 +11,8 @@ import time_machine
 from django.core import mail
 from rest_framework.test import APIClient
 
-from tests.app.conftest import activate_app, totp_from_uri
 from tests.conftest import assert_error, credentials, last_code
+from tests.support.app import activate_app, totp_from_uri
 from trench_mfa.models import LoginChallenge, MFAMethod
 
 T0 = 1_700_000_010  # 10 s into step T0 // 30

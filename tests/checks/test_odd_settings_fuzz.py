@@ -20,7 +20,7 @@ from django.test import override_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.hypothesis_settings import fuzz_settings
+from tests.support.hypothesis import fuzz_settings
 from trench_mfa.conf import DEFAULTS, KNOWN_METHODS
 
 EXAMPLES = 300

@@ -25,8 +25,8 @@ from tests.conftest import (
     last_code,
     username_field,
 )
-from tests.flows.conftest import PHONE, default_flows, sms_code
-from tests.sms import outbox
+from tests.support import sms_outbox as outbox
+from tests.support.flows import PHONE, default_flows, sms_code
 from trench_mfa.models import LoginChallenge, MFAEvent, MFAMethod
 from trench_mfa.secrets_at_rest import decrypt_secret
 from trench_mfa.services import hardcode, identifiers

@@ -11,8 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from tests.conftest import username_field
-from tests.flows.conftest import IDENTIFIERS
-from tests.sms.outbox import OUTBOX
+from tests.support.flows import IDENTIFIERS
+from tests.support.sms_outbox import OUTBOX
 from trench_mfa import flows
 
 EMAIL = "trench_mfa.backends.email.EmailMessageDispatcher"

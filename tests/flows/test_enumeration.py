@@ -22,8 +22,8 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import Flavour, assert_error
-from tests.flows.conftest import PHONE, changed_tables, table_counts
-from tests.sms import outbox
+from tests.support import sms_outbox as outbox
+from tests.support.flows import PHONE, changed_tables, table_counts
 from trench_mfa.models import LoginChallenge
 from trench_mfa.services import identifiers
 
@@ -215,7 +215,7 @@ def test_a_value_the_channel_refuses_looks_the_same(
 
 @pytest.mark.slow
 def test_step_1_takes_comparable_time(flavour: Flavour, verified_user: Any, settings: Any) -> None:
-    # Checklist 3.12: medians of known and unknown identifiers within 5 ms.
+    # Timing: medians of known and unknown identifiers within 5 ms.
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
     client = APIClient()
 

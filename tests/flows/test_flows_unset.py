@@ -11,8 +11,8 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import Flavour, activate, assert_error, credentials, last_code, username_field
-from tests.flows.conftest import PHONE
-from tests.sms import outbox
+from tests.support import sms_outbox as outbox
+from tests.support.flows import PHONE
 from trench_mfa.models import LoginChallenge
 from trench_mfa.services import hardcode, identifiers
 

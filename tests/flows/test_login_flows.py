@@ -19,8 +19,8 @@ from tests.conftest import (
     last_code,
     username_field,
 )
-from tests.flows.conftest import PHONE, default_flows, sms_code
-from tests.sms import outbox
+from tests.support import sms_outbox as outbox
+from tests.support.flows import PHONE, default_flows, sms_code
 from trench_mfa.models import LoginChallenge, MFAEvent, MFAMethod
 from trench_mfa.secrets_at_rest import decrypt_secret
 from trench_mfa.services import hardcode, identifiers
@@ -151,7 +151,7 @@ def test_wrong_or_missing_hardcode_is_unauthenticated(flavour: Flavour, verified
     assert step(flavour, body)["method"] == "sms"
 
 
-def test_item_63_every_identifier_in_the_body_counts_toward_the_username_rate(
+def test_every_identifier_in_the_body_counts_toward_the_username_rate(
     flavour: Flavour, verified_user: Any
 ) -> None:
     # Step 1 tries every flow that fits the body, so a body can pair the

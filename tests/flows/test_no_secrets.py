@@ -1,6 +1,6 @@
 """No secret of a login flow or of identifier verification reaches a log or an event.
 
-The same search as ``tests/audit/test_no_secrets.py``, over the flows of
+The same search as ``tests/audit/test_no_secret_in_any_flow.py``, over the flows of
 ``TRENCH_AUTH["FLOWS"]``: identifier verification by code and by link,
 setting a hardcode, passwordless email login, hardcode plus SMS code, a
 password login with the MFA method on top, a decoy login for an unknown
@@ -18,10 +18,9 @@ import pytest
 from django.core import mail
 from rest_framework.test import APIClient
 
-from tests.audit.test_no_secrets import Capture, ok
-from tests.audit.test_no_secrets import logs as logs
 from tests.conftest import FLAVOURS, PASSWORD, activate, username_field
-from tests.flows.conftest import PHONE, default_flows, link_key, sms_code
+from tests.support.flows import PHONE, default_flows, link_key, sms_code
+from tests.support.log_capture import Capture, ok
 from trench_mfa.models import MFAEvent
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import yaml
 from django.core.management import call_command
 
 from tests.conftest import username_field
-from tests.flows.conftest import default_flows
+from tests.support.flows import default_flows
 
 
 def generate(tmp_path: Path) -> dict[str, Any]:

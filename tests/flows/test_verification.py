@@ -11,8 +11,8 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import activate, assert_error, assert_field_error, last_code
-from tests.flows.conftest import PHONE, link_key, sms_code
-from tests.sms import outbox
+from tests.support import sms_outbox as outbox
+from tests.support.flows import PHONE, link_key, sms_code
 from trench_mfa import identity
 from trench_mfa.flow_models import VerifiedIdentifier
 from trench_mfa.models import MFAEvent, MFAMethod, OneTimeCode

@@ -1,8 +1,8 @@
 """Helpers of the JWT-claims tests: a fixed clock, token decoding, logins.
 
 The login-flow fixtures (``flows_config``, ``verified_user``) and the
-YubiKey fixtures (``yubicloud``, ``yubi_settings``) are shared with
-``tests/flows`` and ``tests/yubikey``.
+YubiKey fixtures (``yubicloud``, ``yubi_settings``) come from
+``tests/support`` (loaded for every folder by ``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.views import TokenRefreshView
 
 from tests.conftest import credentials
-from tests.flows.conftest import _fresh_sms_outbox, flows_config, verified_user  # noqa: F401
-from tests.yubikey.conftest import yubi_settings, yubicloud  # noqa: F401
 
 #: The frozen time of every test here, and its Unix time.
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -65,3 +64,11 @@ def login_step_one(user: Any, **extra: Any) -> dict[str, Any]:
 def answer(token: str, code: str, **extra: Any) -> Any:
     """Login step 2 (JWT flavour)."""
     return APIClient().post(JWT_CODE, {"ephemeral_token": token, "code": code, **extra})
+
+
+def refresh(refresh_token: str) -> dict[str, Any]:
+    """POST to simplejwt's own TokenRefreshView (testproject does not mount it)."""
+    request = APIRequestFactory().post("/refresh/", {"refresh": refresh_token}, format="json")
+    response = TokenRefreshView.as_view()(request)
+    assert response.status_code == 200, response.data
+    return dict(response.data)

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import pytest
 
 from tests.jwt_claims.conftest import NOW_TS
-from tests.sms.outbox import OUTBOX
+from tests.support.sms_outbox import OUTBOX
 from trench_mfa.amr import VerifiedFactor, amr_values, is_multi_factor, token_claims
 from trench_mfa.backends.email import EmailMessageDispatcher
 

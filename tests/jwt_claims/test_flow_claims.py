@@ -11,9 +11,9 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import PASSWORD, activate, last_code, start_activation, username_field
-from tests.flows.conftest import PHONE, default_flows, sms_code
 from tests.jwt_claims.conftest import JWT_LOGIN, NOW_TS, answer, claims, tokens_of
-from tests.yubikey.conftest import FakeValidationServer, make_otp
+from tests.support.flows import PHONE, default_flows, sms_code
+from tests.support.yubikey import FakeValidationServer, make_otp
 from trench_mfa.models import LoginChallenge, MFAMethod
 from trench_mfa.secrets_at_rest import decrypt_secret
 from trench_mfa.services import hardcode

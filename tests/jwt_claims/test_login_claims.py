@@ -6,15 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient, APIRequestFactory
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.views import TokenRefreshView
 
 from tests.conftest import credentials, last_code, start_activation
-from tests.flows.conftest import sms_code
-from tests.jwt_claims.conftest import NOW_TS, answer, claims, login_step_one, tokens_of
-from tests.sms.outbox import OUTBOX
-from tests.yubikey.conftest import FakeValidationServer, make_otp
+from tests.jwt_claims.conftest import NOW_TS, answer, claims, login_step_one, refresh, tokens_of
+from tests.support.flows import sms_code
+from tests.support.sms_outbox import OUTBOX
+from tests.support.yubikey import FakeValidationServer, make_otp
 
 MFA_CLAIMS = {"amr": ["pwd", "otp", "mfa"], "mfa_at": NOW_TS}
 
@@ -113,14 +112,6 @@ def test_authtoken_flavour_is_unchanged(email_mfa_user: tuple[Any, list[str]]) -
 
 
 # --- refreshing keeps the claims ---------------------------------------------
-
-
-def refresh(refresh_token: str) -> dict[str, Any]:
-    """POST to simplejwt's own TokenRefreshView (testproject does not mount it)."""
-    request = APIRequestFactory().post("/refresh/", {"refresh": refresh_token}, format="json")
-    response = TokenRefreshView.as_view()(request)
-    assert response.status_code == 200, response.data
-    return dict(response.data)
 
 
 @pytest.mark.parametrize("rotate", [False, True])

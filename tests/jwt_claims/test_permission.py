@@ -12,8 +12,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from tests.conftest import credentials, last_code
-from tests.jwt_claims.conftest import NOW_TS, answer, login_step_one, tokens_of
-from tests.jwt_claims.test_login_claims import refresh
+from tests.jwt_claims.conftest import NOW_TS, answer, login_step_one, refresh, tokens_of
 
 pytestmark = pytest.mark.urls("tests.jwt_claims.urls")
 

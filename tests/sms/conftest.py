@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pytest_httpserver import HTTPServer
 
-from tests.sms import outbox
+from tests.support import sms_outbox as outbox
 from trench_mfa.backends import aws
 
 PHONE = "+48600100200"

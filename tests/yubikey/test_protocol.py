@@ -10,7 +10,7 @@ import logging
 import pytest
 from yubico_client import Yubico
 
-from tests.yubikey.conftest import API_KEY, make_otp, server_sign
+from tests.support.yubikey import API_KEY, make_otp, server_sign
 from trench_mfa.backends.yubico_protocol import Verdict, check_response, install_log_redaction, sign
 
 KEY = base64.b64decode(API_KEY)

@@ -15,7 +15,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.conftest import assert_error, credentials
-from tests.yubikey.conftest import (
+from tests.support.yubikey import (
     API_KEY,
     CLIENT_ID,
     FakeValidationServer,

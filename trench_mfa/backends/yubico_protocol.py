@@ -83,7 +83,7 @@ def check_response(text: str, *, otp: str, nonce: str, key: bytes | None) -> Ver
     return Verdict.OK
 
 
-#: The only statuses that mean "this OTP is not valid" (item 55: the user's fault).
+#: The only statuses that mean "this OTP is not valid" (the user's fault, so they count).
 GENUINE_REJECTIONS = frozenset({"BAD_OTP", "REPLAYED_OTP", "REPLAYED_REQUEST"})
 
 

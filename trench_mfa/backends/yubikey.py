@@ -69,7 +69,7 @@ class _CheckedClient(Yubico):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.verdicts: list[Verdict] = []
-        #: Whether some answer was a signed "no" about this OTP (see item 55).
+        #: Whether some answer was a signed "no" about this OTP (only that counts as a failure).
         self.genuine_rejection = False
 
     def verify_response(

@@ -86,8 +86,8 @@ def _check_existing_factor(user: AnyUser, code: str | None, request: AnyRequest)
     """With MFA on, require a code of the method in use (or a backup code).
 
     Returns whether a code was checked. Adding a method binds a new
-    authenticator, so it needs a fresh proof of one the user already has
-    (checklist item 71); a stolen session alone cannot add one.
+    authenticator, so it needs a fresh proof of one the user already has;
+    a stolen session alone cannot add one.
     """
     if not mfa_settings.CONFIRM_ACTIVATION_WITH_CODE:
         return False
