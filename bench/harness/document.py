@@ -42,7 +42,8 @@ METHOD = """\
   `UPDATE ... SET counter = counter + 1, used_at = now WHERE id = %s AND
   used_at IS NULL` (`filter().update()` with `F()`) and one audit `INSERT`,
   then the pair. Neither checks the code. Each round loads trench_mfa,
-  django-trench, the read-only floor, the durable-writes floor, in turn.
+  django-trench, the read-only floor and the durable-writes floor in turn,
+  in the reverse order every other round.
 - CPU per request: the user+sys CPU time (`/proc/<pid>/stat`) spent during
   a subject's load, over the requests it answered (any status). App: the
   gunicorn master's worker processes. DB: the PostgreSQL backends that
@@ -110,7 +111,7 @@ def write(results: dict[str, Any], path: Path) -> Path:
         f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"plan: {plan.name}, wall time {results['wall_seconds']:.0f} s. Figures are "
         "median (min-max over rounds); the packages (and, under gunicorn, the floors) "
-        "took turns (A B A B ...).",
+        "took turns (A B A B ...; under gunicorn A B C D, D C B A, ...).",
         "",
         *describe(),
         "",

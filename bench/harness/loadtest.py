@@ -1,11 +1,12 @@
 """Scenario 4: login step 2 under gunicorn (2 workers) on PostgreSQL, MD5 hasher.
 
-Four subjects take turns in every round, each loaded for the same duration
-from this process: trench_mfa's step 2, django-trench's step 2, and the two
-floors (``bench/projects/mfa_site/bench_floor``): the read-only floor and
-the durable-writes floor. The floors are views of the trench_mfa site, so
-they run in the same gunicorn workers, on the same database (``bench_mfa``)
-and with the same settings as trench_mfa's step 2.
+Four subjects take turns in every round (the order reversed every other
+round), each loaded for the same duration from this process: trench_mfa's
+step 2, django-trench's step 2, and the two floors
+(``bench/projects/mfa_site/bench_floor``): the read-only floor and the
+durable-writes floor. The floors are views of the trench_mfa site, so they
+run in the same gunicorn workers, on the same database (``bench_mfa``) and
+with the same settings as trench_mfa's step 2.
 
 Set-up per package: a fresh database, the seeded user plus clones (each
 clone has its own method rows), both servers started and warmed up on all
@@ -141,8 +142,10 @@ def run(packages: tuple[Env, Env], plan: Plan, scratch: Path, logs: Path) -> dic
                 _tokens(subject, min(counts[subject.key], 2000), scratch),
                 plan.warmup_seconds,
             )
-        for _ in range(plan.load_rounds):
-            for subject in order:
+        for number in range(plan.load_rounds):
+            # A B C D, then D C B A: a drift in the machine's load during a
+            # run then weighs on every subject alike.
+            for subject in order if number % 2 == 0 else order[::-1]:
                 tokens = _tokens(subject, counts[subject.key], scratch)
                 meter = Meter(servers[subject.env.key].proc.pid, subject.database)
                 meter.start()
