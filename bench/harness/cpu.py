@@ -5,8 +5,10 @@ processes (its children); database CPU is the user+sys time of the
 PostgreSQL processes that ``pg_stat_activity`` lists for one database
 (client backends), plus, apart, the server's background processes
 (walwriter, background writer, checkpointer, autovacuum), which serve the
-whole server. A snapshot maps pid to seconds; the delta of two snapshots
-counts a pid that appeared in between from zero and drops a pid that left.
+whole server. The server's WAL position is read at the same moments (bytes
+of WAL written in between, server-wide too). A snapshot maps pid to
+seconds; the delta of two snapshots counts a pid that appeared in between
+from zero and drops a pid that left.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.envs import MFA
 
@@ -24,8 +27,8 @@ _PROC = Path("/proc")
 
 #: Asks PostgreSQL (through the trench_mfa venv's psycopg, from the
 #: ``postgres`` maintenance database, so this connection is not counted)
-#: which pids serve the database in argv[1], and which are its background
-#: processes.
+#: which pids serve the database in argv[1], which are its background
+#: processes, and the server's WAL position in bytes.
 _PG_PIDS = """\
 import json, os, sys, psycopg
 h, _, p = os.environ.get('BENCH_PG', '127.0.0.1:5432').partition(':')
@@ -36,7 +39,9 @@ with psycopg.connect(host=h, port=p or '5432', user=u, dbname='postgres') as c:
         " WHERE datname = %s OR (datname IS NULL AND backend_type <> 'client backend')",
         (sys.argv[1], sys.argv[1]),
     ).fetchall()
-print(json.dumps({'db': [r[0] for r in rows if r[1]], 'bg': [r[0] for r in rows if not r[1]]}))
+    wal = c.execute("SELECT pg_current_wal_lsn() - '0/0'").fetchone()[0]
+print(json.dumps({'db': [r[0] for r in rows if r[1]], 'bg': [r[0] for r in rows if not r[1]],
+                  'wal': int(wal)}))
 """
 
 
@@ -82,19 +87,21 @@ def snapshot(pids: list[int]) -> dict[int, float]:
 
 def delta(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU seconds spent between two snapshots by the pids alive at the end."""
-    return sum(max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in after.items())
+    return float(sum(max(0.0, seconds - before.get(pid, 0.0)) for pid, seconds in after.items()))
 
 
-def pg_pids(database: str) -> dict[str, list[int]]:
-    """``{"db": client backends of database, "bg": server background processes}``."""
+def pg_pids(database: str) -> dict[str, Any]:
+    """``{"db": client backends of database, "bg": background processes, "wal": bytes}``."""
     result = subprocess.run(  # noqa: S603 - our own argv
         [str(MFA.python), "-c", _PG_PIDS, database],
         capture_output=True,
         text=True,
         timeout=60,
-        check=True,
+        check=False,
     )
-    pids: dict[str, list[int]] = json.loads(result.stdout)
+    if result.returncode != 0:
+        raise RuntimeError(f"reading pg_stat_activity failed:\n{result.stderr}")
+    pids: dict[str, Any] = json.loads(result.stdout)
     return pids
 
 
@@ -111,9 +118,13 @@ class Meter:
         self._app = snapshot(children(self.master))
         self._db = snapshot(pg["db"])
         self._bg = snapshot(pg["bg"])
+        self._wal = int(pg["wal"])
 
     def stop(self) -> dict[str, float]:
-        """CPU seconds since :meth:`start`: ``app``, ``db`` and ``bg`` (server-wide)."""
+        """Since :meth:`start`: CPU seconds ``app``, ``db``, ``bg``; ``wal`` bytes.
+
+        ``bg`` and ``wal`` are server-wide: other databases' work shows up there.
+        """
         app = snapshot(children(self.master))
         # Reading the known pids first keeps the helper's start-up out of the
         # window; pids that appeared during the round are added after.
@@ -125,4 +136,5 @@ class Meter:
             "app": delta(self._app, app),
             "db": delta(self._db, db),
             "bg": delta(self._bg, bg),
+            "wal": float(pg["wal"] - self._wal),
         }

@@ -51,7 +51,9 @@ METHOD = """\
   `bench_trench`; the two workers' persistent connections). Background:
   PostgreSQL's own processes (walwriter, background writer, checkpointer,
   autovacuum), which serve the whole server, so other databases' work can
-  show up there. The load generator's own CPU is in none of them.
+  show up there. The load generator's own CPU is in none of them. WAL:
+  the server's `pg_current_wal_lsn()` advance over the load, per request
+  (server-wide too).
 - Cleanup: each measurement is a fresh `manage.py` child (both include the
   same Django start-up), wall time and peak RSS from `wait4`; the table is
   refilled before each one; command and raw DELETE alternate.

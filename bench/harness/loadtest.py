@@ -32,8 +32,9 @@ from harness.server import Gunicorn
 from harness.stats import Figure, percentile
 
 STEP2 = "/auth/jwt/login/code/"
-#: Per-round figures: requests/s, latency percentiles (ms), CPU ms per request.
-METRICS = ("rps", "p50", "p99", "app_cpu", "db_cpu", "bg_cpu")
+#: Per-round figures: requests/s, latency percentiles (ms), CPU ms and WAL
+#: bytes per request.
+METRICS = ("rps", "p50", "p99", "app_cpu", "db_cpu", "bg_cpu", "wal")
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def _tokens(subject: Subject, count: int, scratch: Path) -> list[str]:
 
 
 def _summary(result: LoadResult, cpu: dict[str, float]) -> dict[str, Any]:
-    """One round of one subject; CPU is per answered request (any status), in ms."""
+    """One round of one subject; CPU (ms) and WAL (bytes) per answered request (any status)."""
     answered = result.latencies or [float("nan")]
     count = len(result.latencies) or float("nan")
     return {
@@ -106,6 +107,7 @@ def _summary(result: LoadResult, cpu: dict[str, float]) -> dict[str, Any]:
         "app_cpu": cpu["app"] * 1000 / count,
         "db_cpu": cpu["db"] * 1000 / count,
         "bg_cpu": cpu["bg"] * 1000 / count,
+        "wal": cpu["wal"] / count,
         "requests": len(result.latencies),
         "statuses": result.statuses,
         "errors": result.errors,

@@ -55,7 +55,8 @@ QUICK = Plan(
     slow_logins=1,
     slow_passwords=1,
     backup_rounds=1,
-    load_rounds=1,
+    # Two, so the reversed gunicorn order (D C B A) runs in a smoke run too.
+    load_rounds=2,
     load_seconds=5.0,
     load_threads=4,
     load_tokens=3_000,
