@@ -166,6 +166,14 @@ def _load_cell(metric: str, fig: Figure) -> str:
     return plain(fig, unit, 0) if unit else ms(fig)
 
 
+def _load_ratio(metric: str, mine: dict[str, Any], other: dict[str, Any]) -> str:
+    """trench_mfa's median over the other's; WAL only against a subject that writes."""
+    if metric == "wal" and other[metric].median < 1:
+        # Under one byte per request is other databases' WAL, not this subject's.
+        return "- (writes none)"
+    return ratio(mine[metric].median, other[metric].median)
+
+
 def load_section(data: dict[str, Any], targets: Targets) -> list[str]:
     """Scenario 4: gunicorn on PostgreSQL, both packages and the two floors."""
     columns = [(key, label) for key, label in LOAD_COLUMNS if key in data]
@@ -189,7 +197,7 @@ def load_section(data: dict[str, Any], targets: Targets) -> list[str]:
     for metric, label in _LOAD_ROWS:
         if metric == "bg_cpu":  # mostly zero ticks: a ratio would mislead
             continue
-        cells = " | ".join(ratio(a[metric].median, data[key][metric].median) for key, _ in others)
+        cells = " | ".join(_load_ratio(metric, a, data[key]) for key, _ in others)
         lines.append(f"| {label} | {cells} |")
     lines += ["", "| subject | statuses per round | connection errors | tokens ran out |"]
     lines.append("|---|---|---|---|")
