@@ -33,6 +33,27 @@ METHOD = """\
   a replay); the code is the current TOTP step, computed at send time.
   django-trench accepts only the current step, so a request whose step
   ends while it is in flight can get a 401; only 200s count as requests/s.
+- The floors (`bench/projects/mfa_site/bench_floor/`) are two bare DRF views
+  of the trench_mfa site, so they run in the same gunicorn workers and on
+  the same database as trench_mfa's step 2, with the same body and load.
+  Read-only floor: one `SELECT` of the challenge row joined with its user
+  (`select_related`), then the simplejwt pair. Durable-writes floor: in one
+  `atomic()` block the same `SELECT`, a conditional
+  `UPDATE ... SET counter = counter + 1, used_at = now WHERE id = %s AND
+  used_at IS NULL` (`filter().update()` with `F()`) and one audit `INSERT`,
+  then the pair. Neither checks the code. Each round loads trench_mfa,
+  django-trench, the read-only floor and the durable-writes floor in turn,
+  in the reverse order every other round.
+- CPU per request: the user+sys CPU time (`/proc/<pid>/stat`) spent during
+  a subject's load, over the requests it answered (any status). App: the
+  gunicorn master's worker processes. DB: the PostgreSQL backends that
+  `pg_stat_activity` lists for the site's database (`bench_mfa` or
+  `bench_trench`; the two workers' persistent connections). Background:
+  PostgreSQL's own processes (walwriter, background writer, checkpointer,
+  autovacuum), which serve the whole server, so other databases' work can
+  show up there. The load generator's own CPU is in none of them. WAL:
+  the server's `pg_current_wal_lsn()` advance over the load, per request
+  (server-wide too).
 - Cleanup: each measurement is a fresh `manage.py` child (both include the
   same Django start-up), wall time and peak RSS from `wait4`; the table is
   refilled before each one; command and raw DELETE alternate.
@@ -76,8 +97,8 @@ def write(results: dict[str, Any], path: Path) -> Path:
     body += _section(
         results,
         "load",
-        f"Step 2 under gunicorn, PostgreSQL, MD5 hasher ({plan.load_seconds:.0f} s "
-        f"per round, {plan.load_rounds} rounds)",
+        f"Step 2 under gunicorn, PostgreSQL, MD5 hasher, next to the floors "
+        f"({plan.load_seconds:.0f} s per round, {plan.load_rounds} rounds)",
         lambda: report.load_section(results["load"], targets),
     )
     body += _section(
@@ -91,7 +112,8 @@ def write(results: dict[str, Any], path: Path) -> Path:
         "",
         f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"plan: {plan.name}, wall time {results['wall_seconds']:.0f} s. Figures are "
-        "median (min-max over rounds); the packages took turns (A B A B ...).",
+        "median (min-max over rounds); the packages (and, under gunicorn, the floors) "
+        "took turns (A B A B ...; under gunicorn A B C D, D C B A, ...).",
         "",
         *describe(),
         "",

@@ -21,6 +21,8 @@ class Plan:
     load_seconds: float
     load_threads: int
     load_tokens: int
+    #: Tokens per floor round: the floors answer faster than the packages.
+    floor_tokens: int
     warmup_seconds: float
     cleanup_rows: int
     cleanup_rounds: int
@@ -40,6 +42,7 @@ FULL = Plan(
     load_seconds=20.0,
     load_threads=4,
     load_tokens=12_000,
+    floor_tokens=40_000,
     warmup_seconds=3.0,
     cleanup_rows=1_000_000,
     cleanup_rounds=2,
@@ -52,10 +55,12 @@ QUICK = Plan(
     slow_logins=1,
     slow_passwords=1,
     backup_rounds=1,
-    load_rounds=1,
+    # Two, so the reversed gunicorn order (D C B A) runs in a smoke run too.
+    load_rounds=2,
     load_seconds=5.0,
     load_threads=4,
     load_tokens=3_000,
+    floor_tokens=10_000,
     warmup_seconds=1.0,
     cleanup_rows=100_000,
     cleanup_rounds=1,

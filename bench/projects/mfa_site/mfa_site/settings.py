@@ -3,7 +3,8 @@
 from bench_common.settings import *  # noqa: F403
 from bench_common.settings import BASE_APPS, COMMON_TRENCH_AUTH, EMAIL_VALIDITY
 
-INSTALLED_APPS = [*BASE_APPS, "trench_mfa", "mfa_site"]
+# bench_floor: the floors of the load test (bench/README.md), in the same site.
+INSTALLED_APPS = [*BASE_APPS, "trench_mfa", "mfa_site", "bench_floor"]
 ROOT_URLCONF = "mfa_site.urls"
 BENCH_ADAPTER = "mfa_site.adapter"
 

@@ -1,4 +1,4 @@
-"""trench_mfa mounted as in its API contract."""
+"""trench_mfa mounted as in its API contract, and the load test's floors under ``floor/``."""
 
 from django.urls import include, path
 
@@ -6,4 +6,5 @@ urlpatterns = [
     path("auth/", include("trench_mfa.urls")),
     path("auth/jwt/", include("trench_mfa.urls.jwt")),
     path("auth/token/", include("trench_mfa.urls.authtoken")),
+    path("floor/", include("bench_floor.urls")),
 ]
