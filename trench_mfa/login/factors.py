@@ -77,14 +77,14 @@ def code_factors(flow: Flow, user: AnyUser) -> FactorPlan | None:
     method, or nothing when MFA is off; MFA on with no configured method
     left fails closed.
     """
-    usable = _usable_active(user)
     if flow.factors:
         named = [f.method for f in flow.factors if f.kind != PASSCODE_FACTOR]
-        if named and not set(named) <= {m.name for m in usable}:
+        # Read only when a method factor needs it: a passwordless flow's real
+        # step 1 must cost what its decoy costs (see decoys).
+        if named and not set(named) <= {m.name for m in _usable_active(user)}:
             return None
-        first = flow.factors[0]
-        others = [m.name for m in usable if m.name != first.method]
-        return FactorPlan(list(flow.factors), others if first.kind == MFA_FACTOR else [])
+        return FactorPlan(list(flow.factors))
+    usable = _usable_active(user)
     if usable:
         primary = usable[0]
         primary.user = user

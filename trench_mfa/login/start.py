@@ -118,7 +118,11 @@ def _knowing_user(request: AnyRequest, flow: Flow, data: dict[str, Any]) -> AnyU
         # django-trench's login: Django's backends find the user and check the
         # password in one go (custom backends and their signals included).
         user = _authenticate(request, value, data[PASSWORD])
-        if user is not None and not identifiers.is_confirmed(user, flow.identifier):
+        if (
+            user is not None
+            and flows.login_flows() is not None  # django-trench's own login asks no more
+            and not identifiers.is_confirmed(user, flow.identifier)
+        ):
             user = None
         rest = Flow(flow.identifier, tuple(s for s in flow.secrets if s != PASSWORD), ())
         return _check_knowledge(request, rest, user, data) if rest.knowledge else user
