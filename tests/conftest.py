@@ -428,7 +428,7 @@ def issued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     Also catches codes that were never delivered (failed or queued sends).
     """
-    from trench_mfa.services import codes
+    from trench_mfa.state import codes
 
     seen: list[str] = []
     real = codes.issue_code

@@ -15,14 +15,9 @@ class TrenchMFAConfig(AppConfig):
 
     def ready(self) -> None:
         """Wire checks and signal receivers once the app registry is ready."""
-        from trench_mfa import (
-            audit,
-            checks,  # noqa: F401  (registers the checks)
-            conf,
-            flow_checks,  # noqa: F401  (registers the flow checks)
-            identifier_hooks,
-            permission_checks,  # noqa: F401  (registers the IsMFAAuthenticated checks)
-        )
+        from trench_mfa import checks, conf  # noqa: F401  (importing checks registers them)
+        from trench_mfa.services import identifier_hooks
+        from trench_mfa.state import audit
 
         conf.connect_reload()
         audit.connect_receivers()

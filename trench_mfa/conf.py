@@ -70,13 +70,13 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "ENCRYPTION_KEYS": None,
         # Back-off after failed code checks: after n consecutive failures of
         # a method, its next check waits THROTTLE_FACTOR * 2**(n-1) seconds
-        # (0 turns the back-off off). See trench_mfa.throttling.
+        # (0 turns the back-off off). See trench_mfa.state.backoff.
         "THROTTLE_FACTOR": 1,
         # Consecutive failures across all of a user's methods that lock every
         # method for LOCKOUT_DURATION seconds (NIST: never more than 100).
         "LOCKOUT_THRESHOLD": 20,
         "LOCKOUT_DURATION": 900,
-        # Write an MFAEvent row for every signal (see trench_mfa.audit).
+        # Write an MFAEvent row for every signal (see trench_mfa.state.audit).
         "AUDIT_LOG": True,
         # How email and SMS codes leave the server: "sync" sends inside the
         # request; "celery" stores the code in the request and sends it from
@@ -96,7 +96,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         # Shortest hardcode (second static secret) POST hardcode/ accepts.
         "HARDCODE_MIN_LENGTH": 4,
         # IsMFAAuthenticated: the amr values of which a token must carry at
-        # least one ("mfa": a code plus another factor; see trench_mfa.amr),
+        # least one ("mfa": a code plus another factor; see trench_mfa.login.amr),
         # and the most seconds since its mfa_at (None: no limit).
         "MFA_ACCEPTED_AMR": ("mfa",),
         "MFA_MAX_AGE": None,

@@ -187,7 +187,7 @@ class SendQuota(models.Model):
     ``key`` is a keyed hash of the channel and the normalised destination, so
     the table holds no phone numbers. ``sent_at`` lists the epoch seconds of
     the sends inside the current window; ``version`` makes every change a
-    compare-and-swap ``UPDATE`` (see ``trench_mfa.throttling``).
+    compare-and-swap ``UPDATE`` (see ``trench_mfa.state.backoff``).
     """
 
     key = models.CharField(max_length=64, unique=True)
@@ -256,6 +256,57 @@ class MFAEvent(models.Model):
         }
 
 
-# The login-flow models live in their own module; importing them here
-# registers them with the app (and shows them to the migration autodetector).
-from trench_mfa.flow_models import Hardcode, VerifiedIdentifier  # noqa: E402, F401
+# --- Login flows: hardcodes and confirmed identifiers ---------------------
+
+
+class VerifiedIdentifier(models.Model):
+    """The verification state of one identifier field (email, phone) of a user.
+
+    The value counts as confirmed while ``value_digest`` (set when it was
+    confirmed) equals the digest of the user's *current* value, so a changed
+    value is unconfirmed at once, however it was changed.
+    ``pending_digest`` is the value the latest code was sent to: a code only
+    confirms that value.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    field = models.CharField(_("field"), max_length=150)
+    value_digest = models.CharField(_("confirmed value digest"), max_length=64, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    pending_digest = models.CharField(_("pending value digest"), max_length=64, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("verified identifier")
+        verbose_name_plural = _("verified identifiers")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "field"], name="trench_mfa_unique_identifier")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field} of user {self.user_id}"
+
+
+class Hardcode(models.Model):
+    """A user's hardcode: a second static secret (device or card PIN), slow-hashed."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    code_hash = models.CharField(_("hash"), max_length=255)
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("hardcode")
+        verbose_name_plural = _("hardcodes")
+
+    def __str__(self) -> str:
+        return f"hardcode of user {self.user_id}"

@@ -1,7 +1,7 @@
 """``IsMFAAuthenticated``: a DRF permission for views that need a login with MFA.
 
 It reads the ``amr`` and ``mfa_at`` claims that trench_mfa's JWT login views
-put into simplejwt tokens (see :mod:`trench_mfa.amr`)::
+put into simplejwt tokens (see :mod:`trench_mfa.login.amr`)::
 
     from trench_mfa.permissions import IsMFAAuthenticated
 
@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
-from trench_mfa.amr import AMR_CLAIM, MFA_AT_CLAIM
 from trench_mfa.conf import mfa_settings
+from trench_mfa.login.amr import AMR_CLAIM, MFA_AT_CLAIM
 
 if TYPE_CHECKING:
     from rest_framework.request import Request

@@ -3,13 +3,13 @@
 Every signal is sent with ``sender`` = the service function's module name
 and keyword arguments ``user``, ``method`` (a method name or ``None``),
 ``request`` (or ``None`` outside a request, e.g. support commands) and ``ip``
-(see :func:`trench_mfa.audit.client_ip`). ``code_sent``, ``code_verified``,
+(see :func:`trench_mfa.state.audit.client_ip`). ``code_sent``, ``code_verified``,
 ``verification_failed``, ``backup_code_used`` and ``locked_out`` also carry
 ``purpose``; ``verification_failed`` carries ``reason``: ``"invalid_code"``
 (evaluated and wrong), ``"throttled"`` (refused by the back-off) or
 ``"locked"`` (refused by the lockout). ``backup_code_used`` names the method
 whose check the backup code answered. No signal ever carries a code, secret
-or token. trench_mfa's own receiver (:mod:`trench_mfa.audit`) turns each of
+or token. trench_mfa's own receiver (:mod:`trench_mfa.state.audit`) turns each of
 these into one ``MFAEvent`` and one log line.
 
 The signals of a code check (``code_verified``, ``verification_failed``,

@@ -5,7 +5,7 @@ app, and its name is stable so it can be routed
 (``CELERY_TASK_ROUTES = {"trench_mfa.send_code": {"queue": "mfa"}}``).
 Retries are Celery's own and can be tuned with task annotations
 (``max_retries``, ``retry_backoff``, ``retry_backoff_max``, ``retry_jitter``).
-The work itself is in :mod:`trench_mfa.dispatch_queue`.
+The work itself is in :mod:`trench_mfa.dispatch.queue`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from trench_mfa import dispatch_queue
 from trench_mfa.backends.base import DispatchError
+from trench_mfa.dispatch import queue as dispatch_queue
 
 logger = logging.getLogger("trench_mfa.dispatch")
 

@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from tests.support.flows import IDENTIFIERS
 from tests.support.sms_outbox import OUTBOX
-from trench_mfa import identity
-from trench_mfa.flow_models import Hardcode, VerifiedIdentifier
+from trench_mfa.models import Hardcode, VerifiedIdentifier
 from trench_mfa.services import hardcode, identifiers
+from trench_mfa.state import identity
 
 PIN = "4711"
 

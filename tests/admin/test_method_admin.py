@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from trench_mfa.models import BackupCode, MFAMethod, OneTimeCode
-from trench_mfa.secrets_at_rest import decrypt_secret
+from trench_mfa.state.secrets_at_rest import decrypt_secret
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from tests.conftest import assert_error, credentials
 from tests.support.app import activate_app, parse_uri, totp_from_uri
 from trench_mfa.backends.application import new_secret
 from trench_mfa.models import MFAMethod
-from trench_mfa.secrets_at_rest import decrypt_secret
+from trench_mfa.state.secrets_at_rest import decrypt_secret
 
 T0 = 1_700_000_000  # a fixed server time; steps are T0 // 30 + n
 

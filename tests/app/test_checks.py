@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from trench_mfa.checks import check_app_methods, check_encryption_keys
+from trench_mfa.checks.settings import check_app_methods, check_encryption_keys
 
 
 def _ids(messages: list[Any]) -> list[str]:

@@ -17,9 +17,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.conftest import EMAIL2, activate, credentials, last_code
-from trench_mfa import audit, signals
+from trench_mfa import signals
 from trench_mfa.models import EventType, MFAEvent
 from trench_mfa.services.admin import disable_methods
+from trench_mfa.state import audit
 
 pytestmark = pytest.mark.django_db
 
@@ -188,16 +189,16 @@ def test_audit_log_off_keeps_the_log_line_and_writes_no_row(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     trench_auth(AUDIT_LOG=False)
-    with caplog.at_level(logging.INFO, logger="trench_mfa.audit"):
+    with caplog.at_level(logging.INFO, logger="trench_mfa.state.audit"):
         api_client.post("/auth/email/activate/")
     assert MFAEvent.objects.count() == 0
     assert f"MFA code_sent: user {user.pk}, method 'email', purpose activation" in caplog.text
 
 
 def test_log_lines_escape_user_supplied_values(user: Any, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="trench_mfa.audit"):
+    with caplog.at_level(logging.INFO, logger="trench_mfa.state.audit"):
         audit.send(signals.code_sent, "tests", user=user, method="email\nFAKE ENTRY")
-    [record] = [r for r in caplog.records if r.name == "trench_mfa.audit"]
+    [record] = [r for r in caplog.records if r.name == "trench_mfa.state.audit"]
     assert "\n" not in record.getMessage()
     assert "'email\\nFAKE ENTRY'" in record.getMessage()
 

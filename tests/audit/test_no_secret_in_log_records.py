@@ -67,7 +67,7 @@ def test_full_flow_logs_no_secret(
 def test_failed_send_logs_no_code(
     logs: Collect, user: Any, api_client: APIClient, settings: Any, monkeypatch: Any
 ) -> None:
-    from trench_mfa.services import codes
+    from trench_mfa.state import codes
 
     issued: list[str] = []
     real = codes.issue_code

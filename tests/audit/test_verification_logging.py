@@ -11,8 +11,9 @@ from rest_framework.test import APIClient
 
 from tests.conftest import last_code
 from tests.support.throttling import answer, login
-from trench_mfa import audit, signals
+from trench_mfa import signals
 from trench_mfa.models import MFAMethod
+from trench_mfa.state import audit
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def test_every_verification_attempt_and_lockout_is_logged(
 ) -> None:
     trench_auth(LOCKOUT_THRESHOLD=2)
     user, _ = email_user
-    with caplog.at_level(logging.INFO, logger="trench_mfa.audit"):
+    with caplog.at_level(logging.INFO, logger="trench_mfa.state.audit"):
         token = login(anon_client, user)
         code = last_code()
         answer(anon_client, token, "000000")
@@ -35,7 +36,7 @@ def test_every_verification_attempt_and_lockout_is_logged(
         answer(anon_client, token, "000000")
         answer(anon_client, token, "000001")  # locks
         answer(anon_client, token, "000002")  # refused
-    lines = [r.getMessage() for r in caplog.records if r.name == "trench_mfa.audit"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "trench_mfa.state.audit"]
     prefix = f"user {user.pk}, method 'email', purpose login, outcome"
     assert lines == [
         f"MFA code_sent: {prefix} success, ip 127.0.0.1",
@@ -55,7 +56,7 @@ def test_every_verification_attempt_and_lockout_is_logged(
 def test_user_supplied_values_cannot_forge_log_lines(
     user: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="trench_mfa.audit"):
+    with caplog.at_level(logging.INFO, logger="trench_mfa.state.audit"):
         audit.send(signals.code_verified, "tests", user=user, method="x\r\nMFA code_verified: u 1")
-    [record] = [r for r in caplog.records if r.name == "trench_mfa.audit"]
+    [record] = [r for r in caplog.records if r.name == "trench_mfa.state.audit"]
     assert "\n" not in record.getMessage() and "\r" not in record.getMessage()

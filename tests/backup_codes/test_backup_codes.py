@@ -19,10 +19,9 @@ from tests.conftest import (
     last_code,
     start_login,
 )
-from trench_mfa import crypto
 from trench_mfa.conf import BACKUP_CODE_ALPHABET
 from trench_mfa.models import BackupCode, LoginChallenge, MFAMethod
-from trench_mfa.services import backup_codes
+from trench_mfa.state import backup_codes, crypto
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from tests.conftest import FLAVOURS, PASSWORD, activate, credentials, username_field
 from trench_mfa.models import BackupCode, MFAMethod
-from trench_mfa.services import backup_codes
+from trench_mfa.state import backup_codes
 
 pytestmark = pytest.mark.django_db
 

@@ -33,7 +33,7 @@ from tests.conftest import last_code
 from trench_mfa.models import MFAMethod, SendQuota
 from trench_mfa.services import hardcode
 from trench_mfa.services import identifiers as verification
-from trench_mfa.throttling import recipient_key
+from trench_mfa.state.send_limits import recipient_key
 
 CREDENTIALS = {"username": demo.USERNAME, "password": demo.PASSWORD}
 MANAGE = Path(settings.REPO_ROOT) / "testproject" / "manage.py"

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from tests.conftest import Flavour, assert_error, credentials, last_code
 from tests.dispatch.conftest import PHONE
 from trench_mfa import tasks
-from trench_mfa.dispatch_queue import QueuedCode
+from trench_mfa.dispatch.queue import QueuedCode
 from trench_mfa.models import MFAMethod, OneTimeCode
 
 pytestmark = pytest.mark.django_db

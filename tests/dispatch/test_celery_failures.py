@@ -23,10 +23,11 @@ from tests.dispatch import own_storage_dispatcher
 from tests.dispatch.conftest import PHONE
 from tests.support import sms_outbox as outbox
 from tests.support.smtp import smtp_server
-from trench_mfa import tasks, throttling
+from trench_mfa import tasks
 from trench_mfa.backends.base import DispatchError
 from trench_mfa.backends.email import EmailMessageDispatcher
 from trench_mfa.models import EventType, MFAEvent, MFAMethod, OneTimeCode, SendQuota
+from trench_mfa.state import send_limits
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def live_codes() -> Any:
 
 def quota_stamps() -> list[int]:
     """Sends counted against the test user's phone number."""
-    row = SendQuota.objects.filter(key=throttling.recipient_key("sms", PHONE)).first()
+    row = SendQuota.objects.filter(key=send_limits.recipient_key("sms", PHONE)).first()
     return list(row.sent_at) if row else []
 
 

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from django.core import checks
 
-from trench_mfa import audit, signals
-from trench_mfa.checks import check_dispatch_mode
+from trench_mfa import signals
+from trench_mfa.checks.settings import check_dispatch_mode
 from trench_mfa.conf import DEFAULTS, mfa_settings
 from trench_mfa.models import EventType, MFAEvent
+from trench_mfa.state import audit
 
 
 def ids(messages: list[checks.CheckMessage]) -> list[str | None]:

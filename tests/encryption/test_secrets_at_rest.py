@@ -15,10 +15,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from trench_mfa import secrets_at_rest
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.models import MFAMethod
-from trench_mfa.secrets_at_rest import (
+from trench_mfa.state import secrets_at_rest
+from trench_mfa.state.secrets_at_rest import (
     SecretDecryptionError,
     decrypt_secret,
     derive_key,

@@ -10,7 +10,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import PASSWORD, activate, assert_error, assert_field_error, last_code
-from trench_mfa.flow_models import Hardcode
+from trench_mfa.models import Hardcode
 from trench_mfa.services import hardcode
 
 URL = "/auth/hardcode/"

@@ -22,8 +22,8 @@ from tests.conftest import (
 from tests.support import sms_outbox as outbox
 from tests.support.flows import PHONE, default_flows, sms_code
 from trench_mfa.models import LoginChallenge, MFAEvent, MFAMethod
-from trench_mfa.secrets_at_rest import decrypt_secret
 from trench_mfa.services import hardcode, identifiers
+from trench_mfa.state.secrets_at_rest import decrypt_secret
 
 CHALLENGE_KEYS = {"ephemeral_token", "method", "other_methods", "factors_remaining"}
 

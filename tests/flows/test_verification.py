@@ -13,10 +13,9 @@ from rest_framework.test import APIClient
 from tests.conftest import activate, assert_error, assert_field_error, last_code
 from tests.support import sms_outbox as outbox
 from tests.support.flows import PHONE, link_key, sms_code
-from trench_mfa import identity
-from trench_mfa.flow_models import VerifiedIdentifier
-from trench_mfa.models import MFAEvent, MFAMethod, OneTimeCode
+from trench_mfa.models import MFAEvent, MFAMethod, OneTimeCode, VerifiedIdentifier
 from trench_mfa.services import identifiers
+from trench_mfa.state import identity
 
 REQUEST = "/auth/verification/request/"
 

@@ -45,10 +45,9 @@ from tests.conftest import (
     username_field,
 )
 from tests.input_validation.endpoints import Endpoint
-from trench_mfa import tokens
 from trench_mfa.backends.console import ConsoleMessageDispatcher
 from trench_mfa.models import BackupCode, CodePurpose, LoginChallenge, MFAMethod, OneTimeCode
-from trench_mfa.services import backup_codes, codes
+from trench_mfa.state import backup_codes, codes, tokens
 
 
 class SMSSpy:
@@ -86,7 +85,7 @@ def hash_spy(monkeypatch: pytest.MonkeyPatch) -> HashSpy:
     """Spy on ``crypto.keyed_hash``/``plain_hash`` and the password hashers."""
     from django.contrib.auth import hashers
 
-    from trench_mfa import crypto
+    from trench_mfa.state import crypto
 
     spy = HashSpy()
     for name in ("keyed_hash", "plain_hash"):

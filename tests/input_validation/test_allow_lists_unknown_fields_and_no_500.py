@@ -24,7 +24,7 @@ from tests.input_validation.invariants import (
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
-from trench_mfa.services import backup_codes, codes
+from trench_mfa.state import backup_codes, codes
 
 pytestmark = pytest.mark.django_db
 

@@ -35,8 +35,8 @@ from tests.input_validation.conftest import Scene
 from tests.support.app import SEEDS
 from tests.support.races import post, race
 from trench_mfa.models import BackupCode, CodePurpose, LoginChallenge, MFAMethod, OneTimeCode
-from trench_mfa.secrets_at_rest import encrypt_secret
-from trench_mfa.services import backup_codes, codes
+from trench_mfa.state import backup_codes, codes
+from trench_mfa.state.secrets_at_rest import encrypt_secret
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -153,7 +153,7 @@ def test_deactivate_while_step_2_is_in_flight(
     trench_auth(CONFIRM_DISABLE_WITH_CODE=False)
     totp = _with_app(scene)
     chosen, deactivated = threading.Event(), threading.Event()
-    from trench_mfa import tokens
+    from trench_mfa.state import tokens
 
     real = tokens.parse_token
 

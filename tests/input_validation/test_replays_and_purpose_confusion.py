@@ -29,8 +29,8 @@ from tests.input_validation.endpoints import ENDPOINTS
 from tests.support.app import SEEDS
 from tests.support.yubikey import PATH, FakeValidationServer, make_otp, yubi_method
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
-from trench_mfa.secrets_at_rest import encrypt_secret
-from trench_mfa.services import codes
+from trench_mfa.state import codes
+from trench_mfa.state.secrets_at_rest import encrypt_secret
 
 pytestmark = pytest.mark.django_db
 

@@ -28,8 +28,8 @@ from tests.input_validation.conftest import Scene
 from tests.input_validation.endpoints import ENDPOINTS, Endpoint
 from tests.input_validation.invariants import assert_rejected, raw_json
 from tests.support.tokens import TAMPER_KINDS, tamper
-from trench_mfa import tokens
 from trench_mfa.models import LoginChallenge
+from trench_mfa.state import tokens
 
 pytestmark = pytest.mark.django_db
 

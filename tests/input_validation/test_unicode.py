@@ -27,7 +27,7 @@ from tests.input_validation.invariants import (
     assert_rejected,
     raw_json,
 )
-from trench_mfa.services import backup_codes
+from trench_mfa.state import backup_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +171,7 @@ def test_homoglyphs_in_backup_codes_follow_the_normalisation_rule(
 ) -> None:
     # The backup-code normalisation rule: case-folded; O read as 0, I/L as 1; dashes and inner
     # spaces dropped. Codes with those digits are forced for the test.
-    from trench_mfa import crypto
+    from trench_mfa.state import crypto
 
     forced = iter(["01abc01xyz10", "1100aabbccdd"])
     real = crypto.generate_string

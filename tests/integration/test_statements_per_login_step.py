@@ -19,8 +19,8 @@ from rest_framework.test import APIClient
 from tests.conftest import FLAVOURS, activate, credentials, last_code
 from tests.support.app import SEEDS
 from trench_mfa.models import BackupCode, MFAMethod
-from trench_mfa.secrets_at_rest import encrypt_secret
-from trench_mfa.services import backup_codes
+from trench_mfa.state import backup_codes
+from trench_mfa.state.secrets_at_rest import encrypt_secret
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,6 +1,6 @@
 """Login step 2's one read loads exactly what the ORM would, in one statement.
 
-:func:`trench_mfa.challenge_read.read_step_two` is plain SQL written from the
+:func:`trench_mfa.state.challenge_read.read_step_two` is plain SQL written from the
 models' metadata; these tests compare everything it returns with the same
 rows read through the ORM, for each test user model (``make test`` runs them
 with the default, email-only and UUID-keyed models) and on PostgreSQL.
@@ -19,10 +19,9 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from trench_mfa import tokens
-from trench_mfa.challenge_read import read_step_two
 from trench_mfa.models import BackupCode, LoginChallenge, MFAMethod
-from trench_mfa.services import backup_codes
+from trench_mfa.state import backup_codes, tokens
+from trench_mfa.state.challenge_read import read_step_two
 
 pytestmark = pytest.mark.django_db
 

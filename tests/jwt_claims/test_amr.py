@@ -1,4 +1,4 @@
-"""``trench_mfa.amr``: RFC 8176 values for what a login verified."""
+"""``trench_mfa.login.amr``: RFC 8176 values for what a login verified."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from tests.jwt_claims.conftest import NOW_TS
 from tests.support.sms_outbox import OUTBOX
-from trench_mfa.amr import VerifiedFactor, amr_values, is_multi_factor, token_claims
 from trench_mfa.backends.email import EmailMessageDispatcher
+from trench_mfa.login.amr import VerifiedFactor, amr_values, is_multi_factor, token_claims
 
 PASSWORD = VerifiedFactor.secret("password")
 HARDCODE = VerifiedFactor.secret("hardcode")

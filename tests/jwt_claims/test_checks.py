@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.jwt_claims.urls import CombinedView, TokenOnlyView
-from trench_mfa.permission_checks import check_mfa_permission
+from trench_mfa.checks.permissions import check_mfa_permission
 
 
 def ids(messages: list[Any]) -> list[str]:

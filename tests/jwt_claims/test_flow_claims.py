@@ -15,8 +15,8 @@ from tests.jwt_claims.conftest import JWT_LOGIN, NOW_TS, answer, claims, tokens_
 from tests.support.flows import PHONE, default_flows, sms_code
 from tests.support.yubikey import FakeValidationServer, make_otp
 from trench_mfa.models import LoginChallenge, MFAMethod
-from trench_mfa.secrets_at_rest import decrypt_secret
 from trench_mfa.services import hardcode
+from trench_mfa.state.secrets_at_rest import decrypt_secret
 
 
 @pytest.fixture(autouse=True)

@@ -76,7 +76,7 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def fixed_code(monkeypatch: pytest.MonkeyPatch) -> str:
     """Make every generated code :data:`FIXED_CODE`."""
     monkeypatch.setattr(
-        "trench_mfa.services.codes.crypto.generate_numeric_code", lambda length: FIXED_CODE
+        "trench_mfa.state.codes.crypto.generate_numeric_code", lambda length: FIXED_CODE
     )
     return FIXED_CODE
 
@@ -86,7 +86,7 @@ def sequential_codes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Generated codes are 100001, 100002, ...: distinct, so old ones are testable."""
     counter = itertools.count(100001)
     monkeypatch.setattr(
-        "trench_mfa.services.codes.crypto.generate_numeric_code",
+        "trench_mfa.state.codes.crypto.generate_numeric_code",
         lambda length: str(next(counter)),
     )
 

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from tests.conftest import start_activation
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.models import CodePurpose, MFAMethod
-from trench_mfa.secrets_at_rest import encrypt_secret
+from trench_mfa.state.secrets_at_rest import encrypt_secret
 
 #: RFC 6238 seeds (the erratum: one as long as each HMAC output), base32.
 SEEDS = {

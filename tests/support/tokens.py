@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core import signing
 
-from trench_mfa import tokens
+from trench_mfa.state import tokens
 
 #: The kinds :func:`tamper` knows.
 TAMPER_KINDS = [

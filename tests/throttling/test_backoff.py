@@ -18,24 +18,24 @@ from rest_framework.test import APIClient
 from tests.conftest import assert_error
 from tests.conftest import last_code as _last
 from tests.support.throttling import answer, counters, login, shift, wrong
-from trench_mfa import throttling
 from trench_mfa.models import LoginChallenge, MFAMethod, OneTimeCode
+from trench_mfa.state import backoff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_backoff")]
 
 
 def test_delay_doubles_from_the_factor(trench_auth: Callable[..., Any]) -> None:
-    assert [throttling.backoff_delay(n) for n in range(6)] == [0, 1, 2, 4, 8, 16]
+    assert [backoff.backoff_delay(n) for n in range(6)] == [0, 1, 2, 4, 8, 16]
     trench_auth(THROTTLE_FACTOR=0.5)
-    assert [throttling.backoff_delay(n) for n in range(1, 4)] == [0.5, 1, 2]
+    assert [backoff.backoff_delay(n) for n in range(1, 4)] == [0.5, 1, 2]
     trench_auth(THROTTLE_FACTOR=0)
-    assert throttling.backoff_delay(50) == 0
+    assert backoff.backoff_delay(50) == 0
 
 
 def test_delay_stays_finite_for_any_count() -> None:
     # A row with many old failures (e.g. counted while the factor was 0).
-    assert throttling.backoff_delay(10_000) == throttling.MAX_BACKOFF
-    assert throttling.backoff_delay(20) == 2**19  # 20 failures: the next try waits ~6 days
+    assert backoff.backoff_delay(10_000) == backoff.MAX_BACKOFF
+    assert backoff.backoff_delay(20) == 2**19  # 20 failures: the next try waits ~6 days
 
 
 def test_a_refused_check_is_not_evaluated(

@@ -18,9 +18,9 @@ from rest_framework.test import APIClient
 from tests.conftest import assert_error, credentials, last_code
 from tests.support.app import activate_and_confirm_app
 from tests.support.throttling import JWT, answer, counters, login, shift, wrong
-from trench_mfa import signals, throttling
+from trench_mfa import signals
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod, OneTimeCode
-from trench_mfa.services import codes
+from trench_mfa.state import backoff, codes
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +33,8 @@ def test_failures_are_counted_without_lost_updates(email_user: Any) -> None:
     user, _ = email_user
     stale_a = MFAMethod.objects.get(user=user)
     stale_b = MFAMethod.objects.get(user=user)
-    throttling.record_failure(stale_a, [stale_a])
-    throttling.record_failure(stale_b, [stale_b])
+    backoff.record_failure(stale_a, [stale_a])
+    backoff.record_failure(stale_b, [stale_b])
     assert counters(user)[0] == 2
     method = MFAMethod.objects.get(user=user)
     code = codes.issue_code(method, CodePurpose.ACTION, validity=300)
@@ -120,7 +120,7 @@ def test_wrong_codes_lock_the_account_across_tokens_and_forwarded_ips(
 
 
 def test_the_lockout_threshold_can_never_exceed_100(trench_auth: Callable[..., Any]) -> None:
-    from trench_mfa.checks import check_limits
+    from trench_mfa.checks.settings import check_limits
 
     trench_auth(LOCKOUT_THRESHOLD=101)
     assert "trench_mfa.E140" in [m.id for m in check_limits()]

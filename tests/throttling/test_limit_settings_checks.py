@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from trench_mfa.checks import check_limits
+from trench_mfa.checks.settings import check_limits
 
 
 def ids() -> list[str]:

@@ -15,9 +15,8 @@ from rest_framework.test import APIClient
 from tests.conftest import activate, login_body
 from tests.support.hashers import CountingHasher
 from tests.support.throttling import JWT, wrong
-from trench_mfa import tokens
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
-from trench_mfa.services import codes
+from trench_mfa.state import codes, tokens
 
 pytestmark = pytest.mark.django_db
 

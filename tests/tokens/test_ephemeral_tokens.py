@@ -21,8 +21,8 @@ from tests.conftest import (
     start_login,
 )
 from tests.support.tokens import TAMPER_KINDS, tamper
-from trench_mfa import tokens
 from trench_mfa.models import LoginChallenge
+from trench_mfa.state import tokens
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from tests.support.throttling import shift
-from trench_mfa import tokens
+from trench_mfa.state import tokens
 
 pytestmark = pytest.mark.django_db
 

@@ -24,7 +24,7 @@ def test_the_ephemeral_token_lives_ten_minutes_at_most(
     clock: time_machine.Coordinates,
     trench_auth: Callable[..., Any],
 ) -> None:
-    from trench_mfa.checks import check_settings
+    from trench_mfa.checks.settings import check_settings
     from trench_mfa.conf import mfa_settings
 
     assert mfa_settings.EPHEMERAL_TOKEN_VALIDITY == 600

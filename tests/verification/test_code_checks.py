@@ -17,10 +17,10 @@ from tests.conftest import EMAIL2, activate, assert_error, last_code
 from tests.support.app import SEEDS, activate_and_confirm_app, activate_app
 from tests.support.throttling import JWT, answer, counters, login, shift, wrong
 from tests.support.yubikey import FakeValidationServer, make_otp
-from trench_mfa import crypto
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.models import LoginChallenge, MFAMethod, OneTimeCode
-from trench_mfa.secrets_at_rest import encrypt_secret
+from trench_mfa.state import crypto
+from trench_mfa.state.secrets_at_rest import encrypt_secret
 
 pytestmark = pytest.mark.django_db
 

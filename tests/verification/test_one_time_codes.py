@@ -20,10 +20,9 @@ from tests.conftest import (
     last_code,
     start_login,
 )
-from trench_mfa import crypto
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
-from trench_mfa.services import codes
+from trench_mfa.state import codes, crypto
 
 pytestmark = pytest.mark.django_db
 

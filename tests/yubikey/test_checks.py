@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from trench_mfa.checks import check_yubikey_methods
+from trench_mfa.checks.settings import check_yubikey_methods
 
 
 def _ids(messages: list[Any]) -> list[str]:

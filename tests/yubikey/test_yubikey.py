@@ -24,7 +24,7 @@ from tests.support.yubikey import (
     server_sign,
 )
 from trench_mfa.models import LoginChallenge, MFAMethod
-from trench_mfa.secrets_at_rest import decrypt_secret
+from trench_mfa.state.secrets_at_rest import decrypt_secret
 
 KEY_A = "ccccccbcgujh"
 KEY_B = "ccccccdefghi"

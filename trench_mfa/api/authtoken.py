@@ -11,11 +11,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from trench_mfa.amr import VerifiedFactor
 from trench_mfa.api import login
 from trench_mfa.api import serializers as s
 from trench_mfa.api.base import MFAView
 from trench_mfa.api.schema import document
+from trench_mfa.login.amr import VerifiedFactor
 
 
 class AuthTokenMixin:

@@ -121,7 +121,7 @@ class MethodNameField(StrictCharField):
 class TokenField(StrictCharField):
     """An ephemeral login token: any JSON string, judged by the token module.
 
-    Length, NUL and non-ASCII are left to :func:`trench_mfa.tokens.resolve_token`,
+    Length, NUL and non-ASCII are left to :func:`trench_mfa.state.tokens.resolve_token`,
     which rejects them before any hashing or database access, so every string
     that is not a live token gets the same ``401 invalid_token``.
     """

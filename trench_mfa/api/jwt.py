@@ -9,10 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from trench_mfa.amr import VerifiedFactor, token_claims
 from trench_mfa.api import login
 from trench_mfa.api import serializers as s
 from trench_mfa.api.schema import document
+from trench_mfa.login.amr import VerifiedFactor, token_claims
 
 
 class JWTTokenMixin:

@@ -15,13 +15,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from trench_mfa.amr import VerifiedFactor
 from trench_mfa.api import flow_serializers as fs
 from trench_mfa.api import serializers as s
 from trench_mfa.api.base import MFAView
 from trench_mfa.api.throttles import LoginIPThrottle, LoginUsernameThrottle, SendIPThrottle
 from trench_mfa.api.views import dispatch_response
 from trench_mfa.login import factors, start
+from trench_mfa.login.amr import VerifiedFactor
 from trench_mfa.login.steps import LoginStep
 
 ERRORS: dict[int, Any] = {
@@ -45,7 +45,7 @@ class LoginMixin(MFAView):
         """The response carrying the project's tokens for ``user``.
 
         ``verified`` lists the factors the login verified (JWT: the ``amr``
-        and ``mfa_at`` claims, see :mod:`trench_mfa.amr`).
+        and ``mfa_at`` claims, see :mod:`trench_mfa.login.amr`).
         """
 
     def step_response(self, step: LoginStep) -> Response:

@@ -12,7 +12,7 @@ refused (429): failing open would switch the limit off exactly when an
 attacker manages to overload the cache.
 
 Second-factor checks do not depend on these: their back-off and lockout
-live in the database (:mod:`trench_mfa.throttling`).
+live in the database (:mod:`trench_mfa.state.backoff`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from trench_mfa import crypto, flows
+from trench_mfa import flows
+from trench_mfa.state import crypto
 
 logger = logging.getLogger("trench_mfa.throttles")
 

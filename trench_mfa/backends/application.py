@@ -31,10 +31,10 @@ from django.utils.translation import gettext_lazy as _
 from trench_mfa.backends.base import AbstractMessageDispatcher, DispatchResult
 from trench_mfa.backends.qr import qr_code_data_uri
 from trench_mfa.conf import mfa_settings
-from trench_mfa.crypto import constant_time_equals
 from trench_mfa.models import CodePurpose, MFAMethod
-from trench_mfa.secrets_at_rest import decrypt_secret, encrypt_secret
-from trench_mfa.throttling import StagedUpdate
+from trench_mfa.state.backoff import StagedUpdate
+from trench_mfa.state.crypto import constant_time_equals
+from trench_mfa.state.secrets_at_rest import decrypt_secret, encrypt_secret
 
 #: Hash functions an authenticator app may be asked to use (RFC 6238 §1.2).
 ALGORITHMS: dict[str, Any] = {

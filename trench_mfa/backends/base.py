@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from trench_mfa import throttling
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod
-from trench_mfa.services import codes
+from trench_mfa.state import backoff, codes, send_limits
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -102,7 +101,7 @@ class AbstractMessageDispatcher(ABC):
     #: Whether codes come from this server (email, SMS) rather than a device.
     sends_codes: ClassVar[bool] = True
     #: RFC 8176 ``amr`` values a login code of this method adds to the tokens
-    #: (see :mod:`trench_mfa.amr`); a custom method may name its own.
+    #: (see :mod:`trench_mfa.login.amr`); a custom method may name its own.
     amr_values: ClassVar[tuple[str, ...]] = ("otp",)
 
     def __init__(
@@ -124,7 +123,7 @@ class AbstractMessageDispatcher(ABC):
         #: :attr:`staged`, which is applied with the counter reset in one
         #: ``UPDATE`` (the TOTP replay guard uses this).
         self.stage_writes = False
-        self.staged: throttling.StagedUpdate | None = None
+        self.staged: backoff.StagedUpdate | None = None
 
     @property
     def mfa_method(self) -> MFAMethod:
@@ -224,7 +223,7 @@ class CodeDispatcher(AbstractMessageDispatcher):
         # check is held until the new code exists, so parallel requests see
         # it and stop; the slow provider call happens after the commit.
         with transaction.atomic():
-            gate = throttling.check_cooldown(self._mfa_method, self.purpose, self.challenge_id)
+            gate = send_limits.check_cooldown(self._mfa_method, self.purpose, self.challenge_id)
             if gate.rebound:
                 logger.info(
                     "Kept the live login code for a new challenge (method %r)",
@@ -235,7 +234,7 @@ class CodeDispatcher(AbstractMessageDispatcher):
                 return DispatchResult.failed(
                     DispatchFailure.THROTTLED, retry_after=gate.retry_after
                 )
-            quota = throttling.reserve_recipient(self.channel, recipient, self.recipient_limit())
+            quota = send_limits.reserve_recipient(self.channel, recipient, self.recipient_limit())
             if quota.retry_after:
                 return DispatchResult.failed(
                     DispatchFailure.THROTTLED, retry_after=quota.retry_after
@@ -244,14 +243,14 @@ class CodeDispatcher(AbstractMessageDispatcher):
         message = CodeMessage(code=code, valid_for=self.validity_period, purpose=self.purpose)
         if mfa_settings.DISPATCH == "celery":
             # Imported here: dispatch_queue builds on this module.
-            from trench_mfa import dispatch_queue
+            from trench_mfa.dispatch import queue as dispatch_queue
 
             return dispatch_queue.send_later(self, recipient, message, quota)
         try:
             self.send(recipient, message)
         except (DispatchError, OSError) as exc:
             self.discard_code()
-            throttling.release_recipient(quota)
+            send_limits.release_recipient(quota)
             # A DispatchError's text is written for logs (status codes, never
             # the code or a credential); other exceptions show only their class.
             logger.warning(

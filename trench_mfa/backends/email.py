@@ -17,9 +17,9 @@ from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from trench_mfa import identity
 from trench_mfa.backends.base import CodeDispatcher, CodeMessage, DispatchError
 from trench_mfa.models import CodePurpose
+from trench_mfa.state import identity
 
 
 class EmailMessageDispatcher(CodeDispatcher):

@@ -16,7 +16,7 @@ import logging
 import re
 from urllib.parse import unquote
 
-from trench_mfa.crypto import constant_time_equals
+from trench_mfa.state.crypto import constant_time_equals
 
 #: Statuses that say nothing about the OTP: the service could not decide.
 UNAVAILABLE_STATUSES = frozenset({"BACKEND_ERROR", "NOT_ENOUGH_ANSWERS"})

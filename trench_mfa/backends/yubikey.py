@@ -32,10 +32,10 @@ from trench_mfa.backends.yubico_protocol import (
     install_log_redaction,
     is_genuine_rejection,
 )
-from trench_mfa.crypto import constant_time_equals
 from trench_mfa.exceptions import DispatchFailed
 from trench_mfa.models import CodePurpose, MFAMethod
-from trench_mfa.secrets_at_rest import decrypt_secret, encrypt_secret
+from trench_mfa.state.crypto import constant_time_equals
+from trench_mfa.state.secrets_at_rest import decrypt_secret, encrypt_secret
 
 logger = logging.getLogger("trench_mfa.yubikey")
 

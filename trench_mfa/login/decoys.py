@@ -14,11 +14,11 @@ real challenge of the same channel:
   the send limit and the cap;
 * ``login/code/``: a malformed code is 400, a well-formed one 401
   ``invalid_code``; the token dies after ``MAX_CODE_ATTEMPTS`` wrong codes;
-  back-off and lockout follow the rules of :mod:`trench_mfa.throttling`,
+  back-off and lockout follow the rules of :mod:`trench_mfa.state.backoff`,
   counted per channel and identifier in the cache under a keyed hash (never
   the value), as a real method row counts them in the database.
 
-These rules copy those of :mod:`trench_mfa.throttling` and
+These rules copy those of :mod:`trench_mfa.state.backoff` and
 :mod:`trench_mfa.services.verification`; ``tests/flows/test_enumeration.py``
 compares a decoy with a real login for each of them.
 """
@@ -34,7 +34,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trench_mfa import crypto, identity, secrets_at_rest, throttling, tokens
 from trench_mfa.backends.base import AbstractMessageDispatcher, CodeDispatcher, DispatchResult
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import (
@@ -45,11 +44,24 @@ from trench_mfa.exceptions import (
     MFAError,
     Throttled,
 )
-from trench_mfa.flow_models import VerifiedIdentifier
 from trench_mfa.flows import PASSCODE_FACTOR, Factor, Flow
-from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod, OneTimeCode
-from trench_mfa.services import backup_codes
+from trench_mfa.models import (
+    CodePurpose,
+    LoginChallenge,
+    MFAMethod,
+    OneTimeCode,
+    VerifiedIdentifier,
+)
 from trench_mfa.services.protection import is_plausible_code, reject_malformed_code
+from trench_mfa.state import (
+    backoff,
+    backup_codes,
+    crypto,
+    identity,
+    secrets_at_rest,
+    send_limits,
+    tokens,
+)
 
 #: How long the cache keeps a decoy's counters (longer than any lock or back-off
 #: that matters in practice).
@@ -125,7 +137,7 @@ def _imitate_send(
     )
     if limit and len(sends) >= limit:
         raise Throttled(max(1, math.ceil(sends[limit - 1] + window - now)))
-    quota = throttling.reserve_recipient(handler.channel, recipient, handler.recipient_limit())
+    quota = send_limits.reserve_recipient(handler.channel, recipient, handler.recipient_limit())
     if quota.retry_after:
         raise Throttled(quota.retry_after)
     state.update(sent=now, attempts=0, sends=[now, *sends][: max(int(limit or 0), 1)])
@@ -212,7 +224,7 @@ def answer(challenge: LoginChallenge, code: str, method_name: str | None) -> NoR
     now = _now()
     locked_until = float(state.get("locked_until", 0))
     waits = [locked_until - now]
-    delay = throttling.backoff_delay(int(state.get("failures", 0)))
+    delay = backoff.backoff_delay(int(state.get("failures", 0)))
     if delay and state.get("last_failure") is not None:
         waits.append(float(state["last_failure"]) + delay - now)
     wait = max(waits)

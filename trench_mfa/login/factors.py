@@ -13,7 +13,7 @@ factor; the last one uses the token up.
 
 An answer is one transaction: one statement reads the challenge, the user,
 the user's method rows (locked) and the backup code candidate
-(:func:`trench_mfa.tokens.resolve_locked`); the check, the token's use or
+(:func:`trench_mfa.state.tokens.resolve_locked`); the check, the token's use or
 failure count and the audit row are written and committed together. The
 next factor's code is sent after the commit.
 """
@@ -25,11 +25,10 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from trench_mfa import tokens
-from trench_mfa.amr import VerifiedFactor
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.conf import mfa_settings
+from trench_mfa.dispatch.delivery import deliver
 from trench_mfa.exceptions import (
     InvalidCode,
     InvalidToken,
@@ -40,11 +39,12 @@ from trench_mfa.exceptions import (
 )
 from trench_mfa.flows import MFA_FACTOR, PASSCODE_FACTOR, Factor, Flow
 from trench_mfa.login import decoys
+from trench_mfa.login.amr import VerifiedFactor
 from trench_mfa.login.steps import LoginStep, knowledge
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
-from trench_mfa.services import backup_codes, identifiers
-from trench_mfa.services.delivery import deliver
+from trench_mfa.services import identifiers
 from trench_mfa.services.verification import Outcome, Result, verify_factor
+from trench_mfa.state import backup_codes, tokens
 from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from trench_mfa.amr import VerifiedFactor
 from trench_mfa.flows import KNOWLEDGE_SECRETS, default_flow
+from trench_mfa.login.amr import VerifiedFactor
 from trench_mfa.user import AnyUser
 
 

@@ -7,10 +7,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from trench_mfa import audit, signals
+from trench_mfa import signals
 from trench_mfa.models import MFAMethod, OneTimeCode
-from trench_mfa.services import backup_codes
-from trench_mfa.services.protection import lock_account
+from trench_mfa.state import audit, backup_codes
+from trench_mfa.state.locks import lock_account
 
 
 def disable_methods(user: Any, name: str | None = None) -> list[str]:

@@ -14,8 +14,7 @@ from django.contrib.auth.hashers import check_password, make_password
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import InvalidPassword, MethodDoesNotExist, NotEnabled
-from trench_mfa.flow_models import Hardcode
-from trench_mfa.models import MFAMethod
+from trench_mfa.models import Hardcode, MFAMethod
 from trench_mfa.services.verification import verify_protected_action
 from trench_mfa.user import AnyUser
 

@@ -11,7 +11,7 @@ back-off and lockout count verification codes like any other.
 
 A value is confirmed by its code (:func:`confirm_code`) or, for email, by the
 signed link in the message (:func:`confirm_link`). Only a digest of the
-confirmed value is stored (:class:`~trench_mfa.flow_models.VerifiedIdentifier`);
+confirmed value is stored (:class:`~trench_mfa.models.VerifiedIdentifier`);
 a changed value is unconfirmed until confirmed again.
 """
 
@@ -25,9 +25,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trench_mfa import identity
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.backends.provider import get_mfa_handler
+from trench_mfa.dispatch.delivery import deliver
 from trench_mfa.exceptions import (
     CodeInvalidOrExpired,
     IdentifierAlreadyConfirmed,
@@ -36,12 +36,10 @@ from trench_mfa.exceptions import (
     InvalidLink,
     UnknownIdentifier,
 )
-from trench_mfa.flow_models import VerifiedIdentifier
 from trench_mfa.flows import Identifier, identifiers
-from trench_mfa.models import CodePurpose, MFAMethod
-from trench_mfa.services import codes
-from trench_mfa.services.delivery import deliver
+from trench_mfa.models import CodePurpose, MFAMethod, VerifiedIdentifier
 from trench_mfa.services.verification import verify_factor
+from trench_mfa.state import codes, identity
 from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from trench_mfa import audit, signals
+from trench_mfa import signals
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.conf import mfa_settings
+from trench_mfa.dispatch.delivery import deliver
 from trench_mfa.exceptions import (
     BackupCodesRegenerationDisabled,
     CodeInvalidOrExpired,
@@ -27,14 +28,14 @@ from trench_mfa.exceptions import (
     SourceFieldDoesNotExist,
 )
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
-from trench_mfa.services import backup_codes
-from trench_mfa.services.delivery import deliver
-from trench_mfa.services.protection import lock_account, require_config
+from trench_mfa.services.protection import require_config
 from trench_mfa.services.verification import (
     require_well_formed,
     verify_factor,
     verify_protected_action,
 )
+from trench_mfa.state import audit, backup_codes
+from trench_mfa.state.locks import lock_account
 from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:

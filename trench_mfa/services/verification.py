@@ -32,17 +32,14 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from trench_mfa import audit, signals, throttling
+from trench_mfa import signals
 from trench_mfa.backends.base import AbstractMessageDispatcher
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.exceptions import CodeInvalidOrExpired, Locked, OTPCodeMissing, Throttled
 from trench_mfa.models import CodePurpose, MFAMethod
-from trench_mfa.services import backup_codes
-from trench_mfa.services.protection import (
-    is_plausible_code,
-    lock_methods,
-    reject_malformed_code,
-)
+from trench_mfa.services.protection import is_plausible_code, reject_malformed_code
+from trench_mfa.state import audit, backoff, backup_codes
+from trench_mfa.state.locks import lock_methods
 from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:
@@ -171,7 +168,7 @@ def verify_factor(
             rows = lock_methods(user.pk)
         row = next((r for r in rows if r.pk == method.pk), None)
         current = row or method
-        refusal = throttling.check_attempt(current, rows)
+        refusal = backoff.check_attempt(current, rows)
         if refusal is not None:
             result = Result.LOCKED if refusal.locked else Result.THROTTLED
         elif require_active and (row is None or not row.is_active):
@@ -184,7 +181,7 @@ def verify_factor(
             result = Result.BACKUP_CODE
         else:
             result = Result.INVALID
-        if result in (Result.VERIFIED, Result.BACKUP_CODE) and not throttling.record_success(
+        if result in (Result.VERIFIED, Result.BACKUP_CODE) and not backoff.record_success(
             current,
             rows,
             # A backup code is not a use of the method: its own row records it.
@@ -193,7 +190,7 @@ def verify_factor(
         ):
             result = Result.INVALID  # the TOTP replay guard: this step was used meanwhile
         if result is Result.INVALID and (not method_format or handler.failure_counts()):
-            locked_now = throttling.record_failure(current, rows)
+            locked_now = backoff.record_failure(current, rows)
         # Inside the transaction: the audit row commits with the state change.
         _announce(user, method.name, purpose, request, result, locked_now)
     return Outcome(

@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 
 from tests.conftest import use_mail
 from trench_mfa.models import MFAMethod
-from trench_mfa.services import backup_codes
+from trench_mfa.state import backup_codes
 
 
 @pytest.fixture(autouse=True)

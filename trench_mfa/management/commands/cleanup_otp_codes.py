@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 
 from trench_mfa.management.commands._base import MFACommand
 from trench_mfa.models import LoginChallenge, MFAEvent, OneTimeCode, SendQuota
-from trench_mfa.throttling import RECIPIENT_WINDOW
+from trench_mfa.state.send_limits import RECIPIENT_WINDOW
 
 
 def _delete_in_batches(queryset: QuerySet[Any], batch_size: int) -> int:

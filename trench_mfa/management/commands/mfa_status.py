@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop, pgettext
 from trench_mfa.management.commands._base import MFACommand
 from trench_mfa.management.commands._users import get_user_or_fail
 from trench_mfa.models import MFAMethod
-from trench_mfa.services.backup_codes import remaining_backup_codes
+from trench_mfa.state.backup_codes import remaining_backup_codes
 
 
 class Command(MFACommand):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 
 from trench_mfa.management.commands._base import MFACommand
 from trench_mfa.models import MFAMethod
-from trench_mfa.secrets_at_rest import SecretDecryptionError, rotate_secret
+from trench_mfa.state.secrets_at_rest import SecretDecryptionError, rotate_secret
 
 
 class Command(MFACommand):

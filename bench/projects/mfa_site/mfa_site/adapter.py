@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from trench_mfa import tokens
 from trench_mfa.models import BackupCode, MFAMethod
-from trench_mfa.services import backup_codes
+from trench_mfa.state import backup_codes, tokens
 
 NAME = "trench_mfa"
 #: Rows copied from the template user to each cloned user (load test).

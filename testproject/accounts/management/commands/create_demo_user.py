@@ -19,7 +19,7 @@ from trench_mfa.flows import identifiers
 from trench_mfa.models import SendQuota
 from trench_mfa.services import hardcode
 from trench_mfa.services import identifiers as verification
-from trench_mfa.throttling import recipient_key
+from trench_mfa.state.send_limits import recipient_key
 
 USERNAME = "demo"
 EMAIL = "demo@example.com"

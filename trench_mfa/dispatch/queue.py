@@ -4,14 +4,14 @@ The request does everything it does in sync mode (cooldown, per-recipient
 cap, code stored as a keyed hash) and then, after the commit, queues the task
 ``trench_mfa.send_code`` instead of calling the provider. The broker sees the
 method id, the purpose, the challenge id and one Fernet token
-(:mod:`trench_mfa.secrets_at_rest`) holding the code, the recipient, the
+(:mod:`trench_mfa.state.secrets_at_rest`) holding the code, the recipient, the
 code's lifetime, the cap reservation and the request's language: never the
 code or the address in clear. Workers therefore need the same
 ``ENCRYPTION_KEYS`` as the web servers.
 
 A send that still fails after the task's retries voids the code, gives the
 reservation back, logs a warning and sends :data:`signals.dispatch_failed`
-(through :func:`trench_mfa.audit.send`, so the audit trail can record it).
+(through :func:`trench_mfa.state.audit.send`, so the audit trail can record it).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 
-from trench_mfa import audit, secrets_at_rest, signals, throttling
+from trench_mfa import signals
 from trench_mfa.backends.base import (
     AbstractMessageDispatcher,
     CodeDispatcher,
@@ -36,7 +36,7 @@ from trench_mfa.backends.base import (
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
-from trench_mfa.services import codes
+from trench_mfa.state import audit, codes, secrets_at_rest, send_limits
 
 logger = logging.getLogger("trench_mfa.dispatch")
 
@@ -64,13 +64,13 @@ class QueuedCode:
         return cls(**json.loads(secrets_at_rest.decrypt_secret(token)))
 
     @property
-    def reservation(self) -> throttling.Reservation:
+    def reservation(self) -> send_limits.Reservation:
         """The per-recipient cap entry taken for this send (if any)."""
-        return throttling.Reservation(key=self.quota_key, stamp=self.quota_stamp)
+        return send_limits.Reservation(key=self.quota_key, stamp=self.quota_stamp)
 
 
 def send_later(
-    handler: CodeDispatcher, recipient: str, message: CodeMessage, quota: throttling.Reservation
+    handler: CodeDispatcher, recipient: str, message: CodeMessage, quota: send_limits.Reservation
 ) -> DispatchResult:
     """Queue the send of a code that is already stored; called by ``dispatch_message``."""
     method, purpose = handler.mfa_method, CodePurpose(handler.purpose)
@@ -141,7 +141,7 @@ def run(method_id: int, purpose: str, challenge_id: int | None, payload: str, at
     """
     job = QueuedCode.unseal(payload)
     if not MFAMethod.objects.filter(pk=method_id).exists():
-        throttling.release_recipient(job.reservation)
+        send_limits.release_recipient(job.reservation)
         return "skipped"
     handler = _load(method_id, purpose, challenge_id)
     if not _own_storage(type(handler)) and not _live_code(method_id, purpose, job.code).exists():
@@ -150,7 +150,7 @@ def run(method_id: int, purpose: str, challenge_id: int | None, payload: str, at
         if attempt:
             abandon(handler.mfa_method, CodePurpose(purpose), job, reason="expired")
         else:
-            throttling.release_recipient(job.reservation)
+            send_limits.release_recipient(job.reservation)
         return "skipped"
     message = CodeMessage(code=job.code, valid_for=job.valid_for, purpose=CodePurpose(purpose))
     try:
@@ -192,7 +192,7 @@ def abandon(
     """A queued code will not be delivered: nothing usable may outlive it."""
     _discard(method, purpose, job)
     if job is not None:
-        throttling.release_recipient(job.reservation)
+        send_limits.release_recipient(job.reservation)
     logger.warning(
         "Sending a queued MFA code (purpose %s, method %r) failed for good (%s)%s",
         purpose,

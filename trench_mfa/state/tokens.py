@@ -19,12 +19,12 @@ from django.db import router
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from trench_mfa import crypto
-from trench_mfa.challenge_read import read_step_two
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import InvalidToken
 from trench_mfa.models import LoginChallenge, MFAMethod
-from trench_mfa.services.backup_codes import BackupCandidate
+from trench_mfa.state import crypto
+from trench_mfa.state.backup_codes import BackupCandidate
+from trench_mfa.state.challenge_read import read_step_two
 from trench_mfa.user import AnyUser
 
 _SALT = "trench_mfa.ephemeral-token"
@@ -146,7 +146,7 @@ def resolve_locked(
 
     Must run inside ``transaction.atomic()``. One statement reads the
     challenge, the user, every method row of the user (locked by primary
-    key, see :func:`trench_mfa.services.protection.lock_methods`) and, when
+    key, see :func:`trench_mfa.state.locks.lock_methods`) and, when
     ``backup_bucket`` is given, the user's unused backup code in that
     bucket, so the code check that follows needs no further read. Raises
     like :func:`resolve_token`; a decoy (no user, no rows) only with ``allow_decoy``.

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from trench_mfa.flow_models import Hardcode, VerifiedIdentifier
+from trench_mfa.models import Hardcode, VerifiedIdentifier
 from trench_mfa.services import identifiers
 
 if TYPE_CHECKING:

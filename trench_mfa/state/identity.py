@@ -18,8 +18,8 @@ from typing import Any
 
 from django.core import signing
 
-from trench_mfa import crypto
 from trench_mfa.conf import mfa_settings
+from trench_mfa.state import crypto
 
 _LINK_SALT = "trench_mfa.identifier-link"
 #: Hex characters of the value digest carried in a link key (128 bits).

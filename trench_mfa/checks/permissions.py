@@ -14,7 +14,7 @@ from typing import Any
 from django.core import checks
 from django.urls import URLResolver, get_resolver
 
-from trench_mfa.checks import trench_check
+from trench_mfa.checks.settings import trench_check
 from trench_mfa.conf import mfa_settings
 from trench_mfa.permissions import IsMFAAuthenticated
 

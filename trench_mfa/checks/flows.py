@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-from trench_mfa.checks import trench_check
+from trench_mfa.checks.settings import trench_check
 from trench_mfa.conf import mfa_settings
 
 

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from trench_mfa import crypto
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
+from trench_mfa.state import crypto
 
 
 def code_digest(method_id: int, purpose: str, code: str) -> str:

@@ -199,7 +199,7 @@ def _handler_is(config: Any, module: str, class_name: str) -> bool:
 @trench_check(checks.Tags.security)
 def check_encryption_keys(**kwargs: Any) -> list[checks.CheckMessage]:
     """``ENCRYPTION_KEYS`` must be Fernet keys; recommend setting them."""
-    from trench_mfa import secrets_at_rest
+    from trench_mfa.state import secrets_at_rest
 
     if mfa_settings.ENCRYPTION_KEYS is None:
         return [

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from trench_mfa import audit, signals
+from trench_mfa import signals
 from trench_mfa.backends.base import AbstractMessageDispatcher, DispatchFailure, DispatchResult
 from trench_mfa.backends.provider import as_dispatch_result
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import DispatchFailed, InvalidInput, Throttled
 from trench_mfa.flows import identifiers
 from trench_mfa.models import CodePurpose
+from trench_mfa.state import audit
 
 #: Codes that bind a new method or confirm a sensitive change go only to a
 #: confirmed identifier (``IDENTIFIERS``): an address nobody confirmed proves

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 # Importing flow_admin also registers the flow models' pages.
-from trench_mfa.flow_admin import ReadOnlyAdmin
+from trench_mfa.admin.flows import ReadOnlyAdmin
 from trench_mfa.models import MFAEvent, MFAMethod, OneTimeCode
 from trench_mfa.services.admin import disable_methods
 

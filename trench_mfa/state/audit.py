@@ -3,7 +3,7 @@
 Services announce what happened with :func:`send`, which adds the client's
 IP address to the signal's keyword arguments. :func:`record_signal`, connected
 to every signal in ``AppConfig.ready()``, writes the event row (unless
-``AUDIT_LOG`` is off) and a log line on the ``trench_mfa.audit`` logger. A
+``AUDIT_LOG`` is off) and a log line on the ``trench_mfa.state.audit`` logger. A
 signal never carries a code, secret or token, so neither does the trail.
 
 The IP address is the one DRF's throttles use (``REMOTE_ADDR``, or the
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
     from rest_framework.request import Request
 
-logger = logging.getLogger("trench_mfa.audit")
+logger = logging.getLogger("trench_mfa.state.audit")
 
 #: The event type written for each signal.
 EVENTS: dict[Signal, EventType] = {
@@ -103,4 +103,4 @@ def record_signal(sender: Any, signal: Signal, **kwargs: Any) -> MFAEvent | None
 def connect_receivers() -> None:
     """Connect :func:`record_signal` to every signal (once)."""
     for signal, event in EVENTS.items():
-        signal.connect(record_signal, dispatch_uid=f"trench_mfa.audit.{event.value}")
+        signal.connect(record_signal, dispatch_uid=f"trench_mfa.state.audit.{event.value}")

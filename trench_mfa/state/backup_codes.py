@@ -15,9 +15,9 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
-from trench_mfa import crypto
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import BackupCode
+from trench_mfa.state import crypto
 from trench_mfa.user import UserPk
 
 #: Longest input looked at; anything longer is refused before any hashing.

@@ -25,9 +25,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models.signals import post_init, post_save
 
-from trench_mfa import identity
 from trench_mfa.exceptions import MFAError
 from trench_mfa.flows import Identifier, identifiers
+from trench_mfa.state import identity
 
 logger = logging.getLogger("trench_mfa.identifiers")
 

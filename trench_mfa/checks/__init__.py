@@ -1,0 +1,6 @@
+"""System checks (``manage.py check``): settings, login flows, permission classes.
+
+Importing this package registers them all (done in ``AppConfig.ready``).
+"""
+
+from trench_mfa.checks import flows, permissions, settings  # noqa: F401  (registers the checks)

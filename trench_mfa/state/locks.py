@@ -1,0 +1,55 @@
+"""Row locks, always taken in one order: the user row, then their method rows by key."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.contrib.auth import get_user_model
+from django.db import connections
+from django.db.models import Model, QuerySet
+
+from trench_mfa.models import MFAMethod
+from trench_mfa.user import UserPk
+
+_M = TypeVar("_M", bound=Model)
+
+
+def locking(queryset: QuerySet[_M], **options: Any) -> QuerySet[_M]:
+    """``queryset`` locking its rows for this package's state changes.
+
+    ``FOR NO KEY UPDATE`` where the database has it (PostgreSQL): it
+    serialises our writers exactly like ``FOR UPDATE`` but does not block the
+    key-share locks that inserts referencing the row take (an audit event or
+    a code pointing at the user or method), which would otherwise deadlock
+    against a writer holding that row.
+    """
+    no_key = connections[queryset.db].features.has_select_for_no_key_update
+    return queryset.select_for_update(no_key=no_key, **options)
+
+
+def lock_user(user_id: UserPk) -> None:
+    """Serialise state changes of one user (a row lock on PostgreSQL)."""
+    list(locking(get_user_model().objects.filter(pk=user_id)).values_list("pk"))
+
+
+def lock_methods(user_id: UserPk) -> list[MFAMethod]:
+    """Every method row of the user, locked, in primary-key order.
+
+    The lock order of the package is: the user row (:func:`lock_user`), then
+    the user's method rows by primary key. A code check takes only the method
+    rows: they carry every counter it reads and writes (back-off, lockout,
+    replay guard), so one query reads the state and serialises the checks of
+    one user across methods.
+    """
+    return list(locking(MFAMethod.objects.filter(user_id=user_id)).order_by("pk"))
+
+
+def lock_account(user_id: UserPk) -> None:
+    """Lock the user row, then all their method rows: before changing several rows.
+
+    Writers that change more than one method row of a user take the locks in
+    the package's order first, so they never deadlock with a code check
+    (which locks the method rows by primary key).
+    """
+    lock_user(user_id)
+    lock_methods(user_id)
