@@ -22,3 +22,18 @@ class TrenchMFAConfig(AppConfig):
         conf.connect_reload()
         audit.connect_receivers()
         identifier_hooks.connect()
+        self._register_celery_task()
+
+    @staticmethod
+    def _register_celery_task() -> None:
+        """Register ``trench_mfa.send_code`` in every process, web servers included.
+
+        The queue (:mod:`trench_mfa.dispatch.queue`) finds the task by name in
+        Celery's registry; a worker would import it by autodiscovery, a web
+        process might not. Celery is an optional extra.
+        """
+        try:
+            import celery  # noqa: F401
+        except ImportError:
+            return
+        from trench_mfa import tasks  # noqa: F401  (registers the task)

@@ -53,7 +53,7 @@ class SendCodeTask(Task):
             )
 
 
-@shared_task(bind=True, base=SendCodeTask, name="trench_mfa.send_code")
+@shared_task(bind=True, base=SendCodeTask, name=dispatch_queue.SEND_CODE_TASK)
 def send_code(
     self: SendCodeTask, method_id: int, purpose: str, challenge_id: int | None, payload: str
 ) -> str:

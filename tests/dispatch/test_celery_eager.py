@@ -13,13 +13,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from celery import current_app
 from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import Flavour, assert_error, credentials, last_code
 from tests.dispatch.conftest import PHONE
 from trench_mfa import tasks
-from trench_mfa.dispatch.queue import QueuedCode
+from trench_mfa.dispatch.queue import SEND_CODE_TASK, QueuedCode
 from trench_mfa.models import MFAMethod, OneTimeCode
 
 pytestmark = pytest.mark.django_db
@@ -36,14 +37,14 @@ def live_codes() -> Any:
 def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """What ``send_code.apply_async`` receives (then it runs as usual)."""
     calls: list[dict[str, Any]] = []
-    real = tasks.send_code
+    task = current_app.tasks[SEND_CODE_TASK]
+    real = task.apply_async
 
-    class Spy:
-        def apply_async(self, *args: Any, **kwargs: Any) -> Any:
-            calls.append({"args": list(args), "kwargs": kwargs})
-            return real.apply_async(*args, **kwargs)
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append({"args": list(args), "kwargs": kwargs})
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(tasks, "send_code", Spy())
+    monkeypatch.setattr(task, "apply_async", spy)
     return calls
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from celery import current_app
 from django.core import mail
 from kombu.exceptions import OperationalError
 from rest_framework.test import APIClient
@@ -26,6 +27,7 @@ from tests.support.smtp import smtp_server
 from trench_mfa import tasks
 from trench_mfa.backends.base import DispatchError
 from trench_mfa.backends.email import EmailMessageDispatcher
+from trench_mfa.dispatch.queue import SEND_CODE_TASK
 from trench_mfa.models import EventType, MFAEvent, MFAMethod, OneTimeCode, SendQuota
 from trench_mfa.state import send_limits
 
@@ -233,11 +235,11 @@ def test_payload_a_worker_cannot_decrypt_voids_the_code(
 def broker_down(monkeypatch: pytest.MonkeyPatch) -> None:
     """Publishing the task fails as it does when Redis does not answer."""
 
-    class Unreachable:
-        def apply_async(self, *args: Any, **kwargs: Any) -> None:
-            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks, "send_code", Unreachable())
+    # The queue finds the task by its registered name (trench_mfa.tasks registers it).
+    monkeypatch.setattr(current_app.tasks[SEND_CODE_TASK], "apply_async", unreachable)
 
 
 @pytest.mark.django_db(transaction=True)

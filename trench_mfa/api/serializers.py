@@ -149,15 +149,6 @@ class ActiveMethodSerializer(serializers.Serializer[Any]):
     is_primary = serializers.BooleanField()
 
 
-class ChallengeResponseSerializer(serializers.Serializer[Any]):
-    """Login step 1 with MFA on: the challenge to answer in step 2."""
-
-    ephemeral_token = serializers.CharField()
-    method = serializers.CharField()
-    other_methods = serializers.ListField(child=serializers.CharField())
-    factors_remaining = serializers.ListField(child=serializers.CharField())
-
-
 class JWTResponseSerializer(serializers.Serializer[Any]):
     """simplejwt tokens."""
 

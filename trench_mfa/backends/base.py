@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from functools import reduce
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod
-from trench_mfa.state import backoff, codes, send_limits
+from trench_mfa.state import backoff, codes
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -210,58 +209,14 @@ class CodeDispatcher(AbstractMessageDispatcher):
         return None
 
     def dispatch_message(self) -> DispatchResult:
-        """Create a code, deliver it, and void it again if delivery fails.
+        """Deliver a code through :func:`trench_mfa.dispatch.delivery.deliver`.
 
-        Inside ``RESEND_COOLDOWN`` of the last usable code of this method and
-        purpose nothing is sent (429 with ``retry_after``), except that a new
-        login challenge takes over the live login code and answers as usual.
+        Code-sending methods implement only :meth:`send`: the cooldown, the
+        per-recipient cap, storing the code and voiding it after a failed
+        send are the delivery layer's, which calls :meth:`send` itself. This
+        method is never called by trench_mfa for them.
         """
-        recipient = self.get_recipient()
-        if recipient is None:
-            return DispatchResult.failed(DispatchFailure.INVALID_RECIPIENT)
-        # One short transaction: the method row lock taken by the cooldown
-        # check is held until the new code exists, so parallel requests see
-        # it and stop; the slow provider call happens after the commit.
-        with transaction.atomic():
-            gate = send_limits.check_cooldown(self._mfa_method, self.purpose, self.challenge_id)
-            if gate.rebound:
-                logger.info(
-                    "Kept the live login code for a new challenge (method %r)",
-                    self._mfa_method.name,
-                )
-                return DispatchResult.sent(str(self.success_message))
-            if gate.retry_after:
-                return DispatchResult.failed(
-                    DispatchFailure.THROTTLED, retry_after=gate.retry_after
-                )
-            quota = send_limits.reserve_recipient(self.channel, recipient, self.recipient_limit())
-            if quota.retry_after:
-                return DispatchResult.failed(
-                    DispatchFailure.THROTTLED, retry_after=quota.retry_after
-                )
-            code = self.create_code()
-        message = CodeMessage(code=code, valid_for=self.validity_period, purpose=self.purpose)
-        if mfa_settings.DISPATCH == "celery":
-            # Imported here: dispatch_queue builds on this module.
-            from trench_mfa.dispatch import queue as dispatch_queue
-
-            return dispatch_queue.send_later(self, recipient, message, quota)
-        try:
-            self.send(recipient, message)
-        except (DispatchError, OSError) as exc:
-            self.discard_code()
-            send_limits.release_recipient(quota)
-            # A DispatchError's text is written for logs (status codes, never
-            # the code or a credential); other exceptions show only their class.
-            logger.warning(
-                "Sending an MFA code (purpose %s, method %r) failed: %s",
-                self.purpose,
-                self._mfa_method.name,
-                exc if isinstance(exc, DispatchError) else type(exc).__name__,
-            )
-            return DispatchResult.failed()
-        logger.info("Sent an MFA code (purpose %s, method %r)", self.purpose, self._mfa_method.name)
-        return DispatchResult.sent(str(self.success_message))
+        raise NotImplementedError("code-sending methods are delivered by trench_mfa.dispatch")
 
     @abstractmethod
     def send(self, recipient: str, message: CodeMessage) -> None:

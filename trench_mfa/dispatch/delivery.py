@@ -1,17 +1,41 @@
-"""Run a dispatcher and turn a failed dispatch into the matching error."""
+"""Deliver a code (or instructions) and turn a failed delivery into the matching error.
+
+Every dispatch of the package goes through :func:`deliver`. For a
+code-sending method (:class:`~trench_mfa.backends.base.CodeDispatcher`) the
+rules live here, not in the dispatcher: the recipient check, the resend
+cooldown and the per-recipient cap, storing the new code, and voiding it
+again when the send fails. The dispatcher only sends (:meth:`send`), now or
+from a Celery task (``DISPATCH = "celery"``, :mod:`trench_mfa.dispatch.queue`).
+Other methods (authenticator app, YubiKey, django-trench style dispatchers)
+answer through their own ``dispatch_message()``.
+"""
 
 from __future__ import annotations
 
+import logging
+
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from trench_mfa import signals
-from trench_mfa.backends.base import AbstractMessageDispatcher, DispatchFailure, DispatchResult
+from trench_mfa.backends.base import (
+    AbstractMessageDispatcher,
+    CodeDispatcher,
+    CodeMessage,
+    DispatchError,
+    DispatchFailure,
+    DispatchResult,
+)
 from trench_mfa.backends.provider import as_dispatch_result
 from trench_mfa.conf import mfa_settings
+from trench_mfa.dispatch import queue
 from trench_mfa.exceptions import DispatchFailed, InvalidInput, Throttled
 from trench_mfa.flows import identifiers
 from trench_mfa.models import CodePurpose
-from trench_mfa.state import audit
+from trench_mfa.state import audit, send_limits
+from trench_mfa.state.confirmations import require_confirmed
+
+logger = logging.getLogger("trench_mfa.dispatch")
 
 #: Codes that bind a new method or confirm a sensitive change go only to a
 #: confirmed identifier (``IDENTIFIERS``): an address nobody confirmed proves
@@ -24,18 +48,63 @@ def _require_confirmed_target(handler: AbstractMessageDispatcher) -> None:
     config = mfa_settings.method(handler.mfa_method.name)
     if config is None or not config.source_field or config.source_field not in identifiers():
         return  # not a verified identifier (IDENTIFIERS): nothing to check
-    # Imported here: the identifier service delivers its own codes through
-    # this module.
-    from trench_mfa.services import identifiers as verification
+    require_confirmed(handler.mfa_method.user, config.source_field)
 
-    verification.require_confirmed(handler.mfa_method.user, config.source_field)
+
+def send_code(handler: CodeDispatcher) -> DispatchResult:
+    """Create a code, send it through ``handler``, and void it again if sending fails.
+
+    Inside ``RESEND_COOLDOWN`` of the last usable code of this method and
+    purpose nothing is sent (429 with ``retry_after``), except that a new
+    login challenge takes over the live login code and answers as usual.
+    """
+    method = handler.mfa_method
+    recipient = handler.get_recipient()
+    if recipient is None:
+        return DispatchResult.failed(DispatchFailure.INVALID_RECIPIENT)
+    # One short transaction: the method row lock taken by the cooldown check
+    # is held until the new code exists, so parallel requests see it and
+    # stop; the slow provider call happens after the commit.
+    with transaction.atomic():
+        gate = send_limits.check_cooldown(method, handler.purpose, handler.challenge_id)
+        if gate.rebound:
+            logger.info("Kept the live login code for a new challenge (method %r)", method.name)
+            return DispatchResult.sent(str(handler.success_message))
+        if gate.retry_after:
+            return DispatchResult.failed(DispatchFailure.THROTTLED, retry_after=gate.retry_after)
+        quota = send_limits.reserve_recipient(handler.channel, recipient, handler.recipient_limit())
+        if quota.retry_after:
+            return DispatchResult.failed(DispatchFailure.THROTTLED, retry_after=quota.retry_after)
+        code = handler.create_code()
+    message = CodeMessage(code=code, valid_for=handler.validity_period, purpose=handler.purpose)
+    if mfa_settings.DISPATCH == "celery":
+        return queue.send_later(handler, recipient, message, quota)
+    try:
+        handler.send(recipient, message)
+    except (DispatchError, OSError) as exc:
+        handler.discard_code()
+        send_limits.release_recipient(quota)
+        # A DispatchError's text is written for logs (status codes, never the
+        # code or a credential); other exceptions show only their class.
+        logger.warning(
+            "Sending an MFA code (purpose %s, method %r) failed: %s",
+            handler.purpose,
+            method.name,
+            exc if isinstance(exc, DispatchError) else type(exc).__name__,
+        )
+        return DispatchResult.failed()
+    logger.info("Sent an MFA code (purpose %s, method %r)", handler.purpose, method.name)
+    return DispatchResult.sent(str(handler.success_message))
 
 
 def deliver(handler: AbstractMessageDispatcher) -> DispatchResult:
     """Dispatch; raise 503, 429 or 400 errors instead of returning a failure."""
     if handler.sends_codes and handler.purpose in _CONFIRMED_TARGET_PURPOSES:
         _require_confirmed_target(handler)
-    result = as_dispatch_result(handler.dispatch_message())
+    if isinstance(handler, CodeDispatcher):
+        result = send_code(handler)
+    else:
+        result = as_dispatch_result(handler.dispatch_message())
     method = handler.mfa_method
     if result.ok:
         # Authenticator apps and YubiKeys get instructions, not a code.

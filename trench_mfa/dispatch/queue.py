@@ -69,10 +69,14 @@ class QueuedCode:
         return send_limits.Reservation(key=self.quota_key, stamp=self.quota_stamp)
 
 
+#: The Celery task that sends a queued code (:func:`trench_mfa.tasks.send_code`).
+SEND_CODE_TASK = "trench_mfa.send_code"
+
+
 def send_later(
     handler: CodeDispatcher, recipient: str, message: CodeMessage, quota: send_limits.Reservation
 ) -> DispatchResult:
-    """Queue the send of a code that is already stored; called by ``dispatch_message``."""
+    """Queue the send of a code that is already stored (see :mod:`trench_mfa.dispatch.delivery`)."""
     method, purpose = handler.mfa_method, CodePurpose(handler.purpose)
     job = QueuedCode(
         message.code,
@@ -87,12 +91,13 @@ def send_later(
 
     def enqueue() -> None:
         # Imported when used: Celery is an optional extra.
+        from celery import current_app
         from kombu.exceptions import OperationalError
 
-        from trench_mfa.tasks import send_code
-
         try:
-            send_code.apply_async(args=args)
+            # By name, from Celery's registry (trench_mfa.tasks registers it):
+            # the task module builds on this one, not the other way round.
+            current_app.tasks[SEND_CODE_TASK].apply_async(args=args)
         except (OperationalError, OSError) as exc:
             refused.append(type(exc).__name__)
             abandon(method, purpose, job, reason="enqueue_failed", detail=refused[-1])

@@ -38,11 +38,6 @@ def check_hardcode(user: AnyUser | None, raw: str) -> bool:
     return check_password(raw, row.code_hash, upgrade)
 
 
-def has_hardcode(user: AnyUser) -> bool:
-    """Whether ``user`` has set a hardcode."""
-    return Hardcode.objects.filter(user_id=user.pk).exists()
-
-
 def _protecting_method(user: AnyUser, name: str | None) -> MFAMethod:
     active = MFAMethod.objects.for_user(user).active()
     if name:

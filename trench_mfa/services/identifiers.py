@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +30,6 @@ from trench_mfa.dispatch.delivery import deliver
 from trench_mfa.exceptions import (
     CodeInvalidOrExpired,
     IdentifierAlreadyConfirmed,
-    IdentifierNotConfirmed,
     InvalidInput,
     InvalidLink,
     UnknownIdentifier,
@@ -40,6 +38,12 @@ from trench_mfa.flows import Identifier, identifiers
 from trench_mfa.models import CodePurpose, MFAMethod, VerifiedIdentifier
 from trench_mfa.services.verification import verify_factor
 from trench_mfa.state import codes, identity
+
+# Re-exported: checking a confirmation is part of this service's API; the
+# rows are read in the state layer, where the delivery of codes reads them too.
+from trench_mfa.state.confirmations import confirmed_user_ids as confirmed_user_ids
+from trench_mfa.state.confirmations import is_confirmed as is_confirmed
+from trench_mfa.state.confirmations import require_confirmed as require_confirmed
 from trench_mfa.user import AnyUser
 
 if TYPE_CHECKING:
@@ -61,38 +65,6 @@ def _configured(field: str) -> Identifier:
     if ident is None:
         raise UnknownIdentifier()
     return ident
-
-
-def is_confirmed(user: AnyUser, field: str) -> bool:
-    """Whether ``user``'s current value of ``field`` is confirmed.
-
-    Fields that ``IDENTIFIERS`` does not name are not verified at all and
-    count as confirmed; an empty value never is.
-    """
-    if field not in identifiers():
-        return True
-    value = identity.current_value(user, field)
-    if value is None:
-        return False
-    return VerifiedIdentifier.objects.filter(
-        user_id=user.pk,
-        field=field,
-        value_digest=identity.value_digest(field, value),
-        confirmed_at__isnull=False,
-    ).exists()
-
-
-def confirmed_user_ids(field: str, value: Any) -> QuerySet[VerifiedIdentifier, Any]:
-    """Primary keys of the users whose confirmed value of ``field`` is ``value`` (a subquery)."""
-    return VerifiedIdentifier.objects.filter(
-        field=field, value_digest=identity.value_digest(field, value), confirmed_at__isnull=False
-    ).values("user_id")
-
-
-def require_confirmed(user: AnyUser, field: str) -> None:
-    """Raise :class:`IdentifierNotConfirmed` unless :func:`is_confirmed`."""
-    if not is_confirmed(user, field):
-        raise IdentifierNotConfirmed()
 
 
 def mark_confirmed(user: AnyUser, field: str) -> None:
@@ -205,14 +177,6 @@ def confirm_link(key: str) -> None:
     if value is None or not identity.digest_matches(field, value, digest):
         raise InvalidLink()
     mark_confirmed(user, field)
-
-
-def field_of_method(name: str) -> str | None:
-    """The verified identifier field whose codes ``name`` sends, if any."""
-    for field, ident in identifiers().items():
-        if ident.method == name:
-            return field
-    return None
 
 
 def describe(user: AnyUser) -> dict[str, Any]:

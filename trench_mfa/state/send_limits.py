@@ -183,10 +183,3 @@ def release_recipient(reservation: Reservation) -> None:
             sent_at=stamps, version=F("version") + 1, updated_at=timezone.now()
         ):
             return
-
-
-def prune_send_quotas() -> int:
-    """Delete quota rows untouched for a whole window; return how many."""
-    cutoff = timezone.now() - timedelta(seconds=RECIPIENT_WINDOW)
-    deleted, _ = SendQuota.objects.filter(updated_at__lt=cutoff).delete()
-    return deleted
