@@ -28,7 +28,7 @@ import pyotp
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from trench_mfa.backends.base import AbstractMessageDispatcher, DispatchResult
+from trench_mfa.backends.base import AbstractMessageDispatcher, CodeCheck, DispatchResult
 from trench_mfa.backends.qr import qr_code_data_uri
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod
@@ -173,19 +173,30 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
                 matched = step
         return matched
 
-    def _verify(self, code: str) -> bool:
+    def _matching_newer(self, code: str) -> tuple[int, Q] | None:
+        """The step ``code`` answers, and the replay guard's condition for storing it."""
         if not self._mfa_method.secret or not self.is_well_formed(code):
-            return False
+            return None
         step = self.matching_step(code)
         if step is None:
-            return False
+            return None
         # The replay guard: only a step newer than the last accepted one can
         # be stored, and only one of several concurrent requests stores it.
-        newer = Q(last_used_step__isnull=True) | Q(last_used_step__lt=step)
-        if self.stage_writes:
-            # verify_factor writes it with the counter reset, in one UPDATE.
-            self.staged = StagedUpdate(values={"last_used_step": step}, condition=newer)
-            return True
+        return step, Q(last_used_step__isnull=True) | Q(last_used_step__lt=step)
+
+    def check_code(self, code: str) -> CodeCheck:
+        """A right code's step, for the check service to store with the counter reset."""
+        matched = self._matching_newer(code)
+        if matched is None:
+            return CodeCheck(False)
+        step, newer = matched
+        return CodeCheck(True, StagedUpdate(values={"last_used_step": step}, condition=newer))
+
+    def _verify(self, code: str) -> bool:
+        matched = self._matching_newer(code)
+        if matched is None:
+            return False
+        step, newer = matched
         burned = (
             MFAMethod.objects.filter(pk=self._mfa_method.pk)
             .filter(newer)

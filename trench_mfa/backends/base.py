@@ -86,6 +86,15 @@ class CodeMessage:
         return max(1, -(-self.valid_for // 60))
 
 
+@dataclass(frozen=True)
+class CodeCheck:
+    """The answer of :meth:`AbstractMessageDispatcher.check_code`."""
+
+    ok: bool
+    #: The method row's write that a success needs, left to the caller.
+    staged: backoff.StagedUpdate | None = None
+
+
 class AbstractMessageDispatcher(ABC):
     """Base of every MFA method.
 
@@ -115,14 +124,9 @@ class AbstractMessageDispatcher(ABC):
         self._config = config
         self.purpose = purpose
         self.challenge_id = challenge_id
-        #: The current request (DRF ``Request`` or Django ``HttpRequest``), if any.
+        #: The current request (DRF ``Request`` or Django ``HttpRequest``), if
+        #: any; :func:`~trench_mfa.backends.provider.get_mfa_handler` sets it.
         self.request: Request | HttpRequest | None = None
-        #: Set by :func:`~trench_mfa.services.verification.verify_factor`: a
-        #: successful check then leaves its own write of the method row in
-        #: :attr:`staged`, which is applied with the counter reset in one
-        #: ``UPDATE`` (the TOTP replay guard uses this).
-        self.stage_writes = False
-        self.staged: backoff.StagedUpdate | None = None
 
     @property
     def mfa_method(self) -> MFAMethod:
@@ -179,6 +183,20 @@ class AbstractMessageDispatcher(ABC):
     def validate_confirmation_code(self, code: str) -> bool:
         """Check and use the code that confirms activation."""
         return codes.consume_code(self._mfa_method, CodePurpose.ACTIVATION, code)
+
+    def check_code(self, code: str) -> CodeCheck:
+        """Check ``code`` for ``self.purpose`` under the caller's row locks.
+
+        The check service calls this. By default it is :meth:`validate_code`
+        (:meth:`validate_confirmation_code` while activating), which write
+        their own state. A method may instead return the write its success
+        needs as :attr:`CodeCheck.staged`: the service then makes it together
+        with the counter reset, in one ``UPDATE`` (the app method's replay
+        guard does).
+        """
+        if self.purpose == CodePurpose.ACTIVATION:
+            return CodeCheck(self.validate_confirmation_code(code))
+        return CodeCheck(self.validate_code(code))
 
     def confirm_activation(self, code: str) -> None:  # noqa: B027 - an optional hook
         """Called after the confirmation code verified; nothing to do by default."""

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trench_mfa.backends.base import AbstractMessageDispatcher, DispatchResult
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import MethodDoesNotExist
 from trench_mfa.models import CodePurpose, MFAMethod
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
 
 
 def get_mfa_handler(
@@ -15,10 +19,13 @@ def get_mfa_handler(
     *,
     purpose: CodePurpose = CodePurpose.LOGIN,
     challenge_id: int | None = None,
+    request: Request | HttpRequest | None = None,
 ) -> AbstractMessageDispatcher:
     """The configured dispatcher for ``mfa_method``.
 
-    Raises :class:`MethodDoesNotExist` when the method is no longer configured.
+    ``request`` is the current request, for dispatchers that log or audit
+    it. Raises :class:`MethodDoesNotExist` when the method is no longer
+    configured.
     """
     config = mfa_settings.method(mfa_method.name)
     if config is None:
@@ -28,6 +35,7 @@ def get_mfa_handler(
     # two-argument constructor keep working.
     handler.purpose = purpose
     handler.challenge_id = challenge_id
+    handler.request = request
     return handler
 
 

@@ -43,7 +43,13 @@ from trench_mfa.login.amr import VerifiedFactor
 from trench_mfa.login.steps import LoginStep, knowledge
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
 from trench_mfa.services import identifiers
-from trench_mfa.services.verification import Outcome, Result, verify_factor
+from trench_mfa.services.verification import (
+    FactorCheck,
+    LockedRows,
+    Outcome,
+    Result,
+    verify_locked,
+)
 from trench_mfa.state import backup_codes, tokens
 from trench_mfa.user import AnyUser
 
@@ -109,9 +115,11 @@ def _factor_row(user: AnyUser, kind: str, name: str) -> MFAMethod | None:
 
 
 def _send(request: AnyRequest, challenge_id: int, method: MFAMethod) -> DispatchResult:
-    handler = get_mfa_handler(method, purpose=CodePurpose.LOGIN, challenge_id=challenge_id)
-    handler.request = request
-    return deliver(handler)
+    return deliver(
+        get_mfa_handler(
+            method, purpose=CodePurpose.LOGIN, challenge_id=challenge_id, request=request
+        )
+    )
 
 
 def open_challenge(request: AnyRequest, flow: Flow, user: AnyUser, plan: FactorPlan) -> LoginStep:
@@ -180,18 +188,17 @@ def _check(
     request used up meanwhile. ``consume`` marks the challenge used on
     success, in the same transaction.
     """
-    outcome = verify_factor(
+    check = FactorCheck(
         challenge.user,
         method,
         code,
-        purpose=CodePurpose.LOGIN,
+        CodePurpose.LOGIN,
         challenge_id=challenge.pk,
         request=request,
         allow_backup=not passcode,
         require_active=not passcode,
-        rows=read.rows,
-        backup=None if passcode else read.backup,
     )
+    outcome = verify_locked(check, LockedRows(read.rows, None if passcode else read.backup))
     if outcome.result in (Result.THROTTLED, Result.LOCKED):
         # Refused unevaluated: the token's attempts are untouched.
         wait = outcome.retry_after or 1

@@ -36,7 +36,7 @@ from trench_mfa.exceptions import (
 )
 from trench_mfa.flows import Identifier, identifiers
 from trench_mfa.models import CodePurpose, MFAMethod, VerifiedIdentifier
-from trench_mfa.services.verification import verify_factor
+from trench_mfa.services.verification import FactorCheck, verify_factor
 from trench_mfa.state import codes, identity
 
 # Re-exported: checking a confirmation is part of this service's API; the
@@ -114,9 +114,7 @@ def request_code(user: AnyUser, field: str, *, request: AnyRequest = None) -> Di
     if is_confirmed(user, field):
         raise IdentifierAlreadyConfirmed()
     method = channel_method(user, ident.method)
-    handler = get_mfa_handler(method, purpose=CodePurpose.VERIFICATION)
-    handler.request = request
-    result = deliver(handler)
+    result = deliver(get_mfa_handler(method, purpose=CodePurpose.VERIFICATION, request=request))
     # Recorded once the code exists: the code confirms this value only.
     VerifiedIdentifier.objects.update_or_create(
         user_id=user.pk,
@@ -139,9 +137,10 @@ def confirm_code(user: AnyUser, field: str, code: str, *, request: AnyRequest = 
     if method is None:
         raise CodeInvalidOrExpired()
     method.user = user
-    outcome = verify_factor(
-        user, method, code, purpose=CodePurpose.VERIFICATION, request=request, allow_backup=False
+    check = FactorCheck(
+        user, method, code, CodePurpose.VERIFICATION, request=request, allow_backup=False
     )
+    outcome = verify_factor(check)
     outcome.raise_if_refused()
     if not outcome.ok:
         raise CodeInvalidOrExpired()

@@ -30,6 +30,7 @@ from trench_mfa.exceptions import (
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
 from trench_mfa.services.protection import require_config
 from trench_mfa.services.verification import (
+    FactorCheck,
     require_well_formed,
     verify_factor,
     verify_protected_action,
@@ -132,8 +133,7 @@ def activate_method(
         method.user = user
         method.activation_started_at = timezone.now()
         method.save(update_fields=["activation_started_at"])
-        handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION)
-        handler.request = request
+        handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION, request=request)
         handler.prepare_activation()
     try:
         return deliver(handler)
@@ -164,15 +164,13 @@ def confirm_activation(
     method = _user_method(user, name)
     if method.is_active:
         raise MethodAlreadyActive()
-    handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION)
-    require_well_formed(handler, code, allow_backup=False)
+    check = FactorCheck(user, method, code, CodePurpose.ACTIVATION, request=request)
+    require_well_formed(check.dispatcher(), code, allow_backup=False)
     started = method.activation_started_at
     window = timedelta(seconds=mfa_settings.ACTIVATION_VALIDITY)
     if started is None or started + window <= timezone.now():
         raise CodeInvalidOrExpired()
-    outcome = verify_factor(
-        user, method, code, purpose=CodePurpose.ACTIVATION, request=request, handler=handler
-    )
+    outcome = verify_factor(check)
     outcome.raise_if_refused()
     if not outcome.ok:
         raise CodeInvalidOrExpired()
@@ -196,7 +194,7 @@ def confirm_activation(
             )
         if not mine.primary().exists():
             mine.filter(pk=method.pk).update(is_primary=True)
-        handler.confirm_activation(code)
+        outcome.handler.confirm_activation(code)
         codes = backup_codes.replace_backup_codes(user.pk) if first else []
     audit.send(signals.mfa_method_activated, __name__, user=user, method=name, request=request)
     return codes
@@ -257,9 +255,7 @@ def request_code(user: AnyUser, name: str | None, *, request: AnyRequest = None)
         method = _active_method(user, name)
     else:
         method = require_primary_method(user)
-    handler = get_mfa_handler(method, purpose=CodePurpose.ACTION)
-    handler.request = request
-    return deliver(handler)
+    return deliver(get_mfa_handler(method, purpose=CodePurpose.ACTION, request=request))
 
 
 def require_primary_method(

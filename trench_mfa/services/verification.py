@@ -105,94 +105,133 @@ def require_well_formed(
     return method_format, backup_format
 
 
-def _evaluate(handler: AbstractMessageDispatcher, code: str) -> bool:
-    if handler.purpose == CodePurpose.ACTIVATION:
-        return handler.validate_confirmation_code(code)
-    return handler.validate_code(code)
+@dataclass(frozen=True)
+class FactorCheck:
+    """One code check: whose, which method, the code, and what the code is for.
 
-
-def verify_factor(
-    user: AnyUser,
-    method: MFAMethod,
-    code: str,
-    *,
-    purpose: CodePurpose,
-    challenge_id: int | None = None,
-    request: Request | HttpRequest | None = None,
-    allow_backup: bool | None = None,
-    require_active: bool | None = None,
-    handler: AbstractMessageDispatcher | None = None,
-    rows: Sequence[MFAMethod] | None = None,
-    backup: backup_codes.BackupCandidate | None = None,
-) -> Outcome:
-    """Check ``code`` for ``method`` of ``user`` under the back-off and lockout.
-
-    ``purpose`` selects the code (a login code only verifies with its
-    ``challenge_id``); ``allow_backup`` defaults to every purpose except
-    activation; ``require_active`` (default: login and protected actions)
-    fails the check when the method row is not active under the lock. A
-    malformed code raises a 400 field error and counts nothing; a refused
-    check returns ``THROTTLED``/``LOCKED`` with
-    ``retry_after`` (call :meth:`Outcome.raise_if_refused`). Errors of the
-    method itself (e.g. a YubiKey server that does not answer: 503) propagate
-    and count nothing. Never raises for a wrong code: the caller chooses the
-    error (401 at login, 400 elsewhere).
-
-    ``rows`` are the user's method rows when the caller already holds their
-    locks inside its own transaction (login step 2 reads them with the
-    challenge, in one query); the check then joins that transaction, so the
-    caller's own writes commit or roll back with it. ``backup`` is the
-    backup code candidate the caller read along with them.
+    ``allow_backup`` defaults to every purpose except activation;
+    ``require_active`` (default: login and protected actions) fails the check
+    when the method row is not active under the lock. ``challenge_id`` binds
+    a login code to its challenge.
     """
-    if handler is None:
-        handler = get_mfa_handler(method, purpose=purpose, challenge_id=challenge_id)
-    handler.request = request
-    if allow_backup is None:
-        allow_backup = purpose != CodePurpose.ACTIVATION
-    if require_active is None:
-        # Activation confirms a pending row; identifier verification and
-        # passcode logins use a user's inactive channel row (see
-        # trench_mfa.services.identifiers).
-        require_active = purpose not in (CodePurpose.ACTIVATION, CodePurpose.VERIFICATION)
-    method_format, backup_format = require_well_formed(handler, code, allow_backup=allow_backup)
-    handler.stage_writes, handler.staged = True, None
-    locked_now = False
-    # With ``rows`` the caller's transaction is ours (no savepoint to pay
-    # for); without, a savepoint keeps an outer transaction (ATOMIC_REQUESTS)
-    # usable after a method error such as a 503.
-    with transaction.atomic(savepoint=rows is None):
-        # The user's method rows, locked: their counters are read under the
-        # locks, so parallel wrong codes all get counted and parallel right
-        # codes verify once. Nothing else is read (see throttling).
-        if rows is None:
-            rows = lock_methods(user.pk)
-        row = next((r for r in rows if r.pk == method.pk), None)
-        current = row or method
-        refusal = backoff.check_attempt(current, rows)
-        if refusal is not None:
-            result = Result.LOCKED if refusal.locked else Result.THROTTLED
-        elif require_active and (row is None or not row.is_active):
-            # Deactivated since the caller read it (a parallel request): the
-            # state under the lock decides, so nothing verifies any more.
-            result = Result.INVALID
-        elif method_format and _evaluate(handler, code):
-            result = Result.VERIFIED
-        elif backup_format and backup_codes.use_backup_code(user.pk, code, backup):
+
+    user: AnyUser
+    method: MFAMethod
+    code: str
+    purpose: CodePurpose
+    challenge_id: int | None = None
+    request: Request | HttpRequest | None = None
+    allow_backup: bool | None = None
+    require_active: bool | None = None
+
+    @property
+    def backups_allowed(self) -> bool:
+        """Whether a backup code may answer (never while activating)."""
+        if self.allow_backup is None:
+            return self.purpose != CodePurpose.ACTIVATION
+        return self.allow_backup
+
+    @property
+    def active_required(self) -> bool:
+        """Whether the row must be active (verification and passcodes use inactive rows)."""
+        if self.require_active is None:
+            return self.purpose not in (CodePurpose.ACTIVATION, CodePurpose.VERIFICATION)
+        return self.require_active
+
+    def dispatcher(self) -> AbstractMessageDispatcher:
+        """The method's dispatcher for this purpose."""
+        return get_mfa_handler(
+            self.method,
+            purpose=self.purpose,
+            challenge_id=self.challenge_id,
+            request=self.request,
+        )
+
+
+@dataclass(frozen=True)
+class LockedRows:
+    """What a caller read inside its own transaction: the user's rows, locked.
+
+    ``backup`` is the backup code candidate read along with them (login step 2).
+    """
+
+    rows: Sequence[MFAMethod]
+    backup: backup_codes.BackupCandidate | None = None
+
+
+def verify_factor(check: FactorCheck) -> Outcome:
+    """Check a code under the back-off and lockout, in a transaction of its own.
+
+    A malformed code is refused (see :func:`require_well_formed`) and counts
+    nothing; a refused check returns ``THROTTLED``/``LOCKED`` with
+    ``retry_after`` (call :meth:`Outcome.raise_if_refused`). Errors of the
+    method itself (e.g. a YubiKey server that does not answer: 503)
+    propagate and count nothing. Never raises for a wrong code: the caller
+    chooses the error (401 at login, 400 elsewhere).
+    """
+    handler = check.dispatcher()
+    formats = require_well_formed(handler, check.code, allow_backup=check.backups_allowed)
+    # A savepoint keeps an outer transaction (ATOMIC_REQUESTS) usable after a
+    # method error such as a 503.
+    with transaction.atomic():
+        rows = lock_methods(check.user.pk)
+        return _verify(check, handler, formats, LockedRows(rows))
+
+
+def verify_locked(check: FactorCheck, locked: LockedRows) -> Outcome:
+    """:func:`verify_factor` inside the caller's transaction, which holds ``locked.rows``.
+
+    Login step 2 reads the rows with the challenge, in one statement; the
+    check then joins its transaction, so the caller's own writes commit or
+    roll back with it.
+    """
+    handler = check.dispatcher()
+    formats = require_well_formed(handler, check.code, allow_backup=check.backups_allowed)
+    return _verify(check, handler, formats, locked)
+
+
+def _verify(
+    check: FactorCheck,
+    handler: AbstractMessageDispatcher,
+    formats: tuple[bool, bool],
+    locked: LockedRows,
+) -> Outcome:
+    """Steps 2 to 4 (see the module), under the locks of ``locked.rows``."""
+    method_format, backup_format = formats
+    rows, method = locked.rows, check.method
+    row = next((r for r in rows if r.pk == method.pk), None)
+    current = row or method
+    refusal = backoff.check_attempt(current, rows)
+    staged = None
+    if refusal is not None:
+        result = Result.LOCKED if refusal.locked else Result.THROTTLED
+    elif check.active_required and (row is None or not row.is_active):
+        # Deactivated since the caller read it (a parallel request): the state
+        # under the lock decides, so nothing verifies any more.
+        result = Result.INVALID
+    else:
+        answer = handler.check_code(check.code) if method_format else None
+        if answer is not None and answer.ok:
+            result, staged = Result.VERIFIED, answer.staged
+        elif backup_format and backup_codes.use_backup_code(
+            check.user.pk, check.code, locked.backup
+        ):
             result = Result.BACKUP_CODE
         else:
             result = Result.INVALID
-        if result in (Result.VERIFIED, Result.BACKUP_CODE) and not backoff.record_success(
-            current,
-            rows,
-            # A backup code is not a use of the method: its own row records it.
-            touch=purpose != CodePurpose.ACTIVATION and result is Result.VERIFIED,
-            staged=handler.staged if result is Result.VERIFIED else None,
-        ):
-            result = Result.INVALID  # the TOTP replay guard: this step was used meanwhile
-        if result is Result.INVALID and (not method_format or handler.failure_counts()):
-            locked_now = backoff.record_failure(current, rows)
-        # Inside the transaction: the audit row commits with the state change.
-        _announce(user, method.name, purpose, request, result, locked_now)
+    if result in (Result.VERIFIED, Result.BACKUP_CODE) and not backoff.record_success(
+        current,
+        rows,
+        # A backup code is not a use of the method: its own row records it.
+        touch=check.purpose != CodePurpose.ACTIVATION and result is Result.VERIFIED,
+        staged=staged if result is Result.VERIFIED else None,
+    ):
+        result = Result.INVALID  # the TOTP replay guard: this step was used meanwhile
+    locked_now = False
+    if result is Result.INVALID and (not method_format or handler.failure_counts()):
+        locked_now = backoff.record_failure(current, rows)
+    # Inside the transaction: the audit row commits with the state change.
+    _announce(check, result, locked_now)
     return Outcome(
         result=result,
         handler=handler,
@@ -201,15 +240,13 @@ def verify_factor(
     )
 
 
-def _announce(
-    user: AnyUser,
-    name: str,
-    purpose: CodePurpose,
-    request: Request | HttpRequest | None,
-    result: Result,
-    locked_now: bool,
-) -> None:
-    common = {"user": user, "method": name, "request": request, "purpose": str(purpose)}
+def _announce(check: FactorCheck, result: Result, locked_now: bool) -> None:
+    common = {
+        "user": check.user,
+        "method": check.method.name,
+        "request": check.request,
+        "purpose": str(check.purpose),
+    }
     if result is Result.VERIFIED:
         audit.send(signals.code_verified, __name__, **common)
     elif result is Result.BACKUP_CODE:
@@ -233,7 +270,7 @@ def verify_protected_action(
     """
     if not code:
         raise OTPCodeMissing()
-    outcome = verify_factor(user, method, code, purpose=CodePurpose.ACTION, request=request)
+    outcome = verify_factor(FactorCheck(user, method, code, CodePurpose.ACTION, request=request))
     outcome.raise_if_refused()
     if not outcome.ok:
         raise CodeInvalidOrExpired()
