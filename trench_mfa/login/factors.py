@@ -172,33 +172,16 @@ def _row_in(rows: list[MFAMethod], kind: str, name: str) -> MFAMethod | None:
 
 
 def _check(
-    challenge: LoginChallenge,
-    method: MFAMethod,
-    code: str,
-    *,
-    request: AnyRequest,
-    passcode: bool,
-    read: tokens.LockedChallenge,
-    consume: bool,
+    check: FactorCheck, challenge: LoginChallenge, locked: LockedRows, *, consume: bool
 ) -> tuple[MFAError | None, Outcome]:
-    """Check ``code`` inside the caller's transaction; the error to raise after it.
+    """Check the answer inside the caller's transaction; the error to raise after it.
 
     Raises (rolling the transaction back) only when nothing may count: a
     malformed code, a failing method (e.g. 503), or a token that a parallel
     request used up meanwhile. ``consume`` marks the challenge used on
     success, in the same transaction.
     """
-    check = FactorCheck(
-        challenge.user,
-        method,
-        code,
-        CodePurpose.LOGIN,
-        challenge_id=challenge.pk,
-        request=request,
-        allow_backup=not passcode,
-        require_active=not passcode,
-    )
-    outcome = verify_locked(check, LockedRows(read.rows, None if passcode else read.backup))
+    outcome = verify_locked(check, locked)
     if outcome.result in (Result.THROTTLED, Result.LOCKED):
         # Refused unevaluated: the token's attempts are untouched.
         wait = outcome.retry_after or 1
@@ -240,9 +223,18 @@ def _answer_current(
         return _Answered(error=InvalidCode())
     last = len(left) == 1
     passcode = current.kind == PASSCODE_FACTOR
-    error, outcome = _check(
-        challenge, row, code, request=request, passcode=passcode, read=read, consume=last
+    check = FactorCheck(
+        challenge.user,
+        row,
+        code,
+        CodePurpose.LOGIN,
+        challenge_id=challenge.pk,
+        request=request,
+        allow_backup=not passcode,
+        require_active=not passcode,
     )
+    locked = LockedRows(read.rows, None if passcode else read.backup)
+    error, outcome = _check(check, challenge, locked, consume=last)
     if error is not None:
         return _Answered(error=error)
     assert name is not None
