@@ -123,7 +123,10 @@ def test_non_ascii_codes_are_refused_and_count_nothing(
 
 
 def test_a_code_may_be_a_json_number(
-    email_mfa_user: tuple[Any, list[str]], anon_client: APIClient, user: Any
+    email_mfa_user: tuple[Any, list[str]],
+    anon_client: APIClient,
+    user: Any,
+    no_login_throttle: None,
 ) -> None:
     """django-trench's CharField reads ``123456`` as ``"123456"``; so does trench_mfa."""
     flavour = FLAVOURS[0]

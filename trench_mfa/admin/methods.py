@@ -23,8 +23,9 @@ from django.utils.translation import ngettext
 
 # Importing flow_admin also registers the flow models' pages.
 from trench_mfa.admin.flows import ReadOnlyAdmin
-from trench_mfa.models import MFAEvent, MFAMethod, OneTimeCode
+from trench_mfa.models import MFAEvent, MFAMethod
 from trench_mfa.services.admin import disable_methods
+from trench_mfa.state import codes
 
 if TYPE_CHECKING:
     _MethodAdminBase = admin.ModelAdmin[MFAMethod]
@@ -142,9 +143,7 @@ class MFAMethodAdmin(_MethodAdminBase):
     )
     def expire_codes_of_selected(self, request: HttpRequest, queryset: QuerySet[MFAMethod]) -> None:
         """Make every live one-time code of the selected methods unusable."""
-        count = OneTimeCode.objects.filter(method__in=queryset, consumed_at__isnull=True).update(
-            consumed_at=timezone.now()
-        )
+        count = codes.void_codes_of(queryset)
         self.message_user(
             request,
             ngettext("Expired %d code.", "Expired %d codes.", count) % count,

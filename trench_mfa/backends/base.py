@@ -22,10 +22,10 @@ from django.utils.translation import gettext_lazy as _
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod
 from trench_mfa.state import backoff, codes
+from trench_mfa.user import AnyRequest
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-    from rest_framework.request import Request
+    pass
 
 logger = logging.getLogger("trench_mfa.dispatch")
 
@@ -126,7 +126,7 @@ class AbstractMessageDispatcher(ABC):
         self.challenge_id = challenge_id
         #: The current request (DRF ``Request`` or Django ``HttpRequest``), if
         #: any; :func:`~trench_mfa.backends.provider.get_mfa_handler` sets it.
-        self.request: Request | HttpRequest | None = None
+        self.request: AnyRequest = None
 
     @property
     def mfa_method(self) -> MFAMethod:

@@ -8,10 +8,10 @@ from trench_mfa.backends.base import AbstractMessageDispatcher, DispatchResult
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import MethodDoesNotExist
 from trench_mfa.models import CodePurpose, MFAMethod
+from trench_mfa.user import AnyRequest
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-    from rest_framework.request import Request
+    pass
 
 
 def get_mfa_handler(
@@ -19,7 +19,7 @@ def get_mfa_handler(
     *,
     purpose: CodePurpose = CodePurpose.LOGIN,
     challenge_id: int | None = None,
-    request: Request | HttpRequest | None = None,
+    request: AnyRequest = None,
 ) -> AbstractMessageDispatcher:
     """The configured dispatcher for ``mfa_method``.
 

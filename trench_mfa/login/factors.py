@@ -43,6 +43,7 @@ from trench_mfa.login.amr import VerifiedFactor
 from trench_mfa.login.steps import LoginStep, knowledge
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
 from trench_mfa.services import identifiers
+from trench_mfa.services.protection import usable_methods
 from trench_mfa.services.verification import (
     FactorCheck,
     LockedRows,
@@ -51,13 +52,10 @@ from trench_mfa.services.verification import (
     verify_locked,
 )
 from trench_mfa.state import backup_codes, tokens
-from trench_mfa.user import AnyUser
+from trench_mfa.user import AnyRequest, AnyUser
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-    from rest_framework.request import Request
-
-    AnyRequest = Request | HttpRequest | None
+    pass
 
 
 @dataclass(frozen=True)
@@ -68,12 +66,6 @@ class FactorPlan:
     other_methods: list[str] = field(default_factory=list)
     #: The row answering the first factor, when reading the plan found it.
     first_row: MFAMethod | None = None
-
-
-def _usable_active(user: AnyUser) -> list[MFAMethod]:
-    """The user's active, configured methods, the primary first."""
-    active = MFAMethod.objects.for_user(user).active().order_by("-is_primary", "created_at")
-    return [m for m in active if mfa_settings.method(m.name) is not None]
 
 
 def code_factors(flow: Flow, user: AnyUser) -> FactorPlan | None:
@@ -87,10 +79,10 @@ def code_factors(flow: Flow, user: AnyUser) -> FactorPlan | None:
         named = [f.method for f in flow.factors if f.kind != PASSCODE_FACTOR]
         # Read only when a method factor needs it: a passwordless flow's real
         # step 1 must cost what its decoy costs (see decoys).
-        if named and not set(named) <= {m.name for m in _usable_active(user)}:
+        if named and not set(named) <= {m.name for m in usable_methods(user)}:
             return None
         return FactorPlan(list(flow.factors))
-    usable = _usable_active(user)
+    usable = usable_methods(user)
     if usable:
         primary = usable[0]
         primary.user = user
@@ -284,7 +276,7 @@ def answer(
     rest = _factors_of(challenge)[2:]
     others = []
     if following.kind == MFA_FACTOR:
-        others = [m.name for m in _usable_active(user) if m.name != following.method]
+        others = [m.name for m in usable_methods(user) if m.name != following.method]
     return LoginStep(
         user=user,
         ephemeral_token=token,

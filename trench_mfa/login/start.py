@@ -29,13 +29,10 @@ from trench_mfa.flows import HARDCODE, PASSWORD, Flow, active_flows
 from trench_mfa.login import decoys, factors
 from trench_mfa.login.steps import LoginStep
 from trench_mfa.services import hardcode, identifiers
-from trench_mfa.user import AnyUser
+from trench_mfa.user import AnyRequest, AnyUser
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-    from rest_framework.request import Request
-
-    AnyRequest = Request | HttpRequest | None
+    pass
 
 
 def _lookup(field: str, value: str) -> AnyUser | None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from trench_mfa import signals
-from trench_mfa.models import MFAMethod, OneTimeCode
-from trench_mfa.state import audit, backup_codes
+from trench_mfa.models import MFAMethod
+from trench_mfa.state import audit, backup_codes, codes
 from trench_mfa.state.locks import lock_account
 
 
@@ -28,9 +27,7 @@ def disable_methods(user: Any, name: str | None = None) -> list[str]:
             return []
         ids = list(targets.values_list("pk", flat=True))
         MFAMethod.objects.filter(pk__in=ids).update(is_active=False, is_primary=False)
-        OneTimeCode.objects.filter(method_id__in=ids, consumed_at__isnull=True).update(
-            consumed_at=timezone.now()
-        )
+        codes.void_codes_of(ids)
         if not mine.active().exists():
             backup_codes.delete_backup_codes(user.pk)
         else:

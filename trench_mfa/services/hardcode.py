@@ -16,13 +16,10 @@ from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import InvalidPassword, MethodDoesNotExist, NotEnabled
 from trench_mfa.models import Hardcode, MFAMethod
 from trench_mfa.services.verification import verify_protected_action
-from trench_mfa.user import AnyUser
+from trench_mfa.user import AnyRequest, AnyUser
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-    from rest_framework.request import Request
-
-    AnyRequest = Request | HttpRequest | None
+    pass
 
 
 def check_hardcode(user: AnyUser | None, raw: str) -> bool:

@@ -44,13 +44,10 @@ from trench_mfa.state import codes, identity
 from trench_mfa.state.confirmations import confirmed_user_ids as confirmed_user_ids
 from trench_mfa.state.confirmations import is_confirmed as is_confirmed
 from trench_mfa.state.confirmations import require_confirmed as require_confirmed
-from trench_mfa.user import AnyUser
+from trench_mfa.user import AnyRequest, AnyUser
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-    from rest_framework.request import Request
-
-    AnyRequest = Request | HttpRequest | None
+    pass
 
 
 def channel_method(user: AnyUser, name: str) -> MFAMethod:

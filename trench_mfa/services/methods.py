@@ -27,23 +27,21 @@ from trench_mfa.exceptions import (
     PrimaryMethodInactive,
     SourceFieldDoesNotExist,
 )
-from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
-from trench_mfa.services.protection import require_config
+from trench_mfa.models import CodePurpose, MFAMethod
+from trench_mfa.services.protection import require_config, usable_methods
 from trench_mfa.services.verification import (
     FactorCheck,
     require_well_formed,
     verify_factor,
     verify_protected_action,
 )
-from trench_mfa.state import audit, backup_codes
+from trench_mfa.state import audit, backup_codes, codes
 from trench_mfa.state.locks import lock_account
-from trench_mfa.user import AnyUser
+from trench_mfa.user import AnyRequest, AnyUser
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-    from rest_framework.request import Request
+    pass
 
-    AnyRequest = Request | HttpRequest | None
 
 _MISSING = object()
 
@@ -74,9 +72,8 @@ def _factor_in_use(user: AnyUser) -> MFAMethod | None:
     ``None`` when MFA is off. Active rows of methods no longer configured
     fail closed, as at login: MFA stays on, and no code can be checked.
     """
-    active = list(MFAMethod.objects.for_user(user).active().order_by("-is_primary", "created_at"))
-    usable = [m for m in active if mfa_settings.method(m.name) is not None]
-    if active and not usable:
+    usable = usable_methods(user)
+    if not usable and MFAMethod.objects.for_user(user).active().exists():
         raise MethodDoesNotExist()
     if not usable:
         return None
@@ -215,9 +212,7 @@ def deactivate_method(
     with transaction.atomic():
         lock_account(user.pk)
         mine.filter(pk=method.pk).update(is_active=False, is_primary=False)
-        OneTimeCode.objects.filter(method_id=method.pk, consumed_at__isnull=True).update(
-            consumed_at=timezone.now()
-        )
+        codes.void_codes(method)
         if not others.exists():
             backup_codes.delete_backup_codes(user.pk)
     audit.send(signals.mfa_method_deactivated, __name__, user=user, method=name, request=request)

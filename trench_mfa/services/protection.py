@@ -12,8 +12,16 @@ from django.db.models import Model
 
 from trench_mfa.conf import MethodConfig, mfa_settings
 from trench_mfa.exceptions import InvalidCode, MalformedCode, MethodDoesNotExist
+from trench_mfa.models import MFAMethod
+from trench_mfa.user import AnyUser
 
 _M = TypeVar("_M", bound=Model)
+
+
+def usable_methods(user: AnyUser) -> list[MFAMethod]:
+    """The user's active methods that are still configured, the primary first."""
+    active = MFAMethod.objects.for_user(user).active().order_by("-is_primary", "created_at")
+    return [m for m in active if mfa_settings.method(m.name) is not None]
 
 
 def require_config(name: str) -> MethodConfig:

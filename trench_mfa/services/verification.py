@@ -40,11 +40,10 @@ from trench_mfa.models import CodePurpose, MFAMethod
 from trench_mfa.services.protection import is_plausible_code, reject_malformed_code
 from trench_mfa.state import audit, backoff, backup_codes
 from trench_mfa.state.locks import lock_methods
-from trench_mfa.user import AnyUser
+from trench_mfa.user import AnyRequest, AnyUser
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
-    from rest_framework.request import Request
+    pass
 
 
 class Result(enum.Enum):
@@ -120,7 +119,7 @@ class FactorCheck:
     code: str
     purpose: CodePurpose
     challenge_id: int | None = None
-    request: Request | HttpRequest | None = None
+    request: AnyRequest = None
     allow_backup: bool | None = None
     require_active: bool | None = None
 
@@ -262,7 +261,7 @@ def verify_protected_action(
     method: MFAMethod,
     code: str | None,
     *,
-    request: Request | HttpRequest | None = None,
+    request: AnyRequest = None,
 ) -> None:
     """Require a current code of ``method`` (or a backup code) for a sensitive change.
 

@@ -7,10 +7,11 @@ code cannot both succeed, on any database.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from trench_mfa.conf import mfa_settings
@@ -85,7 +86,14 @@ def consume_code(
 
 def void_codes(method: MFAMethod, purpose: CodePurpose | None = None) -> int:
     """Make every live code of ``method`` (optionally of one purpose) unusable."""
-    codes = OneTimeCode.objects.filter(method_id=method.pk, consumed_at__isnull=True)
+    return void_codes_of([method.pk], purpose)
+
+
+def void_codes_of(
+    methods: Iterable[int] | QuerySet[MFAMethod], purpose: CodePurpose | None = None
+) -> int:
+    """Make every live code of these methods (primary keys or rows) unusable; how many."""
+    codes = OneTimeCode.objects.filter(method__in=methods, consumed_at__isnull=True)
     if purpose is not None:
         codes = codes.filter(purpose=purpose)
     return codes.update(consumed_at=timezone.now())
