@@ -150,6 +150,9 @@ class Worker:
             self.process.kill()
             self.process.wait(timeout=5)
         self._reader.join(timeout=5)
+        # Our end of the output pipe (a ResourceWarning, so an error, if left open).
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 @pytest.fixture
