@@ -12,10 +12,11 @@ real challenge of the same channel:
   reserved like a real send;
 * ``login/code/request/``: the resend cooldown (429 with ``retry_after``),
   the send limit and the cap;
-* ``login/code/``: a malformed code is 400, a well-formed one 401
-  ``invalid_code``; the token dies after ``MAX_CODE_ATTEMPTS`` wrong codes;
-  back-off and lockout follow the rules of :mod:`trench_mfa.state.backoff`,
-  counted per channel and identifier in the cache under a keyed hash (never
+* ``login/code/``: a malformed code and a well-formed one are both 401
+  ``invalid_code`` (the malformed one counts nothing); the token dies after
+  ``MAX_CODE_ATTEMPTS`` wrong codes; back-off and lockout follow the rules of
+  :mod:`trench_mfa.state.backoff`, counted per channel and identifier in the
+  cache under a keyed hash (never
   the value), as a real method row counts them in the database.
 
 These rules copy those of :mod:`trench_mfa.state.backoff` and
