@@ -71,6 +71,12 @@ def login(client: APIClient, user: Any, **extra: Any) -> str:
     return str(response.json()["ephemeral_token"])
 
 
+def challenge(client: APIClient, user: Any, **extra: Any) -> tuple[str, str]:
+    """Login step 1 (JWT flavour); the ephemeral token and the emailed code."""
+    token = login(client, user, **extra)
+    return token, last_code()
+
+
 def answer(
     client: APIClient, token: str, code: str, method: str | None = None, **extra: Any
 ) -> Any:
