@@ -161,10 +161,10 @@ def test_case_variants_of_an_email_identifier(flavour: Flavour, verified_user: A
     assert LoginChallenge.objects.get().flow == "email+password+passcode"
 
 
+@pytest.mark.usefixtures("one_proxy")
 def test_case_variants_share_the_per_identifier_throttle(
-    flavour: Flavour, verified_user: Any, settings: Any
+    flavour: Flavour, verified_user: Any
 ) -> None:
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     variants = [ALICE, ALICE.upper(), f" {ALICE} ", "Alice@Example.com"]
     for n in range(10):
         ip = f"198.51.100.{n}"
@@ -175,13 +175,13 @@ def test_case_variants_share_the_per_identifier_throttle(
     assert_error(response, 429, "throttled")
 
 
+@pytest.mark.usefixtures("one_proxy")
 def test_the_per_identifier_throttle_counts_every_identifier_in_the_body(
-    flavour: Flavour, flows_config: Callable[..., Any], verified_user: Any, settings: Any
+    flavour: Flavour, flows_config: Callable[..., Any], verified_user: Any
 ) -> None:
     # A made-up username in front of the real target (alice's number and a
     # guessed hardcode) must not give each guess a fresh counter.
     flows_config(flows=strict_flows())
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     hardcode.store_hardcode(verified_user, "2468")
     for n in range(10):
         body = {

@@ -75,13 +75,12 @@ def test_retry_after_counts_down_to_the_end_of_the_back_off(
     assert answer(anon_client, token, code).status_code == 200
 
 
+@pytest.mark.usefixtures("one_proxy")
 def test_counts_survive_resends_new_tokens_and_other_ips(
     email_user: Any,
     anon_client: APIClient,
     clock: time_machine.Coordinates,
-    settings: Any,
 ) -> None:
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     user, _ = email_user
     for n, ip in enumerate(("198.51.100.1", "198.51.100.2", "198.51.100.3"), start=1):
         token = login(anon_client, user, HTTP_X_FORWARDED_FOR=ip)

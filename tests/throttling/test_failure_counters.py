@@ -88,6 +88,7 @@ def test_the_back_off_refuses_a_right_code_until_its_delay_has_passed(
     assert answer(anon_client, token, code).status_code == 200  # +4 s: evaluated
 
 
+@pytest.mark.usefixtures("one_proxy")
 def test_wrong_codes_lock_the_account_across_tokens_and_forwarded_ips(
     email_user: Any,
     anon_client: APIClient,
@@ -96,7 +97,6 @@ def test_wrong_codes_lock_the_account_across_tokens_and_forwarded_ips(
 ) -> None:
     # The full version (20 failures over 4 tokens and 4 IPs) is in
     # tests/throttling/test_lockout.py; here over 3 tokens and 3 X-Forwarded-For.
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     settings.TRENCH_AUTH = {**settings.TRENCH_AUTH, "LOCKOUT_THRESHOLD": 12}
     user, _ = email_user
     notified: list[Any] = []

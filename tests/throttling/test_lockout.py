@@ -25,13 +25,12 @@ pytestmark = pytest.mark.django_db
 IPS = ("198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13")
 
 
+@pytest.mark.usefixtures("one_proxy")
 def test_lock_at_the_threshold_across_tokens_and_ips(
     email_user: Any,
     anon_client: APIClient,
     clock: time_machine.Coordinates,
-    settings: Any,
 ) -> None:
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     user, _ = email_user
     failures = 0
     for ip in IPS:  # a token dies after 5 wrong codes: 4 tokens, 4 client IPs
