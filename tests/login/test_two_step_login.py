@@ -15,6 +15,7 @@ from tests.conftest import (
     EMAIL2,
     FLAVOURS,
     PASSWORD,
+    ActivatedUser,
     Flavour,
     assert_error,
     assert_field_error,
@@ -28,7 +29,6 @@ from trench_mfa.models import LoginChallenge, MFAMethod, OneTimeCode
 
 pytestmark = pytest.mark.django_db
 
-ActivatedUser = tuple[Any, list[str]]
 FLAVOUR_TOKEN = FLAVOURS[1]
 
 
