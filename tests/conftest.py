@@ -216,8 +216,12 @@ def last_code(outbox: list[Any] | None = None) -> str:
     return match.group(1)
 
 
+#: What ``email_mfa_user`` and ``two_email_user`` give: (user, backup codes).
+ActivatedUser = tuple[Any, list[str]]
+
+
 @pytest.fixture
-def email_mfa_user(user: Any, api_client: APIClient) -> Iterator[tuple[Any, list[str]]]:
+def email_mfa_user(user: Any, api_client: APIClient) -> Iterator[ActivatedUser]:
     """``user`` with the email method active (primary); yields (user, backup codes)."""
     assert api_client.post("/auth/email/activate/").status_code == 200
     response = api_client.post("/auth/email/activate/confirm/", {"code": last_code()})
@@ -411,10 +415,10 @@ def assert_field_error(response: Any, field: str) -> None:
 
 @pytest.fixture
 def two_email_user(
-    email_mfa_user: tuple[Any, list[str]],
+    email_mfa_user: ActivatedUser,
     api_client: APIClient,
     trench_auth: Callable[..., dict[str, Any]],
-) -> tuple[Any, list[str]]:
+) -> ActivatedUser:
     """``user`` with ``email`` (primary) and ``email2`` active; (user, backup codes)."""
     trench_auth(methods={"email2": EMAIL2})
     assert activate(api_client, "email2") == []

@@ -12,6 +12,7 @@ from django.contrib.auth import hashers
 from rest_framework.test import APIClient
 
 from tests.conftest import (
+    ActivatedUser,
     Flavour,
     activate,
     assert_error,
@@ -24,8 +25,6 @@ from trench_mfa.models import BackupCode, LoginChallenge, MFAMethod
 from trench_mfa.state import backup_codes, crypto
 
 pytestmark = pytest.mark.django_db
-
-ActivatedUser = tuple[Any, list[str]]
 
 
 @pytest.fixture

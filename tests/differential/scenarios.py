@@ -96,25 +96,32 @@ def activate_app(code_from: str | None = None) -> list[Step]:
     return [post("app/activate/", body), post("app/activate/confirm/", {"code": "$totp"})]
 
 
+#: The driver's reference to the last ephemeral token.
+LAST_TOKEN = "$token"
+
+
+def step2(kind: str, label: str = "", *, token: str | None = LAST_TOKEN, code: Any = None) -> Step:
+    """Login step 2 of ``kind``, anonymous, with ``token`` and ``code`` (``None``: left out)."""
+    body = {"ephemeral_token": token, "code": code}
+    return post(
+        f"{kind}/login/code/",
+        {key: value for key, value in body.items() if value is not None},
+        user=None,
+        label=label,
+    )
+
+
 def _login_scenarios(kind: str) -> list[Scenario]:
-    step2 = f"{kind}/login/code/"
     return [
         Scenario(
             f"{kind} login, step 1",
             [
                 user(),
                 user("carol", is_active=False),
-                Step("post", f"auth/{kind}/login/", {}, user=None, label="empty body"),
-                Step(
-                    "post",
-                    f"auth/{kind}/login/",
-                    {"username": "alice"},
-                    user=None,
-                    label="missing password",
-                ),
-                Step(
-                    "post",
-                    f"auth/{kind}/login/",
+                post(f"{kind}/login/", user=None, label="empty body"),
+                post(f"{kind}/login/", {"username": "alice"}, user=None, label="missing password"),
+                post(
+                    f"{kind}/login/",
                     {"username": "", "password": "x"},
                     user=None,
                     label="blank username",
@@ -131,56 +138,16 @@ def _login_scenarios(kind: str) -> list[Scenario]:
                 user(),
                 *activate_email(),
                 login(kind, label="MFA on: challenge"),
-                post(step2, {"code": "$email"}, user=None, label="missing token"),
-                post(step2, {"ephemeral_token": "$token"}, user=None, label="missing code"),
-                post(
-                    step2,
-                    {"ephemeral_token": "not-a-token", "code": "$email"},
-                    user=None,
-                    label="tampered token",
-                ),
-                post(
-                    step2,
-                    {"ephemeral_token": "$token", "code": "$wrong"},
-                    user=None,
-                    label="wrong code",
-                ),
-                post(
-                    step2,
-                    {"ephemeral_token": "$token", "code": "abc"},
-                    user=None,
-                    label="malformed code",
-                ),
-                post(
-                    step2,
-                    {"ephemeral_token": "not-a-token", "code": "abc"},
-                    user=None,
-                    label="tampered token, malformed code",
-                ),
-                post(
-                    step2,
-                    {"ephemeral_token": "$token", "code": 12},
-                    user=None,
-                    label="number as code",
-                ),
-                post(
-                    step2,
-                    {"ephemeral_token": "$token", "code": ""},
-                    user=None,
-                    label="blank code",
-                ),
-                post(
-                    step2,
-                    {"ephemeral_token": "$token", "code": "$email"},
-                    user=None,
-                    label="right code: tokens",
-                ),
-                post(
-                    step2,
-                    {"ephemeral_token": "$token", "code": "$email"},
-                    user=None,
-                    label="the same token again",
-                ),
+                step2(kind, "missing token", token=None, code="$email"),
+                step2(kind, "missing code"),
+                step2(kind, "tampered token", token="not-a-token", code="$email"),
+                step2(kind, "wrong code", code="$wrong"),
+                step2(kind, "malformed code", code="abc"),
+                step2(kind, "tampered token, malformed code", token="not-a-token", code="abc"),
+                step2(kind, "number as code", code=12),
+                step2(kind, "blank code", code=""),
+                step2(kind, "right code: tokens", code="$email"),
+                step2(kind, "the same token again", code="$email"),
             ],
         ),
         Scenario(
@@ -189,27 +156,12 @@ def _login_scenarios(kind: str) -> list[Scenario]:
                 user(),
                 *activate_app(),
                 login(kind, label="MFA on: challenge"),
-                post(
-                    step2,
-                    {"ephemeral_token": "$token", "code": "$totp"},
-                    user=None,
-                    label="TOTP code: tokens",
-                ),
+                step2(kind, "TOTP code: tokens", code="$totp"),
                 login(kind),
-                post(
-                    step2,
-                    {"ephemeral_token": "$token", "code": "$backup"},
-                    user=None,
-                    label="backup code: tokens",
-                ),
+                step2(kind, "backup code: tokens", code="$backup"),
                 login(kind),
                 wait(900),
-                post(
-                    step2,
-                    {"ephemeral_token": "$token", "code": "$totp"},
-                    user=None,
-                    label="expired token",
-                ),
+                step2(kind, "expired token", code="$totp"),
             ],
         ),
     ]

@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import pyotp
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -26,10 +25,10 @@ from tests.conftest import (
     username_field,
 )
 from tests.support import sms_outbox as outbox
+from tests.support.app import activate_and_confirm_app
 from tests.support.flows import PHONE, default_flows, sms_code
-from trench_mfa.models import LoginChallenge, MFAEvent, MFAMethod
+from trench_mfa.models import LoginChallenge, MFAEvent
 from trench_mfa.services import hardcode, identifiers
-from trench_mfa.state.secrets_at_rest import decrypt_secret
 
 ALICE = "alice@example.com"
 CHALLENGE_KEYS = {"ephemeral_token", "method", "other_methods", "factors_remaining"}
@@ -161,10 +160,10 @@ def test_case_variants_of_an_email_identifier(flavour: Flavour, verified_user: A
     assert LoginChallenge.objects.get().flow == "email+password+passcode"
 
 
+@pytest.mark.usefixtures("one_proxy")
 def test_case_variants_share_the_per_identifier_throttle(
-    flavour: Flavour, verified_user: Any, settings: Any
+    flavour: Flavour, verified_user: Any
 ) -> None:
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     variants = [ALICE, ALICE.upper(), f" {ALICE} ", "Alice@Example.com"]
     for n in range(10):
         ip = f"198.51.100.{n}"
@@ -175,13 +174,13 @@ def test_case_variants_share_the_per_identifier_throttle(
     assert_error(response, 429, "throttled")
 
 
+@pytest.mark.usefixtures("one_proxy")
 def test_the_per_identifier_throttle_counts_every_identifier_in_the_body(
-    flavour: Flavour, flows_config: Callable[..., Any], verified_user: Any, settings: Any
+    flavour: Flavour, flows_config: Callable[..., Any], verified_user: Any
 ) -> None:
     # A made-up username in front of the real target (alice's number and a
     # guessed hardcode) must not give each guess a fresh counter.
     flows_config(flows=strict_flows())
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     hardcode.store_hardcode(verified_user, "2468")
     for n in range(10):
         body = {
@@ -322,13 +321,6 @@ def test_a_decoy_token_refuses_even_a_live_code(
 # --- lockout per factor ---------------------------------------------------------------
 
 
-def _activate_app(client: APIClient, user: Any) -> pyotp.TOTP:
-    assert client.post("/auth/app/activate/").status_code == 200
-    seed = pyotp.TOTP(decrypt_secret(MFAMethod.objects.get(user=user, name="app").secret))
-    assert client.post("/auth/app/activate/confirm/", {"code": seed.now()}).status_code == 200
-    return seed
-
-
 def test_lockout_applies_to_the_second_factor_of_a_flow(
     flavour: Flavour,
     flows_config: Callable[..., Any],
@@ -338,7 +330,7 @@ def test_lockout_applies_to_the_second_factor_of_a_flow(
 ) -> None:
     flows_config(flows=[("email", "password", "passcode", "app")], LOCKOUT_THRESHOLD=3)
     time_machine.move_to("2026-01-01 12:00:00+00:00", tick=False)
-    app = _activate_app(client_for(verified_user), verified_user)
+    app = activate_and_confirm_app(client_for(verified_user))
     time_machine.shift(60)
     mail.outbox.clear()
     token = login(flavour, {"email": ALICE, "password": PASSWORD}).json()["ephemeral_token"]

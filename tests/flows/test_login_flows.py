@@ -20,6 +20,7 @@ from tests.conftest import (
     username_field,
 )
 from tests.support import sms_outbox as outbox
+from tests.support.app import activate_and_confirm_app
 from tests.support.flows import PHONE, default_flows, sms_code
 from trench_mfa.models import LoginChallenge, MFAEvent, MFAMethod
 from trench_mfa.services import hardcode, identifiers
@@ -190,12 +191,7 @@ def test_3fa_password_email_code_then_app(
 ) -> None:
     flows_config(flows=[("email", "password", "passcode", "app")])
     time_machine.move_to("2026-01-01 12:00:00+00:00", tick=False)
-    client = client_for(verified_user)
-    assert client.post("/auth/app/activate/").status_code == 200
-    assert (
-        client.post("/auth/app/activate/confirm/", {"code": totp(verified_user).now()}).status_code
-        == 200
-    )
+    activate_and_confirm_app(client_for(verified_user))
     time_machine.shift(60)
     first = step(flavour, {"email": "alice@example.com", "password": PASSWORD})
     assert (first["method"], first["factors_remaining"]) == ("email", ["app"])

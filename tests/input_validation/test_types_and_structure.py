@@ -8,7 +8,7 @@ sent.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,6 +35,16 @@ def _key(field_name: str) -> str:
     return username_field() if field_name == "username" else field_name
 
 
+def assert_each_rejected(scene: Scene, target: tuple[Endpoint, str], values: Iterable[Any]) -> None:
+    """Each of ``values`` in the target field: rejected, naming the field, nothing changed."""
+    endpoint, field_name = target
+    before = scene.snapshot()
+    for value in values:
+        response = scene.post(endpoint, scene.spoil(endpoint, field_name, value))
+        assert_rejected(scene, response, before)
+        assert _key(field_name) in response.json()
+
+
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
 def test_a_missing_field_an_empty_object_and_an_empty_body(
     scene: Scene, endpoint: Endpoint
@@ -56,21 +66,12 @@ def test_a_missing_field_an_empty_object_and_an_empty_body(
 
 @pytest.mark.parametrize("target", FIELD_TARGETS, ids=target_id)
 def test_null_in_any_field(scene: Scene, target: tuple[Endpoint, str]) -> None:
-    endpoint, field_name = target
-    before = scene.snapshot()
-    response = scene.post(endpoint, scene.spoil(endpoint, field_name, None))
-    assert_rejected(scene, response, before)
-    assert _key(field_name) in response.json()
+    assert_each_rejected(scene, target, [None])
 
 
 @pytest.mark.parametrize("target", NON_CODE_TARGETS, ids=target_id)
 def test_a_number_instead_of_a_string(scene: Scene, target: tuple[Endpoint, str]) -> None:
-    endpoint, field_name = target
-    before = scene.snapshot()
-    for value in (123456, int(scene.login_code), 0, -1, 10**30):
-        response = scene.post(endpoint, scene.spoil(endpoint, field_name, value))
-        assert_rejected(scene, response, before)
-        assert _key(field_name) in response.json()
+    assert_each_rejected(scene, target, (123456, int(scene.login_code), 0, -1, 10**30))
 
 
 @pytest.mark.parametrize("endpoint", CODE_ENDPOINTS, ids=repr)
@@ -99,12 +100,9 @@ def test_a_bool_list_or_object_instead_of_a_string(
     scene: Scene, target: tuple[Endpoint, str]
 ) -> None:
     endpoint, field_name = target
-    before = scene.snapshot()
     valid = scene.valid_body(endpoint)[_key(field_name)]
-    for value in (True, False, [], [valid], {"a": 1}, {field_name: valid}):
-        response = scene.post(endpoint, scene.spoil(endpoint, field_name, value))
-        assert_rejected(scene, response, before)
-        assert _key(field_name) in response.json()
+    values = (True, False, [], [valid], {"a": 1}, {field_name: valid})
+    assert_each_rejected(scene, target, values)
 
 
 @pytest.mark.parametrize("target", FIELD_TARGETS, ids=target_id)

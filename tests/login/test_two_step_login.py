@@ -15,6 +15,7 @@ from tests.conftest import (
     EMAIL2,
     FLAVOURS,
     PASSWORD,
+    ActivatedUser,
     Flavour,
     assert_error,
     assert_field_error,
@@ -28,8 +29,18 @@ from trench_mfa.models import LoginChallenge, MFAMethod, OneTimeCode
 
 pytestmark = pytest.mark.django_db
 
-ActivatedUser = tuple[Any, list[str]]
 FLAVOUR_TOKEN = FLAVOURS[1]
+
+
+def challenge(client: APIClient, flavour: Flavour, user: Any) -> str:
+    """Login step 1 for ``user``; the ephemeral token of the challenge."""
+    token: str = start_login(client, flavour, user)["ephemeral_token"]
+    return token
+
+
+def step2(client: APIClient, flavour: Flavour, token: str, code: str) -> Any:
+    """Login step 2 with ``token`` and ``code`` (no method named)."""
+    return client.post(flavour.code, {"ephemeral_token": token, "code": code})
 
 
 def wrong(code: str) -> str:
@@ -136,9 +147,9 @@ def test_unconfigured_method_fails_closed(
 def test_right_code_returns_tokens_and_kills_the_token(
     email_mfa_user: ActivatedUser, anon_client: APIClient, flavour: Flavour, user: Any
 ) -> None:
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
+    token = challenge(anon_client, flavour, user)
     code = last_code()
-    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": code})
+    response = step2(anon_client, flavour, token, code)
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]
     body = response.json()
@@ -146,19 +157,19 @@ def test_right_code_returns_tokens_and_kills_the_token(
     authed = APIClient()
     authed.credentials(HTTP_AUTHORIZATION=flavour.authorization(body))
     assert authed.get("/auth/mfa/user-active-methods/").status_code == 200
-    again = anon_client.post(flavour.code, {"ephemeral_token": token, "code": code})
+    again = step2(anon_client, flavour, token, code)
     assert_error(again, 401, "invalid_token")
 
 
 def test_wrong_code_is_401_and_the_right_one_still_works(
     email_mfa_user: ActivatedUser, anon_client: APIClient, flavour: Flavour, user: Any
 ) -> None:
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
+    token = challenge(anon_client, flavour, user)
     code = last_code()
-    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": wrong(code)})
+    response = step2(anon_client, flavour, token, wrong(code))
     assert_error(response, 401, "invalid_code")
     assert LoginChallenge.objects.get().failed_attempts == 1
-    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": code})
+    response = step2(anon_client, flavour, token, code)
     assert response.status_code == 200
 
 
@@ -166,27 +177,27 @@ def test_wrong_code_is_401_and_the_right_one_still_works(
 def test_malformed_code_at_step_2_is_refused_like_a_wrong_one_and_counts_nothing(
     email_mfa_user: ActivatedUser, anon_client: APIClient, flavour: Flavour, user: Any, code: str
 ) -> None:
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
-    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": code})
+    token = challenge(anon_client, flavour, user)
+    response = step2(anon_client, flavour, token, code)
     assert_error(response, 401, "invalid_code")  # django-trench's answer to any bad code
     assert LoginChallenge.objects.get().failed_attempts == 0
     assert MFAMethod.objects.get(user=user).failure_count == 0
-    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": last_code()})
+    response = step2(anon_client, flavour, token, last_code())
     assert response.status_code == 200
 
 
 def test_blank_code_at_step_2_is_a_field_error(
     email_mfa_user: ActivatedUser, anon_client: APIClient, flavour: Flavour, user: Any
 ) -> None:
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
-    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": " "})
+    token = challenge(anon_client, flavour, user)
+    response = step2(anon_client, flavour, token, " ")
     assert response.json() == {"code": ["This field may not be blank."]}
 
 
 def test_missing_fields_at_step_2(
     email_mfa_user: ActivatedUser, anon_client: APIClient, flavour: Flavour, user: Any
 ) -> None:
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
+    token = challenge(anon_client, flavour, user)
     assert_field_error(anon_client.post(flavour.code, {"ephemeral_token": token}), "code")
     assert_field_error(anon_client.post(flavour.code, {"code": "123456"}), "ephemeral_token")
 
@@ -194,7 +205,7 @@ def test_missing_fields_at_step_2(
 def test_bad_token_comes_before_a_malformed_code(
     email_mfa_user: ActivatedUser, anon_client: APIClient, flavour: Flavour
 ) -> None:
-    response = anon_client.post(flavour.code, {"ephemeral_token": "nope", "code": "12"})
+    response = step2(anon_client, flavour, "nope", "12")
     assert_error(response, 401, "invalid_token")
 
 
@@ -202,11 +213,11 @@ def test_backup_code_logs_in_once(
     email_mfa_user: ActivatedUser, anon_client: APIClient, flavour: Flavour, user: Any
 ) -> None:
     _, codes = email_mfa_user
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
-    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": codes[0]})
+    token = challenge(anon_client, flavour, user)
+    response = step2(anon_client, flavour, token, codes[0])
     assert response.status_code == 200 and set(response.json()) == flavour.token_keys
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
-    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": codes[0]})
+    token = challenge(anon_client, flavour, user)
+    response = step2(anon_client, flavour, token, codes[0])
     assert_error(response, 401, "invalid_code")
 
 
@@ -214,7 +225,7 @@ def test_code_of_the_challenged_method_only(
     two_email_user: ActivatedUser, anon_client: APIClient, flavour: Flavour, user: Any
 ) -> None:
     # Deliberate difference 1: the code is checked against the named method only.
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
+    token = challenge(anon_client, flavour, user)
     code = last_code()  # a code of "email"
     body = {"ephemeral_token": token, "code": code, "method": "email2"}
     assert_error(anon_client.post(flavour.code, body), 401, "invalid_code")
@@ -230,14 +241,12 @@ def test_unknown_or_inactive_method_at_step_2(
     trench_auth: Callable[..., Any],
 ) -> None:
     trench_auth(methods={"email2": EMAIL2})
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
+    token = challenge(anon_client, flavour, user)
     code = last_code()
     for method in ("nope", "email2"):
         body = {"ephemeral_token": token, "code": code, "method": method}
         assert_error(anon_client.post(flavour.code, body), 401, "invalid_code")
-    assert (
-        anon_client.post(flavour.code, {"ephemeral_token": token, "code": code}).status_code == 200
-    )
+    assert step2(anon_client, flavour, token, code).status_code == 200
 
 
 # --- login/code/request ---------------------------------------------------------------
@@ -251,7 +260,7 @@ def test_resend_without_password_voids_the_old_code(
     time_machine: Any,
 ) -> None:
     time_machine.move_to(datetime(2026, 1, 5, 12, 0, tzinfo=UTC), tick=False)
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
+    token = challenge(anon_client, flavour, user)
     old = last_code()
     # Inside the cooldown nothing is sent.
     response = anon_client.post(flavour.resend, {"ephemeral_token": token})
@@ -265,22 +274,22 @@ def test_resend_without_password_voids_the_old_code(
     assert len(mail.outbox) == 2
     new = last_code()
     if new != old:  # one chance in a million that both draws are equal
-        response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": old})
+        response = step2(anon_client, flavour, token, old)
         assert_error(response, 401, "invalid_code")
-    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": new})
+    response = step2(anon_client, flavour, token, new)
     assert response.status_code == 200
 
 
 def test_resend_for_another_method(
     two_email_user: ActivatedUser, anon_client: APIClient, flavour: Flavour, user: Any
 ) -> None:
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
+    token = challenge(anon_client, flavour, user)
     response = anon_client.post(flavour.resend, {"ephemeral_token": token, "method": "email2"})
     assert response.status_code == 200
     live = OneTimeCode.objects.get(consumed_at__isnull=True, method__name="email2")
     assert live.purpose == "login"
     # The challenge now names email2, so step 2 defaults to it.
-    response = anon_client.post(flavour.code, {"ephemeral_token": token, "code": last_code()})
+    response = step2(anon_client, flavour, token, last_code())
     assert response.status_code == 200
 
 
@@ -289,11 +298,11 @@ def test_resend_errors(
 ) -> None:
     assert_error(anon_client.post(flavour.resend, {"ephemeral_token": "x"}), 401, "invalid_token")
     assert_field_error(anon_client.post(flavour.resend, {}), "ephemeral_token")
-    token = start_login(anon_client, flavour, user)["ephemeral_token"]
+    token = challenge(anon_client, flavour, user)
     response = anon_client.post(flavour.resend, {"ephemeral_token": token, "method": "nope"})
     assert_error(response, 401, "invalid_code")
     assert len(mail.outbox) == 1
-    anon_client.post(flavour.code, {"ephemeral_token": token, "code": last_code()})
+    step2(anon_client, flavour, token, last_code())
     response = anon_client.post(flavour.resend, {"ephemeral_token": token})
     assert_error(response, 401, "invalid_token")
     assert len(mail.outbox) == 1

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from tests.conftest import (
     EMAIL2,
     MANAGEMENT_ENDPOINTS,
+    ActivatedUser,
     Flavour,
     activate,
     assert_error,
@@ -28,7 +29,6 @@ from trench_mfa.models import BackupCode, MFAMethod, OneTimeCode
 
 pytestmark = pytest.mark.django_db
 
-ActivatedUser = tuple[Any, list[str]]
 NOON = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 

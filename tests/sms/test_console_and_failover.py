@@ -30,6 +30,25 @@ def client(phone_user: Any, client_for: Callable[[Any], APIClient]) -> APIClient
     return client_for(phone_user)
 
 
+def console_line(caplog: pytest.LogCaptureFixture) -> str:
+    """The one message the console dispatcher logged."""
+    [record] = [r for r in caplog.records if r.name == "trench_mfa.console"]
+    return record.getMessage()
+
+
+def console_activation(
+    client: APIClient,
+    sms_methods: Callable[..., dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+    debug: Any,
+) -> str:
+    """Start SMS activation through the console dispatcher with ``DEBUG=debug``; its message."""
+    caplog.set_level(logging.DEBUG)
+    sms_methods(sms={**CONSOLE, "DEBUG": debug})
+    assert client.post("/auth/sms/activate/").status_code == 200
+    return console_line(caplog)
+
+
 # --- console -----------------------------------------------------------------------------
 
 
@@ -39,15 +58,8 @@ def test_console_prints_the_code_only_with_debug(
     caplog: pytest.LogCaptureFixture,
     fixed_code: str,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    sms_methods(sms={**CONSOLE, "DEBUG": True})
-
-    assert client.post("/auth/sms/activate/").status_code == 200
-
-    [record] = [r for r in caplog.records if r.name == "trench_mfa.console"]
-    assert record.getMessage() == (
-        f"SMS to +48******200 (console dispatcher, DEBUG): {sms_text(fixed_code)}"
-    )
+    line = console_activation(client, sms_methods, caplog, debug=True)
+    assert line == f"SMS to +48******200 (console dispatcher, DEBUG): {sms_text(fixed_code)}"
     assert "+48600100200" not in caplog.text
 
 
@@ -59,13 +71,7 @@ def test_console_hides_the_code_without_debug(
     caplog: pytest.LogCaptureFixture,
     fixed_code: str,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    sms_methods(sms={**CONSOLE, "DEBUG": debug})
-
-    assert client.post("/auth/sms/activate/").status_code == 200
-
-    [record] = [r for r in caplog.records if r.name == "trench_mfa.console"]
-    assert "+48******200" in record.getMessage()
+    assert "+48******200" in console_activation(client, sms_methods, caplog, debug=debug)
     assert fixed_code not in caplog.text
 
 
@@ -74,8 +80,7 @@ def test_demo_project_sms_method_uses_the_console(
 ) -> None:
     caplog.set_level(logging.INFO)
     assert client.post("/auth/sms/activate/").status_code == 200
-    [record] = [r for r in caplog.records if r.name == "trench_mfa.console"]
-    code = re.search(r"\b(\d{6})\b", record.getMessage())
+    code = re.search(r"\b(\d{6})\b", console_line(caplog))
     assert code
     assert client.post("/auth/sms/activate/confirm/", {"code": code.group(1)}).status_code == 200
 

@@ -66,6 +66,35 @@ def login(client: APIClient, user: Any) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
+def request_code(client: APIClient, method: str = "sms") -> Any:
+    """A code for a protected action, sent by ``method``."""
+    return client.post("/auth/code/request/", {"method": method})
+
+
+def login_code(client: APIClient, token: str, code: str) -> Any:
+    """Login step 2 with ``token`` and ``code``."""
+    return client.post(LOGIN_CODE, {"ephemeral_token": token, "code": code})
+
+
+def check_59_then_61_seconds(
+    client: APIClient,
+    method: str,
+    clock: time_machine.Traveller,
+    sent: Callable[[], int],
+    last: Callable[[], str],
+) -> None:
+    """A code; at +59 s a 429 (``Retry-After: 1``) and nothing sent; at +61 s a new code."""
+    assert request_code(client, method).status_code == 200
+    first = last()
+    clock.shift(59)
+    assert_throttled(request_code(client, method), 1)
+    assert sent() == 1
+    clock.shift(2)
+    assert request_code(client, method).status_code == 200
+    assert sent() == 2
+    assert last() != first
+
+
 def assert_throttled(response: Any, retry_after: int) -> None:
     """429 ``throttled`` with the same ``Retry-After`` in header and body."""
     assert_error(response, 429, "throttled")
@@ -83,18 +112,8 @@ def test_cooldown_59_seconds_is_429_and_61_seconds_sends(
     clock: time_machine.Traveller,
 ) -> None:
     client = client_for(sms_mfa_user(user_factory))
-    assert client.post("/auth/code/request/", {"method": "sms"}).status_code == 200
-    first = last_sms_code()
-
-    clock.shift(59)
-    assert_throttled(client.post("/auth/code/request/", {"method": "sms"}), 1)
-    assert len(outbox.sent) == 1
-
-    clock.shift(2)
-    assert client.post("/auth/code/request/", {"method": "sms"}).status_code == 200
-    assert len(outbox.sent) == 2
-    # The new code replaced the first one.
-    assert last_sms_code() != first
+    check_59_then_61_seconds(client, "sms", clock, lambda: len(outbox.sent), last_sms_code)
+    # The new code replaced the first one: the only live code is the +61 s one.
     live = OneTimeCode.objects.get(consumed_at__isnull=True)
     assert live.created_at == NOON + timedelta(seconds=61)
 
@@ -106,10 +125,10 @@ def test_retry_after_counts_down(
     clock: time_machine.Traveller,
 ) -> None:
     client = client_for(sms_mfa_user(user_factory))
-    assert client.post("/auth/code/request/", {"method": "sms"}).status_code == 200
-    assert_throttled(client.post("/auth/code/request/", {"method": "sms"}), 60)
+    assert request_code(client).status_code == 200
+    assert_throttled(request_code(client), 60)
     clock.shift(20.5)
-    assert_throttled(client.post("/auth/code/request/", {"method": "sms"}), 40)
+    assert_throttled(request_code(client), 40)
 
 
 @pytest.mark.usefixtures("sms")
@@ -118,14 +137,14 @@ def test_a_used_code_ends_the_cooldown(
 ) -> None:
     user = sms_mfa_user(user_factory)
     token = login(anon_client, user)["ephemeral_token"]
-    response = anon_client.post(LOGIN_CODE, {"ephemeral_token": token, "code": last_sms_code()})
+    response = login_code(anon_client, token, last_sms_code())
     assert response.status_code == 200, response.content
 
     clock.shift(5)
     second = login(anon_client, user)["ephemeral_token"]
 
     assert len(outbox.sent) == 2
-    response = anon_client.post(LOGIN_CODE, {"ephemeral_token": second, "code": last_sms_code()})
+    response = login_code(anon_client, second, last_sms_code())
     assert response.status_code == 200, response.content
 
 
@@ -142,9 +161,9 @@ def test_login_inside_the_cooldown_moves_the_live_code_to_the_new_token(
 
     assert second["method"] == "sms" and second["ephemeral_token"] != first["ephemeral_token"]
     assert len(outbox.sent) == 1, "nothing new is sent inside the cooldown"
-    old = anon_client.post(LOGIN_CODE, {"ephemeral_token": first["ephemeral_token"], "code": code})
+    old = login_code(anon_client, first["ephemeral_token"], code)
     assert_error(old, 401, "invalid_code")
-    new = anon_client.post(LOGIN_CODE, {"ephemeral_token": second["ephemeral_token"], "code": code})
+    new = login_code(anon_client, second["ephemeral_token"], code)
     assert new.status_code == 200, new.content
     assert "access" in new.json()
 
@@ -165,7 +184,7 @@ def test_login_resend_inside_the_cooldown_is_429(
     assert anon_client.post(RESEND, {"ephemeral_token": token}).status_code == 200
     assert len(outbox.sent) == 2
     assert last_sms_code() != code
-    stale = anon_client.post(LOGIN_CODE, {"ephemeral_token": token, "code": code})
+    stale = login_code(anon_client, token, code)
     assert_error(stale, 401, "invalid_code")
 
 
@@ -179,7 +198,7 @@ def test_cooldown_is_per_method_and_purpose(
     client = client_for(user)
     login(APIClient(), user)
     # A login code is live; a protected-action code is another purpose.
-    assert client.post("/auth/code/request/", {"method": "sms"}).status_code == 200
+    assert request_code(client).status_code == 200
     assert len(outbox.sent) == 2
 
 
@@ -189,9 +208,9 @@ def test_failed_send_leaves_no_cooldown(
 ) -> None:
     client = client_for(sms_mfa_user(user_factory))
     outbox.fail_next = 1
-    response = client.post("/auth/code/request/", {"method": "sms"})
+    response = request_code(client)
     assert_error(response, 503, "dispatch_failed")
-    assert client.post("/auth/code/request/", {"method": "sms"}).status_code == 200
+    assert request_code(client).status_code == 200
     assert len(outbox.sent) == 1
 
 
@@ -203,7 +222,7 @@ def test_cooldown_zero_turns_it_off(
     sms_methods(sms=OUTBOX, settings={"RESEND_COOLDOWN": 0})
     client = client_for(sms_mfa_user(user_factory))
     for _ in range(3):
-        assert client.post("/auth/code/request/", {"method": "sms"}).status_code == 200
+        assert request_code(client).status_code == 200
     assert len(outbox.sent) == 3
 
 
@@ -213,15 +232,7 @@ def test_email_follows_the_same_cooldown(
     api_client: APIClient,
     clock: time_machine.Traveller,
 ) -> None:
-    assert api_client.post("/auth/code/request/", {"method": "email"}).status_code == 200
-    first = last_code()
-    clock.shift(59)
-    assert_throttled(api_client.post("/auth/code/request/", {"method": "email"}), 1)
-    assert len(mail.outbox) == 1
-    clock.shift(2)
-    assert api_client.post("/auth/code/request/", {"method": "email"}).status_code == 200
-    assert len(mail.outbox) == 2
-    assert last_code() != first
+    check_59_then_61_seconds(api_client, "email", clock, lambda: len(mail.outbox), last_code)
 
 
 # --- per-number cap ----------------------------------------------------------------------

@@ -32,6 +32,12 @@ def default_backoff(settings: Any) -> None:
 
 
 @pytest.fixture
+def one_proxy(settings: Any) -> None:
+    """One reverse proxy in front (``NUM_PROXIES = 1``): ``X-Forwarded-For`` names the client."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+
+@pytest.fixture
 def clock() -> Iterator[time_machine.Coordinates]:
     """A frozen clock at :data:`T0`; ``clock.shift(seconds)`` moves it."""
     with time_machine.travel(T0, tick=False) as traveller:
@@ -69,6 +75,12 @@ def login(client: APIClient, user: Any, **extra: Any) -> str:
     response = client.post(JWT.login, credentials(user), **extra)
     assert response.status_code == 200, response.content
     return str(response.json()["ephemeral_token"])
+
+
+def challenge(client: APIClient, user: Any, **extra: Any) -> tuple[str, str]:
+    """Login step 1 (JWT flavour); the ephemeral token and the emailed code."""
+    token = login(client, user, **extra)
+    return token, last_code()
 
 
 def answer(

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from tests.conftest import assert_error
 from tests.conftest import last_code as _last
-from tests.support.throttling import answer, counters, login, shift, wrong
+from tests.support.throttling import answer, challenge, counters, login, shift, wrong
 from trench_mfa.models import LoginChallenge, MFAMethod, OneTimeCode
 from trench_mfa.state import backoff
 
@@ -42,8 +42,7 @@ def test_a_refused_check_is_not_evaluated(
     email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
     user, _ = email_user
-    token = login(anon_client, user)
-    code = _last()
+    token, code = challenge(anon_client, user)
     assert answer(anon_client, token, wrong(code)).status_code == 401
     # Inside the 1 s back-off: the right code is refused without a look.
     refused = answer(anon_client, token, code)
@@ -62,8 +61,7 @@ def test_retry_after_counts_down_to_the_end_of_the_back_off(
     email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
     user, _ = email_user
-    token = login(anon_client, user)
-    code = _last()
+    token, code = challenge(anon_client, user)
     for wait in (1, 2):  # failures 1 and 2, each after the previous back-off
         assert answer(anon_client, token, wrong(code)).status_code == 401
         shift(clock, wait)
@@ -77,13 +75,12 @@ def test_retry_after_counts_down_to_the_end_of_the_back_off(
     assert answer(anon_client, token, code).status_code == 200
 
 
+@pytest.mark.usefixtures("one_proxy")
 def test_counts_survive_resends_new_tokens_and_other_ips(
     email_user: Any,
     anon_client: APIClient,
     clock: time_machine.Coordinates,
-    settings: Any,
 ) -> None:
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     user, _ = email_user
     for n, ip in enumerate(("198.51.100.1", "198.51.100.2", "198.51.100.3"), start=1):
         token = login(anon_client, user, HTTP_X_FORWARDED_FOR=ip)

@@ -18,11 +18,10 @@ from trench_mfa.models import MFAMethod, OneTimeCode
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.usefixtures("default_backoff")
+@pytest.mark.usefixtures("one_proxy", "default_backoff")
 def test_rotating_x_forwarded_for_does_not_reset_the_account_counts(
-    email_user: Any, anon_client: APIClient, settings: Any, clock: time_machine.Coordinates
+    email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     user, _ = email_user
     token = login(anon_client, user)
     answer(anon_client, token, "000000", HTTP_X_FORWARDED_FOR="198.51.100.1")

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from tests.conftest import assert_error, credentials, last_code
 from tests.support.app import activate_and_confirm_app
-from tests.support.throttling import JWT, answer, counters, login, shift, wrong
+from tests.support.throttling import JWT, answer, challenge, counters, login, shift, wrong
 from trench_mfa import signals
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod, OneTimeCode
 from trench_mfa.state import backoff, codes
@@ -47,8 +47,7 @@ def test_a_code_dies_after_five_wrong_tries(
 ) -> None:
     trench_auth(RESEND_COOLDOWN=0)
     user, _ = email_user
-    token = login(anon_client, user)
-    code = last_code()
+    token, code = challenge(anon_client, user)
     for _ in range(5):
         assert answer(anon_client, token, wrong(code)).status_code == 401
     # The token died with its 5th wrong code; the code died too.
@@ -77,8 +76,7 @@ def test_the_back_off_refuses_a_right_code_until_its_delay_has_passed(
     email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
     user, _ = email_user
-    token = login(anon_client, user)
-    code = last_code()
+    token, code = challenge(anon_client, user)
     for wait in (1, 2, 0):  # three failures, each after the previous back-off
         assert answer(anon_client, token, wrong(code)).status_code == 401
         shift(clock, wait)
@@ -90,6 +88,7 @@ def test_the_back_off_refuses_a_right_code_until_its_delay_has_passed(
     assert answer(anon_client, token, code).status_code == 200  # +4 s: evaluated
 
 
+@pytest.mark.usefixtures("one_proxy")
 def test_wrong_codes_lock_the_account_across_tokens_and_forwarded_ips(
     email_user: Any,
     anon_client: APIClient,
@@ -98,7 +97,6 @@ def test_wrong_codes_lock_the_account_across_tokens_and_forwarded_ips(
 ) -> None:
     # The full version (20 failures over 4 tokens and 4 IPs) is in
     # tests/throttling/test_lockout.py; here over 3 tokens and 3 X-Forwarded-For.
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     settings.TRENCH_AUTH = {**settings.TRENCH_AUTH, "LOCKOUT_THRESHOLD": 12}
     user, _ = email_user
     notified: list[Any] = []
@@ -204,8 +202,7 @@ def test_the_back_off_refuses_a_millisecond_early_and_evaluates_on_time(
     email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
     user, _ = email_user
-    token = login(anon_client, user)
-    code = last_code()
+    token, code = challenge(anon_client, user)
     answer(anon_client, token, wrong(code))
     shift(clock, 1)
     answer(anon_client, token, wrong(code))  # 2 failures: wait 2 s

@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.conftest import EMAIL2, assert_error, last_code
-from tests.support.throttling import answer, counters, login, shift
+from tests.support.throttling import answer, challenge, counters, login, shift
 from trench_mfa import signals
 from trench_mfa.models import EventType, MFAEvent, MFAMethod
 
@@ -25,13 +25,12 @@ pytestmark = pytest.mark.django_db
 IPS = ("198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13")
 
 
+@pytest.mark.usefixtures("one_proxy")
 def test_lock_at_the_threshold_across_tokens_and_ips(
     email_user: Any,
     anon_client: APIClient,
     clock: time_machine.Coordinates,
-    settings: Any,
 ) -> None:
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     user, _ = email_user
     failures = 0
     for ip in IPS:  # a token dies after 5 wrong codes: 4 tokens, 4 client IPs
@@ -160,8 +159,7 @@ def test_no_code_is_sent_for_nothing_to_a_locked_account_by_a_wrong_answer(
     # Refused answers never touch the live code: after the lock it still works.
     user, _ = email_user
     MFAMethod.objects.filter(user=user).update(failure_count=20)
-    token = login(anon_client, user)
-    code = last_code()
+    token, code = challenge(anon_client, user)
     sent = len(mail.outbox)
     MFAMethod.objects.filter(user=user).update(locked_until=None)
     assert answer(anon_client, token, code).status_code == 200

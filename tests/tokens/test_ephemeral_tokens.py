@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from tests.conftest import (
     FLAVOURS,
     PASSWORD,
+    ActivatedUser,
     Flavour,
     assert_error,
     credentials,
@@ -25,8 +26,6 @@ from trench_mfa.models import LoginChallenge
 from trench_mfa.state import tokens
 
 pytestmark = pytest.mark.django_db
-
-ActivatedUser = tuple[Any, list[str]]
 
 
 def step2(client: APIClient, flavour: Flavour, token: str, code: str) -> Any:

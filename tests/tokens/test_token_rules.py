@@ -12,7 +12,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from tests.conftest import MANAGEMENT_ENDPOINTS, assert_error, credentials, last_code
-from tests.support.throttling import JWT, answer, login, shift
+from tests.support.throttling import JWT, answer, challenge, login, shift
 from trench_mfa.models import LoginChallenge
 
 pytestmark = pytest.mark.django_db
@@ -61,8 +61,7 @@ def test_the_token_is_single_use_and_dies_with_a_password_change(
 ) -> None:
     trench_auth(RESEND_COOLDOWN=0)
     user, _ = email_user
-    token = login(anon_client, user)
-    code = last_code()
+    token, code = challenge(anon_client, user)
     assert answer(anon_client, token, code).status_code == 200
     assert_error(answer(anon_client, token, code), 401, "invalid_token")  # replay
     token = login(anon_client, user)
@@ -75,8 +74,7 @@ def test_a_tampered_token_is_the_same_401_and_counts_nothing(
     email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
     user, _ = email_user
-    token = login(anon_client, user)
-    code = last_code()
+    token, code = challenge(anon_client, user)
     flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
     other_id = str(int(token.split(".")[0]) + 1) + token[token.index(".") :]
     bodies = {

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from tests.conftest import EMAIL2, activate, assert_error, last_code
 from tests.support.app import SEEDS, activate_and_confirm_app, activate_app
-from tests.support.throttling import JWT, answer, counters, login, shift, wrong
+from tests.support.throttling import JWT, answer, challenge, counters, login, shift, wrong
 from tests.support.yubikey import FakeValidationServer, make_otp
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.models import LoginChallenge, MFAMethod, OneTimeCode
@@ -102,8 +102,7 @@ def test_codes_live_five_minutes_and_an_expired_code_looks_wrong(
     email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
     user, _ = email_user
-    token = login(anon_client, user)
-    code = last_code()
+    token, code = challenge(anon_client, user)
     wrong_answer = answer(anon_client, token, wrong(code))
     shift(clock, 301)
     token = login(anon_client, user)  # cooldown over: a new code, the old one expired
@@ -216,8 +215,7 @@ def test_inactive_users_and_inactive_methods_never_verify(
     token = login(anon_client, user)
     assert answer(anon_client, token, pending_code, method="email3").status_code == 401
     # An inactive user: the token dies, even with the right code.
-    token = login(anon_client, user)
-    code = last_code()
+    token, code = challenge(anon_client, user)
     type(user).objects.filter(pk=user.pk).update(is_active=False)
     assert_error(answer(anon_client, token, code), 401, "invalid_token")
 

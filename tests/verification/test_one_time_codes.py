@@ -15,6 +15,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.conftest import (
+    ActivatedUser,
     Flavour,
     assert_error,
     last_code,
@@ -26,7 +27,6 @@ from trench_mfa.state import codes, crypto
 
 pytestmark = pytest.mark.django_db
 
-ActivatedUser = tuple[Any, list[str]]
 WINDOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
