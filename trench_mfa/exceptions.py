@@ -215,6 +215,18 @@ class IdentifierAlreadyConfirmed(MFAError):
     default_code = "identifier_already_confirmed"
 
 
+class IdentifierTaken(MFAError):
+    """The value is already confirmed by another account; this one cannot confirm it too.
+
+    Two accounts with the same confirmed value would make a login by that
+    value match nobody, so a second confirmation would silently switch off
+    the owner's passwordless login.
+    """
+
+    default_detail = _("This address is already confirmed by another account.")
+    default_code = "identifier_taken"
+
+
 class UnknownIdentifier(MFAError):
     """The field is not one of the verified identifiers (``IDENTIFIERS``)."""
 

@@ -9,6 +9,7 @@ input types (never a 500).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -277,6 +278,70 @@ def test_copying_a_confirmed_email_locks_nobody_out(
         flavour.code, {"ephemeral_token": body["ephemeral_token"], "code": last_code()}
     )
     assert set(answer.json()) == flavour.token_keys
+
+
+def squat_alices_address(user_factory: Callable[..., Any], capture: Any) -> Any:
+    """Mallory's account, changed to Alice's address; its code and link went to Alice."""
+    if username_field() == "email":
+        pytest.skip("email is the unique USERNAME_FIELD of this user model")
+    mallory = user_factory(username="mallory", email="mallory@example.com")
+    with capture(execute=True):
+        mallory.email = ALICE.upper()
+        mallory.save()
+    return mallory
+
+
+def alice_still_logs_in_without_a_password(flavour: Flavour, alice: Any) -> None:
+    """Alice's passwordless login by her address still reaches her account."""
+    mail.outbox.clear()
+    body = login(flavour, {"email": ALICE}).json()
+    assert LoginChallenge.objects.get().user_id == alice.pk
+    assert mail.outbox[-1].to == [ALICE]
+    answer = APIClient().post(
+        flavour.code, {"ephemeral_token": body["ephemeral_token"], "code": last_code()}
+    )
+    assert set(answer.json()) == flavour.token_keys
+    LoginChallenge.objects.all().delete()
+
+
+def test_a_squatters_link_opened_by_a_mail_filter_takes_nothing(
+    flavour: Flavour,
+    verified_user: Any,
+    user_factory: Callable[..., Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    mallory = squat_alices_address(user_factory, django_capture_on_commit_callbacks)
+    (message,) = mail.outbox
+    path = re.search(r"https://app\.example\.com/confirm/([^/\s]+)/", message.body)
+    assert path
+    url = f"/auth/verification/email/{path.group(1)}/"
+    # Alice's mail filter opens the link: nothing is confirmed.
+    assert APIClient().get(url).status_code == 200
+    assert not identifiers.is_confirmed(mallory, "email")
+    alice_still_logs_in_without_a_password(flavour, verified_user)
+    # Even a POST of it cannot take a value Alice has confirmed.
+    assert_error(APIClient().post(url), 400, "identifier_taken")
+    assert not identifiers.is_confirmed(mallory, "email")
+    assert identifiers.is_confirmed(verified_user, "email")
+    alice_still_logs_in_without_a_password(flavour, verified_user)
+
+
+def test_a_code_cannot_confirm_a_value_another_account_confirmed(
+    flavour: Flavour,
+    verified_user: Any,
+    user_factory: Callable[..., Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    mallory = squat_alices_address(user_factory, django_capture_on_commit_callbacks)
+    client = APIClient()
+    client.force_authenticate(mallory)
+    response = client.post("/auth/verification/email/confirm/", {"code": last_code()})
+    assert_error(
+        response, 400, "identifier_taken", "This address is already confirmed by another account."
+    )
+    assert not identifiers.is_confirmed(mallory, "email")
+    assert identifiers.is_confirmed(verified_user, "email")
+    alice_still_logs_in_without_a_password(flavour, verified_user)
 
 
 def test_an_unconfirmed_number_gets_a_decoy_and_no_sms(flavour: Flavour, user: Any) -> None:

@@ -52,7 +52,7 @@ def test_sign_up_verify_by_link_and_log_in_without_password(
     login = client.post("/auth/token/login/", {"email": "carol@example.com"})
     assert login.status_code == 200 and len(mail.outbox) == 1
 
-    confirmed = client.get(urlsplit(match.group(0)).path)
+    confirmed = client.post(urlsplit(match.group(0)).path)
     assert confirmed.json() == {"details": "Address confirmed."}
 
     login = client.post("/auth/token/login/", {"email": "carol@example.com"})

@@ -44,7 +44,7 @@ def test_no_login_flow_logs_or_records_a_secret(
     secrets.append(key)
     ok(api_client.post("/auth/verification/email/confirm/", {"code": "000000"}), 400)
     ok(api_client.post("/auth/verification/email/confirm/", {"code": issued[-1]}))
-    ok(anon.get(f"/auth/verification/email/{key}/"))
+    ok(anon.post(f"/auth/verification/email/{key}/"))
     ok(api_client.post("/auth/verification/request/", {"field": "phone_number"}))
     ok(api_client.post("/auth/verification/phone_number/confirm/", {"code": sms_code()}))
     # A hardcode, set with the password.

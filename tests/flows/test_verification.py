@@ -163,25 +163,86 @@ def test_resend_cooldown_applies(user: Any, api_client: APIClient) -> None:
 
 def test_confirm_by_link(user: Any, api_client: APIClient, anon_client: APIClient) -> None:
     api_client.post(REQUEST, {"field": "email"})
-    response = anon_client.get(link_url(link_key()))
+    response = anon_client.post(link_url(link_key()))
     assert response.status_code == 200, response.content
     assert response.json() == {"details": "Address confirmed."}
     assert response["Cache-Control"] and "no-store" in response["Cache-Control"]
     assert identifiers.is_confirmed(user, "email")
     # The link also voided the code; using the link again changes nothing.
     assert not OneTimeCode.objects.filter(consumed_at__isnull=True).exists()
-    assert anon_client.get(link_url(link_key())).status_code == 200
+    assert anon_client.post(link_url(link_key())).status_code == 200
+
+
+#: What a browser sends when a person opens the link from a mail program.
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_opening_the_link_confirms_nothing_until_it_is_posted(
+    user: Any, api_client: APIClient, anon_client: APIClient
+) -> None:
+    api_client.post(REQUEST, {"field": "email"})
+    key = link_key()
+    # A mail scanner or link preview GETs the link: nothing changes.
+    for _ in range(2):
+        response = anon_client.get(link_url(key))
+        assert response.status_code == 200, response.content
+        assert response.json() == {
+            "details": "This link confirms an email address for an account.",
+            "confirm": "POST this URL to confirm the address.",
+        }
+    assert not identifiers.is_confirmed(user, "email")
+    assert OneTimeCode.objects.filter(consumed_at__isnull=True).count() == 1
+    # The key still works, with POST.
+    assert anon_client.post(link_url(key)).json() == {"details": "Address confirmed."}
+    assert identifiers.is_confirmed(user, "email")
+
+
+def test_a_browser_gets_a_page_whose_button_posts_to_the_link(
+    user: Any, api_client: APIClient, anon_client: APIClient
+) -> None:
+    api_client.post(REQUEST, {"field": "email"})
+    url = link_url(link_key())
+    page = anon_client.get(url, HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    assert f'<form method="post" action="{url}">' in html
+    assert '<button type="submit">Confirm this address</button>' in html
+    assert not identifiers.is_confirmed(user, "email")
+    # The button: a plain form POST, no CSRF token, no session.
+    pressed = anon_client.post(
+        url, "", content_type="application/x-www-form-urlencoded", HTTP_ACCEPT=BROWSER_ACCEPT
+    )
+    assert pressed.status_code == 200
+    assert "Address confirmed." in pressed.content.decode()
+    assert "<form" not in pressed.content.decode()
+    assert identifiers.is_confirmed(user, "email")
+
+
+def test_a_bad_key_is_invalid_link_on_get_and_post_alike(
+    user: Any, api_client: APIClient, anon_client: APIClient
+) -> None:
+    api_client.post(REQUEST, {"field": "email"})
+    bad = link_url(link_key()[:-2] + "xx")
+    got, posted = anon_client.get(bad), anon_client.post(bad)
+    assert_error(got, 400, "invalid_link")
+    assert got.json() == posted.json()
+    page = anon_client.get(bad, HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert page.status_code == 400
+    assert "Invalid or expired link." in page.content.decode()
+    assert "<form" not in page.content.decode()
+    assert not identifiers.is_confirmed(user, "email")
 
 
 def open_link_after(
     seconds: int, api_client: APIClient, anon_client: APIClient, time_machine: Any
 ) -> Any:
-    """Request an email link at a fixed time; open it ``seconds`` later."""
+    """Request an email link at a fixed time; ``POST`` it ``seconds`` later."""
     time_machine.move_to("2026-01-01 12:00:00+00:00", tick=False)
     api_client.post(REQUEST, {"field": "email"})
     key = link_key()
     time_machine.shift(seconds)
-    return anon_client.get(link_url(key))
+    return anon_client.post(link_url(key))
 
 
 def test_expired_link(
@@ -214,7 +275,7 @@ def test_tampered_link(
     user: Any, api_client: APIClient, anon_client: APIClient, tamper: Callable[[str], str]
 ) -> None:
     api_client.post(REQUEST, {"field": "email"})
-    response = anon_client.get(link_url(tamper(link_key())))
+    response = anon_client.post(link_url(tamper(link_key())))
     assert response.status_code in (400, 404)
     if response.status_code == 400:
         assert_error(response, 400, "invalid_link")
@@ -229,15 +290,15 @@ def test_forged_link_for_another_user_or_field_fails(
     from django.core import signing
 
     forged = signing.dumps([str(user.pk), "email", identity.value_digest("email", user.email)[:32]])
-    assert_error(anon_client.get(link_url(forged)), 400, "invalid_link")
+    assert_error(anon_client.post(link_url(forged)), 400, "invalid_link")
     # A real key of mallory confirms mallory only.
     key = identity.link_key(other, "email", other.email)
-    assert anon_client.get(link_url(key)).status_code == 200
+    assert anon_client.post(link_url(key)).status_code == 200
     assert identifiers.is_confirmed(other, "email")
     assert not identifiers.is_confirmed(user, "email")
     # A key for a field that is not verified is refused.
     key = identity.link_key(user, "first_name", "x")
-    assert_error(anon_client.get(link_url(key)), 400, "invalid_link")
+    assert_error(anon_client.post(link_url(key)), 400, "invalid_link")
 
 
 def test_link_for_an_old_value_fails(
@@ -246,7 +307,7 @@ def test_link_for_an_old_value_fails(
     api_client.post(REQUEST, {"field": "email"})
     key = link_key()
     get_user_model().objects.filter(pk=user.pk).update(email="new@example.com")
-    assert_error(anon_client.get(link_url(key)), 400, "invalid_link")
+    assert_error(anon_client.post(link_url(key)), 400, "invalid_link")
     user.refresh_from_db()
     assert not identifiers.is_confirmed(user, "email")
 

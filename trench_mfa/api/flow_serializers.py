@@ -100,3 +100,10 @@ class DetailsResponseSerializer(serializers.Serializer[Any]):
     """A short confirmation text."""
 
     details = serializers.CharField()
+
+
+class LinkResponseSerializer(serializers.Serializer[Any]):
+    """What a confirmation link does (``GET``), and how to make it do it."""
+
+    details = serializers.CharField()
+    confirm = serializers.CharField()

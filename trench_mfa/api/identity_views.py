@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -63,15 +66,76 @@ class VerificationConfirmView(MFAView):
         return _confirmed()
 
 
+class LinkPageRenderer(BaseRenderer):
+    """A small HTML page for a person who opens the confirmation link in a browser.
+
+    It shows the answer's text and, while the link is unused, a button that
+    ``POST``s to the same URL: only that press confirms the address.
+    """
+
+    media_type = "text/html"
+    format = "html"
+    charset = "utf-8"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """The page for ``data`` (the JSON answer of the same request)."""
+        context = renderer_context or {}
+        request = context.get("request")
+        data = data if isinstance(data, dict) else {}
+        page = render_to_string(
+            "trench_mfa/verification_link.html",
+            {
+                "message": data.get("details") or data.get("error", ""),
+                # Only the GET of a valid link offers the button.
+                "ask": "confirm" in data,
+                "action": request.path if request is not None else "",
+            },
+        )
+        return page.encode(self.charset)
+
+
 class VerificationLinkView(MFAView):
-    """The confirmation link sent by email: opening it confirms the address."""
+    """The confirmation link sent by email: ``GET`` describes it, ``POST`` confirms.
+
+    A mail scanner or link preview that opens (``GET``) the link must not
+    confirm the address: whoever signed up with someone else's address would
+    have it confirmed by that person's mail filter. There is no session
+    authentication here, so DRF asks for no CSRF token and the page's plain
+    form ``POST`` works; the signed key in the URL is the credential.
+    """
 
     permission_classes = (AllowAny,)
     authentication_classes = ()
+    # JSON first: a client that accepts anything (curl, */*) gets JSON; a
+    # browser, which asks for text/html by name, gets the page.
+    renderer_classes = (JSONRenderer, LinkPageRenderer)
 
-    @document(responses={200: fs.DetailsResponseSerializer, 400: s.ErrorResponseSerializer})
+    @document(responses={200: fs.LinkResponseSerializer, 400: s.ErrorResponseSerializer})
     def get(self, request: Request, key: str) -> Response:
-        """Confirm the value the link was sent to, if it is still the user's."""
+        """Say what the link does; change nothing (400 ``invalid_link`` for a bad key)."""
+        identifiers.check_link(key)
+        return Response(
+            {
+                "details": _("This link confirms an email address for an account."),
+                "confirm": _("POST this URL to confirm the address."),
+            }
+        )
+
+    @document(
+        request=None,
+        responses={200: fs.DetailsResponseSerializer, 400: s.ErrorResponseSerializer},
+    )
+    def post(self, request: Request, key: str) -> Response:
+        """Confirm the value the link was sent to, if it is still the user's.
+
+        400 ``invalid_link`` for a bad key, ``identifier_taken`` when another
+        account has confirmed the value.
+        """
         identifiers.confirm_link(key)
         return _confirmed()
 

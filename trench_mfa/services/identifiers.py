@@ -30,6 +30,7 @@ from trench_mfa.dispatch.delivery import deliver
 from trench_mfa.exceptions import (
     CodeInvalidOrExpired,
     IdentifierAlreadyConfirmed,
+    IdentifierTaken,
     InvalidInput,
     InvalidLink,
     UnknownIdentifier,
@@ -38,6 +39,7 @@ from trench_mfa.flows import Identifier, identifiers
 from trench_mfa.models import CodePurpose, MFAMethod, VerifiedIdentifier
 from trench_mfa.services.verification import FactorCheck, verify_factor
 from trench_mfa.state import codes, identity
+from trench_mfa.state.confirmations import confirmed_by_another
 
 # Re-exported: checking a confirmation is part of this service's API; the
 # rows are read in the state layer, where the delivery of codes reads them too.
@@ -79,6 +81,20 @@ def mark_confirmed(user: AnyUser, field: str) -> None:
         },
     )
     _void_codes(user, field)
+
+
+def _claim(user: AnyUser, field: str, value: str) -> None:
+    """Confirm ``value`` for ``user``; :class:`IdentifierTaken` if another account holds it.
+
+    A second confirmed holder would make a login by ``value`` match nobody
+    (:func:`trench_mfa.login.start.find_user`): whoever signs up with the
+    owner's address, and gets a mail filter to open the link, would switch
+    the owner's passwordless login off. The first confirmation keeps the
+    value; nothing is written for the second.
+    """
+    if confirmed_by_another(user, field, value):
+        raise IdentifierTaken()
+    mark_confirmed(user, field)
 
 
 def reset(user: AnyUser, field: str) -> None:
@@ -149,16 +165,11 @@ def confirm_code(user: AnyUser, field: str, code: str, *, request: AnyRequest = 
         or pending.pending_digest != identity.value_digest(field, value)
     ):
         raise CodeInvalidOrExpired()
-    mark_confirmed(user, field)
+    _claim(user, field, value)
 
 
-def confirm_link(key: str) -> None:
-    """Confirm the value a link was sent to; :class:`InvalidLink` otherwise.
-
-    Tampered, expired and foreign keys, keys for a field that is no longer
-    verified, and keys for a value the user has changed since, all fail
-    alike. Using a valid link again changes nothing.
-    """
+def _link_target(key: str) -> tuple[AnyUser, str, str]:
+    """The user, field and current value a link key confirms; :class:`InvalidLink` otherwise."""
     parts = identity.read_link_key(key)
     if parts is None:
         raise InvalidLink()
@@ -170,9 +181,31 @@ def confirm_link(key: str) -> None:
     except (ValueError, TypeError, ValidationError):
         user = None
     value = identity.current_value(user, field) if user is not None else None
-    if value is None or not identity.digest_matches(field, value, digest):
+    if user is None or value is None or not identity.digest_matches(field, value, digest):
         raise InvalidLink()
-    mark_confirmed(user, field)
+    return user, field, value
+
+
+def confirm_link(key: str) -> None:
+    """Confirm the value a link was sent to; :class:`InvalidLink` otherwise.
+
+    Tampered, expired and foreign keys, keys for a field that is no longer
+    verified, and keys for a value the user has changed since, all fail
+    alike. Using a valid link again changes nothing. A value another
+    account has confirmed is :class:`IdentifierTaken`.
+    """
+    user, field, value = _link_target(key)
+    _claim(user, field, value)
+
+
+def check_link(key: str) -> None:
+    """Raise :class:`InvalidLink` unless ``key`` would confirm something; change nothing.
+
+    The ``GET`` of a link answers with this: a mail scanner that opens the
+    link must not confirm the address, and the answer for a bad key is the
+    same ``invalid_link`` a ``POST`` gets, so ``GET`` tells no more than it.
+    """
+    _link_target(key)
 
 
 def describe(user: AnyUser) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from trench_mfa.exceptions import IdentifierNotConfirmed
@@ -43,6 +44,18 @@ def confirmed_user_ids(field: str, value: Any) -> QuerySet[VerifiedIdentifier, A
     return VerifiedIdentifier.objects.filter(
         field=field, value_digest=identity.value_digest(field, value), confirmed_at__isnull=False
     ).values("user_id")
+
+
+def confirmed_by_another(user: AnyUser, field: str, value: Any) -> bool:
+    """Whether a user other than ``user`` has ``value`` of ``field`` confirmed now.
+
+    A row only counts while it matches that user's *current* value, as in
+    :func:`is_confirmed`: a row left behind by a change that bypassed the
+    save signal (``QuerySet.update``) must not keep the value taken.
+    """
+    others = confirmed_user_ids(field, value).exclude(user_id=user.pk)
+    holders = get_user_model()._default_manager.filter(pk__in=others)
+    return any(is_confirmed(other, field) for other in holders)
 
 
 def require_confirmed(user: AnyUser, field: str) -> None:
