@@ -129,12 +129,18 @@ def test_behind_one_proxy_the_forwarded_address_is_the_client(
     assert attempt(anon_client, "z", HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 400
 
 
-def test_the_window_slides(anon_client: APIClient) -> None:
+def test_the_count_starts_over_when_the_window_ends(anon_client: APIClient) -> None:
+    # Fixed windows of the rate's duration, aligned on the epoch
+    # (1_800_000_000 is a multiple of 60): Retry-After counts down to the end.
     with time_machine.travel(1_800_000_000, tick=False) as clock:
         for n in range(RATE):
             attempt(anon_client, f"nobody{n}")
-        assert_throttled(attempt(anon_client, "x"))
-        shift(clock, 60)
+        refused = attempt(anon_client, "x")
+        assert_throttled(refused)
+        assert refused["Retry-After"] == "60"
+        shift(clock, 45.5)
+        assert attempt(anon_client, "x")["Retry-After"] == "15"
+        shift(clock, 14.5)
         assert attempt(anon_client, "x").status_code == 400
 
 

@@ -6,7 +6,11 @@ the scope ``trench_mfa_send``. Rates come from
 ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (e.g. ``"10/min"``), read on
 every request; when the project sets no rate for a scope, nothing is
 throttled. The counts live in Django's default cache, so with several app
-servers it must be a shared one (Redis). The client IP follows DRF's
+servers it must be a shared one (Redis). They are fixed windows of the
+rate's duration, counted with the cache's ``add()`` and ``incr()``, which
+are atomic on Redis, memcached and LocMemCache (not on the database or file
+caches), so parallel requests never pass more than the rate in one window.
+The client IP follows DRF's
 ``NUM_PROXIES`` rule. When the cache cannot be reached the request is
 refused (429): failing open would switch the limit off exactly when an
 attacker manages to overload the cache.
@@ -18,6 +22,7 @@ live in the database (:mod:`trench_mfa.state.backoff`).
 from __future__ import annotations
 
 import logging
+import math
 import unicodedata
 from collections.abc import Mapping
 from typing import Any
@@ -89,7 +94,7 @@ class LoginThrottle(SimpleRateThrottle):
         return keys[0] if keys else None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        """DRF's sliding window on every key; a cache error refuses the request."""
+        """An atomic fixed-window count on every key; a cache error refuses the request."""
         if self.rate is None:
             return True
         # Outside the ``try``: reading the body may fail (unparsable: 400;
@@ -110,28 +115,61 @@ class LoginThrottle(SimpleRateThrottle):
             return False
 
     def _allow(self, keys: list[str]) -> bool:
+        """Count the request under every key of the current window, atomically.
+
+        Each window of ``duration`` seconds (aligned on the epoch) has its own
+        counter per key, created by ``add()`` (set only if absent) and counted
+        by ``incr()``: both are single atomic operations on Redis and
+        memcached (and under a lock in LocMemCache), so N parallel requests
+        get N distinct counts and at most ``num_requests`` of them pass. A
+        read-modify-write of a history list lost updates between parallel
+        requests and let several times the rate through.
+
+        A refused request takes its counts back, as the history list never
+        recorded refusals: otherwise requests refused by one key (an
+        identifier under attack) would use up the window of the other
+        identifiers in the same body. Taking back only undoes this request's
+        own increments, so a count never falls below the number of requests
+        that passed under it.
+
+        At a window's end the count starts over, so a burst straddling the
+        boundary may pass twice the rate within a short time; inside one
+        window no more than the rate ever passes.
+        """
         self.now = self.timer()
-        histories = {}
+        window = int(self.now // self.duration)
+        self.window_end = float((window + 1) * self.duration)
+        counted: list[str] = []
+        allowed = True
         for key in keys:
-            history = list(self.cache.get(key, []))
-            while history and history[-1] <= self.now - self.duration:
-                history.pop()
-            histories[key] = history
-        # The fullest window decides, and its oldest entry gives wait().
-        self.key = max(histories, key=lambda key: len(histories[key]))
-        self.history = histories[self.key]
-        if len(self.history) >= self.num_requests:
+            window_key = f"{key}:{window}"
+            # The counter outlives its window by at most ``duration``; the
+            # next window uses a fresh key, so no reset is ever needed.
+            self.cache.add(window_key, 0, timeout=self.duration)
+            count = self.cache.incr(window_key)
+            counted.append(window_key)
+            if count > self.num_requests:
+                allowed = False
+                break
+        if not allowed:
+            for window_key in counted:
+                self.cache.decr(window_key)
             return self.throttle_failure()
-        for key, history in histories.items():
-            history.insert(0, self.now)
-            self.cache.set(key, history, self.duration)
+        return self.throttle_success()
+
+    def throttle_success(self) -> bool:
+        """Pass (the counts were already taken in :meth:`_allow`)."""
         return True
 
+    def throttle_failure(self) -> bool:
+        """Refuse; :meth:`wait` gives the end of the current window."""
+        return False
+
     def wait(self) -> float | None:
-        """Seconds until the next request may pass."""
+        """Seconds until the current window ends (whole seconds, at least 1)."""
         if self.cache_failed:
             return float(getattr(self, "duration", None) or 60)
-        return super().wait()
+        return float(max(1, math.ceil(self.window_end - self.now)))
 
 
 class LoginIPThrottle(LoginThrottle):
