@@ -62,7 +62,8 @@ def test_the_line_of_a_sign_up_carries_the_link_that_confirms(
     assert _CODE.search(line), line
     link = re.search(r" \| link: (http://\S+)$", line)
     assert link, line
-    confirmed = client.get(urlsplit(link.group(1)).path)
+    # The link confirms on POST (opening it only describes it).
+    confirmed = client.post(urlsplit(link.group(1)).path)
     assert confirmed.json() == {"details": "Address confirmed."}
 
 

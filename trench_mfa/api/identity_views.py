@@ -115,7 +115,14 @@ class VerificationLinkView(MFAView):
     # browser, which asks for text/html by name, gets the page.
     renderer_classes = (JSONRenderer, LinkPageRenderer)
 
-    @document(responses={200: fs.LinkResponseSerializer, 400: s.ErrorResponseSerializer})
+    @document(
+        responses={
+            200: fs.LinkResponseSerializer,
+            400: s.ErrorResponseSerializer,
+            # DRF's answer to ?format= naming no renderer of the view.
+            404: s.DetailResponseSerializer,
+        }
+    )
     def get(self, request: Request, key: str) -> Response:
         """Say what the link does; change nothing (400 ``invalid_link`` for a bad key)."""
         identifiers.check_link(key)
@@ -128,7 +135,11 @@ class VerificationLinkView(MFAView):
 
     @document(
         request=None,
-        responses={200: fs.DetailsResponseSerializer, 400: s.ErrorResponseSerializer},
+        responses={
+            200: fs.DetailsResponseSerializer,
+            400: s.ErrorResponseSerializer,
+            404: s.DetailResponseSerializer,
+        },
     )
     def post(self, request: Request, key: str) -> Response:
         """Confirm the value the link was sent to, if it is still the user's.
