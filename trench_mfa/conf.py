@@ -100,6 +100,9 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         # and the most seconds since its mfa_at (None: no limit).
         "MFA_ACCEPTED_AMR": ("mfa",),
         "MFA_MAX_AGE": None,
+        # Passwordless login with a passkey (POST passkey/begin/, then
+        # passkey/ in the login URLs); needs a configured WebAuthn method.
+        "PASSKEY_LOGIN": False,
     }
 )
 
@@ -153,6 +156,19 @@ KNOWN_METHODS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
             "YUBICLOUD_SECRET_KEY": None,
             "YUBICLOUD_API_URLS": ("https://api.yubico.com/wsapi/2.0/verify",),
             "YUBICLOUD_TIMEOUT": 10,
+        },
+        # Passkeys and security keys (WebAuthn, through py_webauthn).
+        # VALIDITY_PERIOD: seconds a challenge handed to the browser lives.
+        "webauthn": {
+            VERBOSE_NAME: _("passkey"),
+            HANDLER: "trench_mfa.backends.webauthn.WebAuthnDispatcher",
+            VALIDITY_PERIOD: 300,
+            "RP_ID": None,
+            "RP_NAME": None,
+            "ORIGINS": (),
+            "USER_VERIFICATION": "preferred",
+            "RESIDENT_KEY": "preferred",
+            "ATTESTATION": "none",
         },
     }
 )

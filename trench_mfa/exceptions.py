@@ -246,3 +246,19 @@ class InvalidPassword(MFAError):
 
     default_detail = _("Invalid password.")
     default_code = "invalid_password"
+
+
+class PasskeyLoginOff(MFAError):
+    """Passwordless passkey login is not enabled (``PASSKEY_LOGIN``)."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = _("Passkey login is not enabled.")
+    default_code = "passkey_login_disabled"
+
+
+class CredentialDoesNotExist(MFAError):
+    """No registered security key of this user has that id."""
+
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = _("Security key does not exist.")
+    default_code = "credential_does_not_exist"

@@ -217,6 +217,9 @@ class EventType(models.TextChoices):
     BACKUP_CODES_REGENERATED = "backup_codes_regenerated", _("backup codes regenerated")
     LOCKED_OUT = "locked_out", _("locked out")
     DISPATCH_FAILED = "dispatch_failed", _("queued code not sent")
+    CREDENTIAL_ADDED = "credential_added", _("security key added")
+    CREDENTIAL_REMOVED = "credential_removed", _("security key removed")
+    SIGN_COUNT_REGRESSION = "sign_count_regression", _("security key signature counter went back")
 
 
 class MFAEvent(models.Model):
@@ -310,3 +313,76 @@ class Hardcode(models.Model):
 
     def __str__(self) -> str:
         return f"hardcode of user {self.user_id}"
+
+
+# --- WebAuthn: passkeys and security keys ---------------------------------
+
+
+class WebAuthnCredential(models.Model):
+    """One passkey or security key registered to a user's WebAuthn method.
+
+    Only public data: the credential's id and public key, and what the
+    authenticator reported. ``credential_digest`` (SHA-256 of the id) is
+    unique across all users, so one authenticator's credential can belong to
+    one account only; lookups go through it (an index-friendly fixed length).
+    """
+
+    method = models.ForeignKey(
+        MFAMethod,
+        on_delete=models.CASCADE,
+        related_name="webauthn_credentials",
+        verbose_name=_("method"),
+    )
+    name = models.CharField(_("name"), max_length=255)
+    #: The credential id, base64url without padding, as browsers send it.
+    credential_id = models.TextField(_("credential id"), editable=False)
+    credential_digest = models.CharField(max_length=64, unique=True, editable=False)
+    #: The COSE public key.
+    public_key = models.BinaryField(editable=False)
+    #: The authenticator's signature counter as last seen (0: it keeps none).
+    sign_count = models.PositiveBigIntegerField(default=0, editable=False)
+    #: Transports the browser reported at registration (usb, nfc, ble, internal, hybrid).
+    transports = models.JSONField(_("transports"), default=list, blank=True)
+    #: Whether the credential may be synced (a passkey) and whether it is.
+    backup_eligible = models.BooleanField(_("backup eligible"), default=False)
+    backed_up = models.BooleanField(_("backed up"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("security key")
+        verbose_name_plural = _("security keys")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.method_id})"
+
+
+class WebAuthnChallenge(models.Model):
+    """A WebAuthn challenge handed to the browser: random, single use, expiring.
+
+    Only a keyed hash of the challenge is stored. A challenge is bound to
+    what it was issued for: registering a credential or a protected action
+    of ``method``, or one login (``login_challenge_id``, the ephemeral
+    token's row; ``method`` is empty for a passkey login, whose user the
+    credential names).
+    """
+
+    method = models.ForeignKey(
+        MFAMethod, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    purpose = models.CharField(max_length=16, choices=CodePurpose.choices)
+    #: A plain id, as in ``OneTimeCode``: both tables are pruned independently.
+    login_challenge_id = models.BigIntegerField(null=True, blank=True)
+    challenge_digest = models.CharField(max_length=64, unique=True)
+    #: Whether the answer must carry the authenticator's user verification.
+    user_verification = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("WebAuthn challenge")
+        verbose_name_plural = _("WebAuthn challenges")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} WebAuthn challenge {self.pk}"

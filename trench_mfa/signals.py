@@ -35,3 +35,12 @@ locked_out = Signal()
 #: last retry (or when queueing failed) with ``purpose`` and ``reason``
 #: (``"send_failed"``, ``"enqueue_failed"`` or ``"expired"``).
 dispatch_failed = Signal()
+#: A WebAuthn credential (passkey, security key) was registered or removed;
+#: sent with ``method`` (the WebAuthn method's name) and ``credential`` (its
+#: ``WebAuthnCredential`` primary key).
+credential_added = Signal()
+credential_removed = Signal()
+#: A WebAuthn assertion with a valid signature reported a signature counter
+#: not above the stored one: the authenticator may have been cloned. The
+#: login is refused; sent with ``method``, ``purpose`` and ``credential``.
+sign_count_regression = Signal()

@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from trench_mfa.api import login
+from trench_mfa.api import login, passkey
 from trench_mfa.api import serializers as s
 from trench_mfa.api.base import MFAView
 from trench_mfa.api.schema import document
@@ -65,6 +65,32 @@ class MFACodeRequestAuthTokenView(login.CodeRequestView):
     )
     def post(self, request: Request) -> Response:
         """Send the code again."""
+        return super().post(request)
+
+
+class PasskeyBeginAuthTokenView(passkey.PasskeyBeginView):
+    """Start a passkey login, authtoken flavour."""
+
+    @document(
+        request=None,
+        responses={200: s.PasskeyBeginResponseSerializer, **passkey.ERRORS},
+        operation_id="token_passkey_begin",
+    )
+    def post(self, request: Request) -> Response:
+        """An ephemeral token and the options for ``navigator.credentials.get()``."""
+        return super().post(request)
+
+
+class PasskeyAuthTokenView(AuthTokenMixin, passkey.PasskeyFinishView):
+    """Finish a passkey login, authtoken flavour."""
+
+    @document(
+        request=s.PasskeyLoginSerializer,
+        responses={200: s.AuthTokenResponseSerializer, **passkey.ERRORS},
+        operation_id="token_passkey_login",
+    )
+    def post(self, request: Request) -> Response:
+        """Check the passkey's answer; a token."""
         return super().post(request)
 
 

@@ -8,6 +8,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from trench_mfa.api.schema import document_field
+from trench_mfa.backends.webauthn_answer import (
+    MAX_ANSWER_LENGTH,
+    encode_answer,
+    is_credential_shape,
+)
 from trench_mfa.conf import mfa_settings
 
 #: The only characters trimmed from the ends of a code (DRF's ``strip()``
@@ -132,3 +138,46 @@ class TokenField(StrictCharField):
         # CharField adds the NUL and surrogate validators; the token check
         # refuses those values itself, with the uniform answer.
         self.validators = []
+
+
+@document_field(
+    {
+        "type": "object",
+        "description": (
+            "A WebAuthn credential in its JSON form (PublicKeyCredential.toJSON()): "
+            "a registration response on activation, an authentication response otherwise."
+        ),
+        "required": ["id", "rawId", "type", "response"],
+        "properties": {
+            "id": {"type": "string"},
+            "rawId": {"type": "string"},
+            "type": {"type": "string", "enum": ["public-key"]},
+            "response": {"type": "object", "additionalProperties": True},
+        },
+        "additionalProperties": True,
+    }
+)
+class CredentialField(serializers.Field):
+    """A WebAuthn credential: the JSON object ``PublicKeyCredential.toJSON()`` gives.
+
+    Only its shape is checked here (base64url members, ``type``, the kind of
+    response, the size); the WebAuthn dispatcher checks the rest.
+    """
+
+    default_error_messages = {"invalid": _("Not a valid WebAuthn credential.")}
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """The credential object, when it has the shape of one."""
+        if not is_credential_shape(data):
+            self.fail("invalid")
+        try:
+            too_long = len(encode_answer(data)) > MAX_ANSWER_LENGTH
+        except (ValueError, RecursionError):  # nested beyond what JSON text can hold here
+            too_long = True
+        if too_long:
+            self.fail("invalid")
+        return dict(data)
+
+    def to_representation(self, value: Any) -> Any:
+        """Never rendered (input only)."""
+        return value

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from trench_mfa.api import login
+from trench_mfa.api import login, passkey
 from trench_mfa.api import serializers as s
 from trench_mfa.api.schema import document
 from trench_mfa.login.amr import VerifiedFactor, token_claims
@@ -63,4 +63,30 @@ class MFACodeRequestJWTView(login.CodeRequestView):
     )
     def post(self, request: Request) -> Response:
         """Send the code again."""
+        return super().post(request)
+
+
+class PasskeyBeginJWTView(passkey.PasskeyBeginView):
+    """Start a passkey login, JWT flavour."""
+
+    @document(
+        request=None,
+        responses={200: s.PasskeyBeginResponseSerializer, **passkey.ERRORS},
+        operation_id="jwt_passkey_begin",
+    )
+    def post(self, request: Request) -> Response:
+        """An ephemeral token and the options for ``navigator.credentials.get()``."""
+        return super().post(request)
+
+
+class PasskeyJWTView(JWTTokenMixin, passkey.PasskeyFinishView):
+    """Finish a passkey login, JWT flavour."""
+
+    @document(
+        request=s.PasskeyLoginSerializer,
+        responses={200: s.JWTResponseSerializer, **passkey.ERRORS},
+        operation_id="jwt_passkey_login",
+    )
+    def post(self, request: Request) -> Response:
+        """Check the passkey's answer; tokens."""
         return super().post(request)

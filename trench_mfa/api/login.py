@@ -58,6 +58,7 @@ class LoginMixin(MFAView):
                 "method": step.method,
                 "other_methods": step.other_methods,
                 "factors_remaining": step.factors_remaining,
+                **step.extra,
             }
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -9,11 +10,13 @@ from rest_framework import serializers
 
 from trench_mfa.api.fields import (
     CodeField,
+    CredentialField,
     MethodChoiceField,
     MethodNameField,
     StrictCharField,
     TokenField,
 )
+from trench_mfa.backends.webauthn_answer import encode_answer
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import MethodDoesNotExist
 
@@ -31,18 +34,51 @@ class InputSerializer(serializers.Serializer[Any]):
 
 
 class CodeSerializer(InputSerializer):
-    """A required code (activation confirmation)."""
+    """A required code (identifier verification)."""
 
     code = CodeField()
 
 
-class OptionalCodeSerializer(InputSerializer):
+class AnswerSerializer(InputSerializer):
+    """A code, or a WebAuthn ``credential`` answering in its place.
+
+    With a ``credential`` the ``code`` may be left out; the credential (and
+    a ``name``, where the serializer has one) is handed on as the code
+    (:func:`~trench_mfa.backends.webauthn_answer.encode_answer`). Without
+    one, ``code`` gets django-trench's own field errors.
+    """
+
+    credential = CredentialField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        data = kwargs.get("data")
+        if isinstance(data, Mapping) and data.get("credential") is not None:
+            self.fields["code"].required = False
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Put the credential in the code's place."""
+        credential = attrs.pop("credential", None)
+        name = attrs.pop("name", "")
+        if credential is not None:
+            attrs["code"] = encode_answer(credential, name)
+        return attrs
+
+
+class ConfirmActivationSerializer(AnswerSerializer):
+    """The code that confirms an activation, or a WebAuthn registration and its name."""
+
+    code = CodeField()
+    name = StrictCharField(max_length=100, required=False, allow_blank=True)
+
+
+class OptionalCodeSerializer(AnswerSerializer):
     """A code that the settings may or may not require (checked by the service)."""
 
     code = CodeField(required=False, allow_blank=True)
 
 
-class ProtectedActionSerializer(InputSerializer):
+class ProtectedActionSerializer(AnswerSerializer):
     """A code confirming a change; required when the setting says so.
 
     As in django-trench, a missing code is the field's "This field is
@@ -54,7 +90,9 @@ class ProtectedActionSerializer(InputSerializer):
 
     def __init__(self, *args: Any, code_required: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["code"].required = code_required
+        data = kwargs.get("data")
+        has_credential = isinstance(data, Mapping) and data.get("credential") is not None
+        self.fields["code"].required = code_required and not has_credential
 
 
 def _unknown_method() -> serializers.ValidationError:
@@ -79,7 +117,7 @@ class RequestCodeSerializer(InputSerializer):
         return value
 
 
-class ChangePrimaryMethodSerializer(InputSerializer):
+class ChangePrimaryMethodSerializer(AnswerSerializer):
     """The new primary method (one of the configured ones) and a code of the current one."""
 
     code = CodeField()
@@ -101,8 +139,8 @@ class LoginSerializer(InputSerializer):
         return str(get_user_model().USERNAME_FIELD)
 
 
-class LoginCodeSerializer(InputSerializer):
-    """Login step 2: the ephemeral token, a code and optionally the method."""
+class LoginCodeSerializer(AnswerSerializer):
+    """Login step 2: the ephemeral token, a code (or WebAuthn credential), optionally the method."""
 
     ephemeral_token = TokenField()
     code = CodeField()
@@ -119,11 +157,61 @@ class LoginCodeRequestSerializer(InputSerializer):
 # Response shapes, used for the OpenAPI schema and documentation.
 
 
+class PasskeyLoginSerializer(InputSerializer):
+    """A passkey login's second request: its ephemeral token and the signed answer."""
+
+    ephemeral_token = TokenField()
+    credential = CredentialField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Hand the credential on as the code."""
+        attrs["code"] = encode_answer(attrs.pop("credential"))
+        return attrs
+
+
+class CredentialRenameSerializer(InputSerializer):
+    """A security key's new name."""
+
+    name = StrictCharField(max_length=100)
+
+
+#: WebAuthn options as the browser's JSON helpers take them
+#: (``PublicKeyCredential.parseCreationOptionsFromJSON()`` /
+#: ``parseRequestOptionsFromJSON()``).
+OPTIONS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "WebAuthn options in their JSON form: PublicKeyCredentialCreationOptionsJSON "
+        "on activation, PublicKeyCredentialRequestOptionsJSON otherwise."
+    ),
+    "additionalProperties": True,
+}
+
+
 class DispatchResponseSerializer(serializers.Serializer[Any]):
-    """A successful dispatch; the app method adds ``qr_code`` on activation."""
+    """A successful dispatch; ``qr_code`` of the app's activation, or WebAuthn's ``options``."""
 
     details = serializers.CharField()
     qr_code = serializers.CharField(required=False)
+    options = serializers.DictField(required=False, help_text=OPTIONS_SCHEMA["description"])
+
+
+class PasskeyBeginResponseSerializer(serializers.Serializer[Any]):
+    """A new passkey login: its ephemeral token and the options for ``credentials.get()``."""
+
+    ephemeral_token = serializers.CharField()
+    options = serializers.DictField(help_text=OPTIONS_SCHEMA["description"])
+
+
+class CredentialSerializer(serializers.Serializer[Any]):
+    """One registered security key or passkey (no key material)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    created = serializers.DateTimeField()
+    last_used = serializers.DateTimeField(allow_null=True)
+    transports = serializers.ListField(child=serializers.CharField())
+    backed_up = serializers.BooleanField()
 
 
 class BackupCodesResponseSerializer(serializers.Serializer[Any]):
@@ -245,6 +333,7 @@ class JWTLoginResponseSerializer(serializers.Serializer[Any]):
     method = serializers.CharField(required=False)
     other_methods = serializers.ListField(child=serializers.CharField(), required=False)
     factors_remaining = serializers.ListField(child=serializers.CharField(), required=False)
+    options = serializers.DictField(required=False, help_text=OPTIONS_SCHEMA["description"])
 
 
 class AuthTokenLoginResponseSerializer(serializers.Serializer[Any]):
@@ -255,3 +344,4 @@ class AuthTokenLoginResponseSerializer(serializers.Serializer[Any]):
     method = serializers.CharField(required=False)
     other_methods = serializers.ListField(child=serializers.CharField(), required=False)
     factors_remaining = serializers.ListField(child=serializers.CharField(), required=False)
+    options = serializers.DictField(required=False, help_text=OPTIONS_SCHEMA["description"])

@@ -78,10 +78,13 @@ class MFAMethodConfirmActivationView(MFAView):
     permission_classes = (IsAuthenticated,)
     field_errors = _CODE_FIELD_ERRORS
 
-    @document(request=s.CodeSerializer, responses={200: s.BackupCodesResponseSerializer, **_ERRORS})
+    @document(
+        request=s.ConfirmActivationSerializer,
+        responses={200: s.BackupCodesResponseSerializer, **_ERRORS},
+    )
     def post(self, request: Request, method: str) -> Response:
-        """Activate the method when the code verifies."""
-        data = self.validated(s.CodeSerializer, request)
+        """Activate the method when the code (or WebAuthn registration) verifies."""
+        data = self.validated(s.ConfirmActivationSerializer, request)
         codes = methods.confirm_activation(request.user, method, data["code"], request=request)
         return Response({"backup_codes": codes})
 

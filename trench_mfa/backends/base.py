@@ -111,6 +111,12 @@ class AbstractMessageDispatcher(ABC):
     #: RFC 8176 ``amr`` values a login code of this method adds to the tokens
     #: (see :mod:`trench_mfa.login.amr`); a custom method may name its own.
     amr_values: ClassVar[tuple[str, ...]] = ("otp",)
+    #: Whether a user may bind several devices to the method (WebAuthn):
+    #: starting the activation of the active method then adds one.
+    adds_devices: ClassVar[bool] = False
+    #: The longest answer the method takes, when longer than a code may be
+    #: (a WebAuthn answer is a JSON document); ``None``: the usual limit.
+    max_code_length: ClassVar[int | None] = None
 
     def __init__(
         self,
@@ -200,6 +206,14 @@ class AbstractMessageDispatcher(ABC):
 
     def confirm_activation(self, code: str) -> None:  # noqa: B027 - an optional hook
         """Called after the confirmation code verified; nothing to do by default."""
+
+    def answer_amr(self) -> tuple[str, ...] | None:
+        """The ``amr`` values of the answer just accepted, when they depend on it.
+
+        ``None`` (the default): the class's :attr:`amr_values`. WebAuthn
+        tells a synced passkey from a hardware key, and a verified user.
+        """
+        return None
 
     def failure_counts(self) -> bool:
         """Whether the last failed check counts toward the user's back-off and lockout.

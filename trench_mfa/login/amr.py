@@ -13,6 +13,11 @@ access token made from it):
     ``amr_values`` for a method's code (``otp``; ``otp`` and ``sms`` for SMS
     methods; ``hwk`` and ``otp`` for a YubiKey), ``otp`` for a backup code,
     and ``mfa`` last when a code and at least one other factor were verified.
+    A WebAuthn answer gives ``hwk`` (a key in hardware) or ``swk`` (a synced
+    passkey), plus ``user`` when the authenticator verified the user (PIN or
+    biometrics); such an answer is two factors by itself (something the
+    user has, verified by something they know or are), so it makes ``mfa``
+    even alone (a passkey login).
 ``mfa_at``
     When the login's last code was verified (Unix time, integer seconds);
     absent when no code was.
@@ -41,6 +46,8 @@ PWD = "pwd"  # noqa: S105 - an RFC 8176 method name, not a secret
 PIN = "pin"
 OTP = "otp"
 MFA = "mfa"
+#: The authenticator verified the user (WebAuthn user verification).
+USER = "user"
 
 #: Kinds of :class:`VerifiedFactor`: the knowledge secrets, a code, a backup code.
 PASSWORD = "password"  # noqa: S105 - the name of a secret, not a secret
@@ -51,6 +58,8 @@ BACKUP_CODE = "backup_code"
 _KNOWLEDGE_AMR = {PASSWORD: PWD, HARDCODE: PIN}
 #: Ends a ``LoginChallenge.done`` entry whose factor a backup code answered.
 _BACKUP_SUFFIX = ":backup_code"
+#: Separates a ``done`` entry's method from the amr values of its answer.
+_AMR_SEPARATOR = ":amr:"
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,8 @@ class VerifiedFactor:
     kind: str
     #: The method whose factor a code (or backup code) answered; empty for secrets.
     method: str = ""
+    #: The answer's own amr values (WebAuthn); empty: the method's ``amr_values``.
+    amr: tuple[str, ...] = ()
 
     @classmethod
     def secret(cls, name: str) -> VerifiedFactor:
@@ -67,9 +78,13 @@ class VerifiedFactor:
         return cls(kind=name)
 
     @classmethod
-    def code(cls, method: str, *, backup_code: bool = False) -> VerifiedFactor:
-        """A code of ``method``, or a backup code given in its place."""
-        return cls(kind=BACKUP_CODE if backup_code else CODE, method=method)
+    def code(
+        cls, method: str, *, backup_code: bool = False, amr: tuple[str, ...] | None = None
+    ) -> VerifiedFactor:
+        """A code of ``method`` (with its answer's ``amr`` values), or a backup code."""
+        if backup_code:
+            return cls(kind=BACKUP_CODE, method=method)
+        return cls(kind=CODE, method=method, amr=tuple(amr or ()))
 
     @property
     def is_code(self) -> bool:
@@ -78,14 +93,19 @@ class VerifiedFactor:
 
     def as_done(self) -> str:
         """The entry a flow login keeps in ``LoginChallenge.done`` for this code factor."""
-        return self.method + _BACKUP_SUFFIX if self.kind == BACKUP_CODE else self.method
+        if self.kind == BACKUP_CODE:
+            return self.method + _BACKUP_SUFFIX
+        if self.amr:
+            return self.method + _AMR_SEPARATOR + ",".join(self.amr)
+        return self.method
 
     @classmethod
     def from_done(cls, entry: str) -> VerifiedFactor:
         """Read an entry of ``LoginChallenge.done`` back (see :meth:`as_done`)."""
         if entry.endswith(_BACKUP_SUFFIX):
             return cls.code(entry.removesuffix(_BACKUP_SUFFIX), backup_code=True)
-        return cls.code(entry)
+        method, _, amr = entry.partition(_AMR_SEPARATOR)
+        return cls.code(method, amr=tuple(v for v in amr.split(",") if v))
 
 
 def _method_amr(name: str) -> tuple[str, ...]:
@@ -98,14 +118,16 @@ def _method_amr(name: str) -> tuple[str, ...]:
 
 def _values_of(factor: VerifiedFactor) -> tuple[str, ...]:
     if factor.kind == CODE:
-        return _method_amr(factor.method)
+        return factor.amr or _method_amr(factor.method)
     if factor.kind == BACKUP_CODE:
         return (OTP,)
     return (_KNOWLEDGE_AMR[factor.kind],) if factor.kind in _KNOWLEDGE_AMR else ()
 
 
 def is_multi_factor(factors: Sequence[VerifiedFactor]) -> bool:
-    """Whether a code and at least one other factor were verified."""
+    """Whether a code and another factor were verified (or a user-verifying WebAuthn answer)."""
+    if any(f.kind == CODE and USER in f.amr for f in factors):
+        return True
     return len(factors) >= 2 and any(f.is_code for f in factors)
 
 

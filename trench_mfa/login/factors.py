@@ -126,7 +126,7 @@ def open_challenge(request: AnyRequest, flow: Flow, user: AnyUser, plan: FactorP
     try:
         if method is None:  # pragma: no cover - code_factors checked it
             raise MethodDoesNotExist()
-        _send(request, challenge.pk, method)
+        sent = _send(request, challenge.pk, method)
     except MFAError:
         # No token reaches the client: the challenge row must not outlive it.
         LoginChallenge.objects.filter(pk=challenge.pk).delete()
@@ -137,6 +137,7 @@ def open_challenge(request: AnyRequest, flow: Flow, user: AnyUser, plan: FactorP
         method=current.method,
         other_methods=plan.other_methods,
         factors_remaining=[f.method for f in plan.factors[1:]],
+        extra=dict(sent.extra),
     )
 
 
@@ -230,7 +231,9 @@ def _answer_current(
     if error is not None:
         return _Answered(error=error)
     assert name is not None
-    answered = VerifiedFactor.code(name, backup_code=outcome.used_backup_code)
+    answered = VerifiedFactor.code(
+        name, backup_code=outcome.used_backup_code, amr=outcome.handler.answer_amr()
+    )
     if last:
         codes = (*(VerifiedFactor.from_done(e) for e in challenge.done), answered)
         verified = (*knowledge(challenge.flow), *codes)
@@ -272,7 +275,7 @@ def answer(
     nxt = _factor_row(user, following.kind, following.method)
     if nxt is None:
         raise MethodDoesNotExist()  # deactivated meanwhile: fail closed
-    _send(request, challenge.pk, nxt)
+    sent = _send(request, challenge.pk, nxt)
     rest = _factors_of(challenge)[2:]
     others = []
     if following.kind == MFA_FACTOR:
@@ -283,6 +286,7 @@ def answer(
         method=following.method,
         other_methods=others,
         factors_remaining=[f.method for f in rest],
+        extra=dict(sent.extra),
     )
 
 

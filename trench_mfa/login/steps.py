@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from trench_mfa.flows import KNOWLEDGE_SECRETS, default_flow
 from trench_mfa.login.amr import VerifiedFactor
@@ -21,6 +22,9 @@ class LoginStep:
     factors_remaining: list[str] = field(default_factory=list)
     #: What the login verified, once it issues tokens (their ``amr`` claim).
     verified: tuple[VerifiedFactor, ...] = ()
+    #: Extra fields of the challenge's answer: what the current factor's
+    #: dispatch returned besides its text (WebAuthn's ``options``).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def needs_code(self) -> bool:

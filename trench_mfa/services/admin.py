@@ -8,7 +8,7 @@ from django.db import transaction
 
 from trench_mfa import signals
 from trench_mfa.models import MFAMethod
-from trench_mfa.state import audit, backup_codes, codes
+from trench_mfa.state import audit, backup_codes, codes, webauthn_credentials
 from trench_mfa.state.locks import lock_account
 
 
@@ -28,6 +28,7 @@ def disable_methods(user: Any, name: str | None = None) -> list[str]:
         ids = list(targets.values_list("pk", flat=True))
         MFAMethod.objects.filter(pk__in=ids).update(is_active=False, is_primary=False)
         codes.void_codes_of(ids)
+        webauthn_credentials.forget_methods(ids)
         if not mine.active().exists():
             backup_codes.delete_backup_codes(user.pk)
         else:

@@ -35,7 +35,7 @@ from trench_mfa.services.verification import (
     verify_factor,
     verify_protected_action,
 )
-from trench_mfa.state import audit, backup_codes, codes
+from trench_mfa.state import audit, backup_codes, codes, webauthn_credentials
 from trench_mfa.state.locks import lock_account
 from trench_mfa.user import AnyRequest, AnyUser
 
@@ -59,7 +59,8 @@ def _user_method(user: AnyUser, name: str) -> MFAMethod:
     return method
 
 
-def _active_method(user: AnyUser, name: str) -> MFAMethod:
+def active_method(user: AnyUser, name: str) -> MFAMethod:
+    """The user's method ``name``; 400 when it was never started or is not active."""
     method = _user_method(user, name)
     if not method.is_active:
         raise NotEnabled()
@@ -112,7 +113,9 @@ def activate_method(
         raise SourceFieldDoesNotExist(config.source_field, type(user).__name__)
     # django-trench's order: the method's state before the code.
     if MFAMethod.objects.for_user(user).filter(name=name, is_active=True).exists():
-        raise MethodAlreadyActive()
+        if not getattr(config.handler, "adds_devices", False):
+            raise MethodAlreadyActive()
+        return _add_device(user, name, code, request)
     # Checked outside the transaction below: a wrong code must stay counted.
     checked = _check_existing_factor(user, code, request)
     with transaction.atomic():
@@ -149,6 +152,46 @@ def activate_method(
         raise
 
 
+def _add_device(user: AnyUser, name: str, code: str | None, request: AnyRequest) -> DispatchResult:
+    """Start binding another device to an active method (WebAuthn: one more credential).
+
+    MFA is on, so a code of the method in use (or a backup code) is required
+    first; the method row stays as it is while the new device registers.
+    """
+    _check_existing_factor(user, code, request)
+    method = active_method(user, name)
+    with transaction.atomic():
+        lock_account(user.pk)
+        started = timezone.now()
+        MFAMethod.objects.filter(pk=method.pk).update(activation_started_at=started)
+        method.activation_started_at = started
+        handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION, request=request)
+        handler.prepare_activation()
+    return deliver(handler)
+
+
+def _confirm_device(user: AnyUser, method: MFAMethod, code: str, request: AnyRequest) -> list[str]:
+    """Bind the device whose registration ``code`` answers to the active ``method``; ``[]``."""
+    check = FactorCheck(user, method, code, CodePurpose.ACTIVATION, request=request)
+    require_well_formed(check.dispatcher(), code, allow_backup=False)
+    started = method.activation_started_at
+    window = timedelta(seconds=mfa_settings.ACTIVATION_VALIDITY)
+    if started is None or started + window <= timezone.now():
+        raise CodeInvalidOrExpired()
+    outcome = verify_factor(check)
+    outcome.raise_if_refused()
+    if not outcome.ok:
+        raise CodeInvalidOrExpired()
+    with transaction.atomic():
+        lock_account(user.pk)
+        if not MFAMethod.objects.filter(
+            pk=method.pk, is_active=True, activation_started_at=started
+        ).update(activation_started_at=None):
+            raise CodeInvalidOrExpired()
+        outcome.handler.confirm_activation(code)
+    return []
+
+
 def confirm_activation(
     user: AnyUser, name: str, code: str, *, request: AnyRequest = None
 ) -> list[str]:
@@ -157,9 +200,11 @@ def confirm_activation(
     The code is checked by :func:`verify_factor` (back-off and lockout on the
     pending method's row; no backup code).
     """
-    require_config(name)
+    config = require_config(name)
     method = _user_method(user, name)
     if method.is_active:
+        if getattr(config.handler, "adds_devices", False):
+            return _confirm_device(user, method, code, request)
         raise MethodAlreadyActive()
     check = FactorCheck(user, method, code, CodePurpose.ACTIVATION, request=request)
     require_well_formed(check.dispatcher(), code, allow_backup=False)
@@ -202,20 +247,35 @@ def deactivate_method(
 ) -> None:
     """Deactivate ``name``; the last method turns MFA off and drops backup codes."""
     require_config(name)
-    method = _active_method(user, name)
-    mine = MFAMethod.objects.for_user(user)
-    others = mine.active().exclude(pk=method.pk)
-    if method.is_primary and others.exists():
-        raise DeactivationOfPrimary()
+    method = active_method(user, name)
+    require_deactivation_allowed(user, method)
     if mfa_settings.CONFIRM_DISABLE_WITH_CODE:
         verify_protected_action(user, method, code, request=request)
     with transaction.atomic():
         lock_account(user.pk)
-        mine.filter(pk=method.pk).update(is_active=False, is_primary=False)
-        codes.void_codes(method)
-        if not others.exists():
-            backup_codes.delete_backup_codes(user.pk)
+        switch_off(user, method)
     audit.send(signals.mfa_method_deactivated, __name__, user=user, method=name, request=request)
+
+
+def require_deactivation_allowed(user: AnyUser, method: MFAMethod) -> None:
+    """Refuse to deactivate the primary method while other methods are active."""
+    others = MFAMethod.objects.for_user(user).active().exclude(pk=method.pk)
+    if method.is_primary and others.exists():
+        raise DeactivationOfPrimary()
+
+
+def switch_off(user: AnyUser, method: MFAMethod) -> None:
+    """Deactivate ``method`` (the caller holds the account's locks and audits it).
+
+    Its codes, WebAuthn credentials and challenges go; the last method takes
+    the backup codes with it.
+    """
+    mine = MFAMethod.objects.for_user(user)
+    mine.filter(pk=method.pk).update(is_active=False, is_primary=False)
+    codes.void_codes(method)
+    webauthn_credentials.forget_methods([method.pk])
+    if not mine.active().exclude(pk=method.pk).exists():
+        backup_codes.delete_backup_codes(user.pk)
 
 
 def require_regeneration_allowed() -> None:
@@ -233,7 +293,7 @@ def regenerate_backup_codes(
     """Replace the user's backup codes (a code of ``name`` confirms it)."""
     require_regeneration_allowed()
     require_config(name)
-    method = _active_method(user, name)
+    method = active_method(user, name)
     if mfa_settings.CONFIRM_BACKUP_CODES_REGENERATION_WITH_CODE:
         verify_protected_action(user, method, code, request=request)
     with transaction.atomic():
@@ -247,7 +307,7 @@ def request_code(user: AnyUser, name: str | None, *, request: AnyRequest = None)
     """Send a code for a protected action (default: the primary method)."""
     if name:
         require_config(name)
-        method = _active_method(user, name)
+        method = active_method(user, name)
     else:
         method = require_primary_method(user)
     return deliver(get_mfa_handler(method, purpose=CodePurpose.ACTION, request=request))

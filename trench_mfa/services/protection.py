@@ -36,9 +36,14 @@ def require_config(name: str) -> MethodConfig:
 MAX_CODE_LENGTH = 128
 
 
-def is_plausible_code(code: str) -> bool:
-    """Whether ``code`` is short printable ASCII: checked before any format or hash."""
-    return len(code) <= MAX_CODE_LENGTH and code.isascii() and code.isprintable()
+def is_plausible_code(code: str, max_length: int | None = None) -> bool:
+    """Whether ``code`` is short printable ASCII: checked before any format or hash.
+
+    ``max_length`` raises the length limit for a method whose answers are
+    longer than codes (a WebAuthn answer, see ``max_code_length``).
+    """
+    limit = max_length or MAX_CODE_LENGTH
+    return len(code) <= limit and code.isascii() and code.isprintable()
 
 
 def reject_malformed_code(*, at_login: bool) -> NoReturn:

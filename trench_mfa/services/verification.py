@@ -97,7 +97,9 @@ def require_well_formed(
     field error of :func:`~trench_mfa.services.protection.reject_malformed_code`.
     """
     plausible = is_plausible_code(code)
-    method_format = plausible and handler.is_well_formed(code)
+    method_format = (
+        is_plausible_code(code, handler.max_code_length) if handler.max_code_length else plausible
+    ) and handler.is_well_formed(code)
     backup_format = plausible and allow_backup and backup_codes.is_well_formed(code)
     if not (method_format or backup_format):
         reject_malformed_code(at_login=handler.purpose == CodePurpose.LOGIN)

@@ -42,8 +42,21 @@ EVENTS: dict[Signal, EventType] = {
     signals.backup_codes_regenerated: EventType.BACKUP_CODES_REGENERATED,
     signals.locked_out: EventType.LOCKED_OUT,
     signals.dispatch_failed: EventType.DISPATCH_FAILED,
+    signals.credential_added: EventType.CREDENTIAL_ADDED,
+    signals.credential_removed: EventType.CREDENTIAL_REMOVED,
+    signals.sign_count_regression: EventType.SIGN_COUNT_REGRESSION,
 }
-_WARNINGS = {EventType.VERIFICATION_FAILED, EventType.LOCKED_OUT, EventType.DISPATCH_FAILED}
+#: The outcome of events that are a refusal by themselves.
+_DEFAULT_OUTCOMES = {
+    EventType.LOCKED_OUT: "locked",
+    EventType.SIGN_COUNT_REGRESSION: "refused",
+}
+_WARNINGS = {
+    EventType.VERIFICATION_FAILED,
+    EventType.LOCKED_OUT,
+    EventType.DISPATCH_FAILED,
+    EventType.SIGN_COUNT_REGRESSION,
+}
 
 
 def client_ip(request: Request | HttpRequest | None) -> str | None:
@@ -80,7 +93,7 @@ def record_signal(sender: Any, signal: Signal, **kwargs: Any) -> MFAEvent | None
     method = str(kwargs.get("method") or "")
     purpose = str(kwargs.get("purpose") or "")
     reason = kwargs.get("reason")
-    outcome = str(reason or ("locked" if event is EventType.LOCKED_OUT else "success"))
+    outcome = str(reason or _DEFAULT_OUTCOMES.get(event, "success"))
     ip = kwargs["ip"] if "ip" in kwargs else client_ip(kwargs.get("request"))
     # %r on the method name: it comes from a URL, so it is escaped for the log.
     logger.log(

@@ -29,6 +29,9 @@ from trench_mfa.user import AnyUser
 
 _SALT = "trench_mfa.ephemeral-token"
 MAX_TOKEN_LENGTH = 256
+#: The flow label of a passkey login's challenge (no user until a credential
+#: names one). No ``FLOWS`` label can be it: field names have no ":".
+PASSKEY_FLOW = ":passkey"
 
 
 def _signer() -> signing.Signer:
@@ -85,12 +88,18 @@ def parse_token(token: str) -> tuple[int, str]:
 
 
 def _check_live(
-    challenge: LoginChallenge | None, secret: str, *, allow_decoy: bool
+    challenge: LoginChallenge | None, secret: str, *, allow_decoy: bool, passkey: bool = False
 ) -> LoginChallenge:
-    """``challenge`` when ``secret`` opens it and it may still be answered."""
+    """``challenge`` when ``secret`` opens it and it may still be answered.
+
+    A passkey login's challenge is returned only when ``passkey`` asks for
+    one, and then nothing else is.
+    """
     if challenge is None or not crypto.constant_time_equals(
         challenge.secret_hash, crypto.plain_hash(secret)
     ):
+        raise InvalidToken()
+    if passkey != (challenge.user_id is None and challenge.flow == PASSKEY_FLOW):
         raise InvalidToken()
     user = challenge.user
     if (
@@ -100,7 +109,7 @@ def _check_live(
     ):
         raise InvalidToken()
     if user is None:
-        if not allow_decoy:
+        if not (allow_decoy or passkey):
             raise InvalidToken()
         return challenge
     if not getattr(user, mfa_settings.USER_ACTIVE_FIELD, False) or not (
@@ -110,16 +119,21 @@ def _check_live(
     return challenge
 
 
-def resolve_token(token: str, *, allow_decoy: bool = False) -> LoginChallenge:
+def resolve_token(
+    token: str, *, allow_decoy: bool = False, passkey: bool = False
+) -> LoginChallenge:
     """The live challenge behind ``token``; raises :class:`InvalidToken`.
 
     Every failure (tampered, unknown, expired, used, too many wrong codes,
     inactive user, changed password) raises the same error. A decoy (no
-    user) is returned only with ``allow_decoy``, under the same expiry, use
-    and attempt rules as a real challenge.
+    user) is returned only with ``allow_decoy``, a passkey login's challenge
+    only with ``passkey``, under the same expiry, use and attempt rules as
+    a real challenge.
     """
     challenge_id, secret = parse_token(token)
-    return _check_live(_read_challenge(challenge_id), secret, allow_decoy=allow_decoy)
+    return _check_live(
+        _read_challenge(challenge_id), secret, allow_decoy=allow_decoy, passkey=passkey
+    )
 
 
 def _read_challenge(challenge_id: int) -> LoginChallenge | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from trench_mfa.api import identity_views, views
+from trench_mfa.api import identity_views, views, webauthn_views
 
 urlpatterns = [
     # Login flows: the hardcode, and identifier verification (see docs/flows.rst).
@@ -27,6 +27,17 @@ urlpatterns = [
         name="mfa-verification-link",
     ),
     path("<str:method>/activate/", views.MFAMethodActivationView.as_view(), name="mfa-activate"),
+    # WebAuthn: the user's passkeys and security keys (see docs/methods/webauthn.rst).
+    path(
+        "<str:method>/credentials/",
+        webauthn_views.CredentialListView.as_view(),
+        name="mfa-credentials",
+    ),
+    path(
+        "<str:method>/credentials/<int:pk>/",
+        webauthn_views.CredentialView.as_view(),
+        name="mfa-credential",
+    ),
     path(
         "<str:method>/activate/confirm/",
         views.MFAMethodConfirmActivationView.as_view(),

@@ -18,5 +18,12 @@ urlpatterns = [
         authtoken.MFACodeRequestAuthTokenView.as_view(),
         name="request-login-code-authtoken",
     ),
+    # Passwordless passkey login (TRENCH_AUTH["PASSKEY_LOGIN"]; 404 while off).
+    path(
+        "passkey/begin/",
+        authtoken.PasskeyBeginAuthTokenView.as_view(),
+        name="passkey-begin-authtoken",
+    ),
+    path("passkey/", authtoken.PasskeyAuthTokenView.as_view(), name="passkey-login-authtoken"),
     path("logout/", authtoken.LogoutView.as_view(), name="logout"),
 ]

@@ -14,4 +14,7 @@ urlpatterns = [
         jwt.MFACodeRequestJWTView.as_view(),
         name="request-login-code-jwt",
     ),
+    # Passwordless passkey login (TRENCH_AUTH["PASSKEY_LOGIN"]; 404 while off).
+    path("passkey/begin/", jwt.PasskeyBeginJWTView.as_view(), name="passkey-begin-jwt"),
+    path("passkey/", jwt.PasskeyJWTView.as_view(), name="passkey-login-jwt"),
 ]
