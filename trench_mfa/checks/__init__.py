@@ -3,4 +3,4 @@
 Importing this package registers them all (done in ``AppConfig.ready``).
 """
 
-from trench_mfa.checks import flows, permissions, settings  # noqa: F401  (registers the checks)
+from trench_mfa.checks import flows, permissions, settings, webauthn  # noqa: F401  (registers)

@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from trench_mfa.management.commands._base import MFACommand
-from trench_mfa.models import LoginChallenge, MFAEvent, OneTimeCode, SendQuota
+from trench_mfa.models import (
+    LoginChallenge,
+    MFAEvent,
+    OneTimeCode,
+    SendQuota,
+    WebAuthnChallenge,
+)
 from trench_mfa.state.send_limits import RECIPIENT_WINDOW
 
 
@@ -44,7 +50,7 @@ def _delete_in_batches(queryset: QuerySet[Any], batch_size: int) -> int:
 
 
 class Command(MFACommand):
-    """Delete one-time codes and login challenges that expired or were used.
+    """Delete one-time codes, login and WebAuthn challenges that expired or were used.
 
     Per-number send counters untouched for a whole counting window go too:
     they hold nothing that still limits anyone.
@@ -81,6 +87,9 @@ class Command(MFACommand):
         old = Q(expires_at__lt=cutoff) | Q(consumed_at__lt=cutoff)
         codes = OneTimeCode.objects.filter(old)
         challenges = LoginChallenge.objects.filter(Q(expires_at__lt=cutoff) | Q(used_at__lt=cutoff))
+        webauthn = WebAuthnChallenge.objects.filter(
+            Q(expires_at__lt=cutoff) | Q(used_at__lt=cutoff)
+        )
         quotas = SendQuota.objects.filter(
             updated_at__lt=timezone.now() - timedelta(seconds=RECIPIENT_WINDOW)
         )
@@ -102,6 +111,11 @@ class Command(MFACommand):
                     "quotas": quotas.count(),
                 }
             )
+            if webauthn.exists():
+                self.stdout.write(
+                    _("Would delete %(count)d WebAuthn challenges older than %(days)d days.")
+                    % {"count": webauthn.count(), "days": days}
+                )
             if events is not None:
                 self.stdout.write(
                     _("Would delete %(events)d audit events older than %(days)d days.")
@@ -118,6 +132,12 @@ class Command(MFACommand):
             )
             % {"codes": n_codes, "challenges": n_challenges, "days": days, "quotas": n_quotas}
         )
+        n_webauthn = _delete_in_batches(webauthn, batch_size)
+        if n_webauthn:
+            self.stdout.write(
+                _("Deleted %(count)d WebAuthn challenges older than %(days)d days.")
+                % {"count": n_webauthn, "days": days}
+            )
         if events is not None:
             n_events = _delete_in_batches(events, batch_size)
             self.stdout.write(
