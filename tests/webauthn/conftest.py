@@ -14,7 +14,7 @@ from tests.support.authenticator import WEBAUTHN_METHOD, SoftAuthenticator
 
 
 @pytest.fixture(autouse=True)
-def webauthn_method(trench_auth: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+def webauthn_method(db: None, trench_auth: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     """The WebAuthn method next to the project's methods, and passkey login on."""
     return trench_auth(methods={"webauthn": WEBAUTHN_METHOD}, PASSKEY_LOGIN=True)
 
@@ -32,8 +32,16 @@ def register(
     started = client.post("/auth/webauthn/activate/", {"code": code} if code else {})
     assert started.status_code == 200, started.content
     answer = key.create(started.json()["options"])
+    return client.post("/auth/webauthn/activate/confirm/", {"credential": answer, "name": name})
+
+
+def add_key(client: APIClient, current: SoftAuthenticator, new: SoftAuthenticator) -> Any:
+    """Register ``new`` next to ``current`` (which answers the step-up); the confirm response."""
+    options = client.post("/auth/code/request/", {"method": "webauthn"}).json()["options"]
+    started = client.post("/auth/webauthn/activate/", {"credential": current.get(options)})
+    assert started.status_code == 200, started.content
     return client.post(
-        "/auth/webauthn/activate/confirm/", {"credential": answer, "name": name}
+        "/auth/webauthn/activate/confirm/", {"credential": new.create(started.json()["options"])}
     )
 
 
