@@ -40,6 +40,23 @@ TRENCH_AUTH = {
     },
     # The address make run serves (its HOST_PORT, passed on as DEMO_HOST_PORT).
     "VERIFICATION_LINK_URL": f"http://{_DEMO_HOST_PORT}/auth/verification/email/{{key}}/",
+    # Passwordless login with a passkey (the /passkeys/ page).
+    "PASSKEY_LOGIN": True,
+}
+TRENCH_AUTH["MFA_METHODS"] = {
+    **TRENCH_AUTH["MFA_METHODS"],
+    # Passkeys and security keys. WebAuthn needs a secure context and an RP
+    # ID that is a domain: the page works on http://localhost:<port>, never
+    # on 127.0.0.1 (an IP address cannot be an RP ID).
+    "webauthn": {
+        "VERBOSE_NAME": "passkey",
+        "HANDLER": "trench_mfa.backends.webauthn.WebAuthnDispatcher",
+        "RP_ID": "localhost",
+        "RP_NAME": "trench_mfa demo",
+        "ORIGINS": [f"http://localhost:{_DEMO_HOST_PORT.rpartition(':')[2]}"],
+        "USER_VERIFICATION": "preferred",
+        "RESIDENT_KEY": "preferred",
+    },
 }
 
 # accounts.User keeps Django's non-unique email and phone fields: a value

@@ -11,6 +11,7 @@ from testproject import views
 urlpatterns = [
     path("", views.LandingView.as_view(), name="landing"),
     path("readme/", views.readme, name="readme"),
+    path("passkeys/", views.PasskeysView.as_view(), name="passkeys"),
     path("admin/", admin.site.urls),
     path("auth/", include("djoser.urls")),
     path("auth/", include("trench_mfa.urls")),

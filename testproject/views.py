@@ -1,4 +1,4 @@
-"""The demo's own pages: the landing page at ``/`` and the README at ``/readme/``."""
+"""The demo's own pages: the landing page at ``/``, the README, the passkey page."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ class LandingView(TemplateView):
             "admin_username": demo.ADMIN_USERNAME,
             "admin_password": demo.ADMIN_PASSWORD,
         }
+
+
+class PasskeysView(TemplateView):
+    """The passkey demo: static HTML and JavaScript over the REST API (no build step)."""
+
+    template_name = "demo/passkeys.html"
 
 
 def readme(request: HttpRequest) -> HttpResponse:
