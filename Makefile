@@ -63,6 +63,7 @@ run: venv
 	@echo "   walk-through: README.rst, section 'Try it with curl'"
 	@echo "   passwordless: README.rst, section 'Sign up and log in without a password'"
 	@echo "   Swagger UI:   http://$(HOST_PORT)/api/docs/ (works offline)"
+	@echo "   passkeys:     http://localhost:$(lastword $(subst :, ,$(HOST_PORT)))/passkeys/ (WebAuthn needs localhost, not 127.0.0.1)"
 	@echo "   start over:   .venv/bin/python testproject/manage.py create_demo_user --reset"
 	@echo "   stop with Ctrl-C"
 	@echo "================================================================"
