@@ -76,6 +76,7 @@ def in_process(results: dict[str, Any], plan: Any) -> None:
         guarded(results, "login_md5", lambda: inprocess.login_md5(md5, plan))
         guarded(results, "login_default", lambda: inprocess.login_default(slow, plan))
         guarded(results, "backup", lambda: inprocess.backup_codes(slow, plan))
+        guarded(results, "passkey", lambda: inprocess.passkey_step2(md5, plan))
     finally:
         for worker in (*md5, *slow):
             worker.close()

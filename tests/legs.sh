@@ -15,7 +15,7 @@ LOGS=.test-logs
 mkdir -p "$LOGS"
 
 PG_TESTS=(tests/throttling tests/input_validation tests/integration tests/audit tests/dispatch
-          tests/verification tests/timing tests/database
+          tests/verification tests/timing tests/database tests/webauthn
           tests/app/test_concurrent_totp_logins_postgres.py
           tests/flows/test_concurrent_flow_logins_postgres.py
           tests/sms/test_concurrent_sends_postgres.py

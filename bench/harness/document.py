@@ -90,6 +90,12 @@ def write(results: dict[str, Any], path: Path) -> Path:
     )
     body += _section(
         results,
+        "passkey",
+        "Login step 2 with a passkey next to TOTP, in-process (SQLite, MD5 hasher)",
+        lambda: report.passkey_section(results["passkey"]),
+    )
+    body += _section(
+        results,
         "queries",
         "SQL queries per request",
         lambda: report.queries_section(results["queries"], targets),

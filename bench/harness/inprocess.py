@@ -83,6 +83,22 @@ def backup_codes(pair: Pair, plan: Plan) -> dict[str, Any]:
     return _figures(_rounds(pair, plan.backup_rounds, ops, plan.round_budget))
 
 
+def passkey_step2(pair: Pair, plan: Plan) -> dict[str, Any]:
+    """trench_mfa's login step 2 with a TOTP code and with a passkey, MD5 hasher.
+
+    Only trench_mfa's worker answers (django-trench has no WebAuthn); the two
+    operations take turns in every round.
+    """
+    mfa = next(w for w in pair if w.env.key == "mfa")
+    ops = {"step2_totp": plan.md5_logins, "step2_passkey": plan.md5_logins}
+    values: dict[str, list[float]] = {op: [] for op in ops}
+    for _ in range(plan.md5_rounds):
+        for op, n in ops.items():
+            answer = mfa.ask(op, n=n, budget=plan.round_budget, timeout=plan.round_budget * 4 + 300)
+            values[op].append(round_median(answer["samples"]) * 1000)
+    return {op: Figure.of(v) for op, v in values.items()}
+
+
 def queries(pair: Pair) -> dict[str, list[dict[str, Any]]]:
     """Query counts per endpoint of each package (deterministic: one run)."""
     return {w.env.key: w.ask("queries", timeout=300)["rows"] for w in pair}

@@ -116,6 +116,21 @@ def backup_section(data: dict[str, Any], targets: Targets) -> list[str]:
     return lines
 
 
+def passkey_section(data: dict[str, Any]) -> list[str]:
+    """trench_mfa's step 2 with a passkey next to TOTP (in-process, MD5 hasher)."""
+    totp, passkey = data["step2_totp"], data["step2_passkey"]
+    return [
+        "Step 2 only (step 1 and the passkey's options untimed), trench_mfa only: "
+        "django-trench has no WebAuthn.",
+        "",
+        "| figure (MD5 hasher) | trench_mfa | over TOTP |",
+        "|---|---|---|",
+        f"| step 2, TOTP code | {ms(totp)}<br>{per_s(totp)} | 1.00x |",
+        f"| step 2, passkey (ES256 assertion) | {ms(passkey)}<br>{per_s(passkey)} | "
+        f"{ratio(passkey.median, totp.median)} |",
+    ]
+
+
 def queries_section(rows: dict[str, list[dict[str, Any]]], targets: Targets) -> list[str]:
     """Scenario 2: queries per request, with each answer's status."""
     theirs = {r["endpoint"]: r for r in rows[B]}

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from mfa_site import passkey
 from trench_mfa.models import BackupCode, MFAMethod
 from trench_mfa.state import backup_codes, tokens
 
 NAME = "trench_mfa"
+#: Operations only this package has (bench_worker serves them too).
+EXTRA_OPS = {"step2_totp": passkey.step2_totp, "step2_passkey": passkey.step2_passkey}
 #: Rows copied from the template user to each cloned user (load test).
 CLONE_MODELS = (MFAMethod, BackupCode)
 

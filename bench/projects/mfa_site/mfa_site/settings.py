@@ -25,5 +25,11 @@ TRENCH_AUTH = {
         "app": {
             "HANDLER": "trench_mfa.backends.application.ApplicationMessageDispatcher",
         },
+        # Step 2 with a passkey next to TOTP (mfa_site/passkey.py).
+        "webauthn": {
+            "HANDLER": "trench_mfa.backends.webauthn.WebAuthnDispatcher",
+            "RP_ID": "bench.example",
+            "ORIGINS": ["https://bench.example"],
+        },
     },
 }

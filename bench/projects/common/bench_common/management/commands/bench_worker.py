@@ -4,7 +4,8 @@ It makes a fresh SQLite (or PostgreSQL) schema, seeds the user through the
 API, then answers one JSON command per line on stdin with one line
 ``BENCH <json>`` on stdout, so the driver can alternate the two packages
 operation by operation. Commands: ``{"op": "login"|"password"|"backup_wrong"|
-"backup_right", "n": int, "budget": seconds}``, ``{"op": "queries"}``,
+"backup_right", "n": int, "budget": seconds}`` (and the site adapter's
+``EXTRA_OPS``: trench_mfa's ``step2_totp`` and ``step2_passkey``), ``{"op": "queries"}``,
 ``{"op": "quit"}``. Reading stops at end of input.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from bench_common import scenarios
-from bench_common.flows import fresh_site
+from bench_common.flows import adapter, fresh_site
 from bench_common.queries import endpoint_queries
 
 OPS: dict[str, scenarios.Op] = {
@@ -45,6 +46,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         """Create the schema, seed, then serve commands until quit or EOF."""
         seed, api = fresh_site()
+        # A package's own operations (trench_mfa: step 2 with a passkey).
+        ops = {**OPS, **getattr(adapter(), "EXTRA_OPS", {})}
         _reply({"ready": True})
         for line in sys.stdin:
             request = json.loads(line)
@@ -57,6 +60,6 @@ class Command(BaseCommand):
                     continue
                 n = max(1, min(int(request.get("n", 1)), MAX_N))
                 budget = min(float(request.get("budget", 10.0)), MAX_BUDGET)
-                _reply(OPS[op](api, seed, n, budget))
+                _reply(ops[op](api, seed, n, budget))
             except Exception as exc:  # reported to the driver, which stops the run
                 _reply({"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()})
