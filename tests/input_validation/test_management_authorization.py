@@ -1,9 +1,11 @@
 """Authentication and authorization of the management endpoints.
 
-Methods are addressed by name for the authenticated user; there is no
-object id in any URL, so "user A acting on user B's method" (a 404 in an
-API with object ids) means here: A's request answers as if the method were A's own
-(not enabled / does not exist) and B's state does not move.
+Methods are addressed by name for the authenticated user, so "user A acting
+on user B's method" (a 404 in an API with object ids) means here: A's
+request answers as if the method were A's own (not enabled / does not
+exist) and B's state does not move. The one object id in a URL, a WebAuthn
+key's (``credentials/<id>/``), is looked up among the user's own keys only
+(``tests/webauthn/test_credentials.py``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ MANAGEMENT = [
     ("post", "/auth/verification/request/"),
     ("post", "/auth/verification/email/confirm/"),
     ("post", "/auth/token/logout/"),
+    # WebAuthn keys: the list, and one key (rename and remove share the route).
+    ("get", "/auth/webauthn/credentials/"),
+    ("delete", "/auth/webauthn/credentials/1/"),
 ]
 
 

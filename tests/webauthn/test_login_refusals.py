@@ -85,8 +85,11 @@ def test_another_users_credential_is_refused(
     victim = user_factory(username="victim")
     register(client_for(victim), SoftAuthenticator())
     body = login_step_one(anon_client, flavour, victim)
-    # The attacker signs the victim's challenge with their own (registered) key.
+    # The attacker signs the victim's challenge with their own (registered)
+    # key, without a user handle, as a security key's non-discoverable
+    # credential answers: only the credential's owner can refuse it.
     answer = key_user.key.get(body["options"], credential=key_user.key.credentials[0])
+    del answer["response"]["userHandle"]
     assert_error(
         _answer(anon_client, flavour, body["ephemeral_token"], answer), 401, "invalid_code"
     )
