@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.views.generic import TemplateView
 
@@ -37,6 +38,13 @@ class PasskeysView(TemplateView):
     """The passkey demo: static HTML and JavaScript over the REST API (no build step)."""
 
     template_name = "demo/passkeys.html"
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        """The field login step 1 takes the username in (the user model's)."""
+        return {
+            **super().get_context_data(**kwargs),
+            "username_field": get_user_model().USERNAME_FIELD,
+        }
 
 
 def readme(request: HttpRequest) -> HttpResponse:

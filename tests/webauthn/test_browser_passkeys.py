@@ -127,9 +127,13 @@ def test_register_a_passkey_and_log_in_with_it_in_chromium(
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     user = user_factory(username="ada")
     expect = sync_api.expect
+    # Generous waits: CI's two cores run other legs next to this one. They are
+    # upper bounds on waiting for the page, never sleeps.
+    expect.set_options(timeout=30_000)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(viewport={"width": 900, "height": 900})
+        page.set_default_timeout(30_000)
         _virtual_authenticator(page)
         steps = Steps(page, tmp_path)
         status, error = page.locator("#status"), page.locator("#error")

@@ -57,8 +57,11 @@ def test_passkey_login_needs_a_webauthn_method(trench_auth: Callable[..., Any]) 
 
 
 def test_a_passwordless_flow_cannot_start_with_webauthn(trench_auth: Callable[..., Any]) -> None:
+    from django.contrib.auth import get_user_model
+
+    login = get_user_model().USERNAME_FIELD
     trench_auth(
-        FLOWS=[("username", "password"), ("email", "webauthn")],
+        FLOWS=[(login, "password"), (login, "webauthn")],
         methods={"webauthn": WEBAUTHN_METHOD},
         PASSKEY_LOGIN=False,
     )

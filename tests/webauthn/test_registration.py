@@ -76,7 +76,8 @@ def test_a_second_key_needs_a_current_answer_and_gets_no_new_backup_codes(
 def test_a_credential_id_belongs_to_one_account_only(
     key_user: KeyUser, user_factory: Any, client_for: Any
 ) -> None:
-    other = client_for(user_factory(username="mallory"))
+    mallory = user_factory(username="mallory")
+    other = client_for(mallory)
     started = other.post("/auth/webauthn/activate/", {})
     copy = key_user.key.create(
         started.json()["options"], credential_id=key_user.key.credentials[0].credential_id
@@ -84,7 +85,7 @@ def test_a_credential_id_belongs_to_one_account_only(
     response = other.post("/auth/webauthn/activate/confirm/", {"credential": copy})
     assert_error(response, 400, "code_invalid_or_expired")
     assert WebAuthnCredential.objects.count() == 1
-    assert not MFAMethod.objects.get(user__username="mallory").is_active
+    assert not MFAMethod.objects.get(user=mallory).is_active
 
 
 def test_a_registration_is_refused_from_another_origin_or_rp_id(
