@@ -65,6 +65,10 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         # SMS sends per destination number in any sliding hour, across all
         # users (None or 0 turns the cap off).
         "SMS_MAX_PER_NUMBER": 5,
+        # Emails (codes and verification links, whatever asked for them) per
+        # destination address in any sliding hour, across all users, against
+        # mail bombing (None or 0 turns the cap off).
+        "EMAIL_MAX_PER_ADDRESS": 10,
         # Fernet keys for secrets at rest, newest first; None derives them
         # from SECRET_KEY and SECRET_KEY_FALLBACKS (see secrets_at_rest.py).
         "ENCRYPTION_KEYS": None,

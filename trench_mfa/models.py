@@ -182,10 +182,10 @@ class LoginChallenge(models.Model):
 
 
 class SendQuota(models.Model):
-    """Recent sends to one destination, for the per-number SMS cap.
+    """Recent sends to one destination, for the per-number and per-address caps.
 
     ``key`` is a keyed hash of the channel and the normalised destination, so
-    the table holds no phone numbers. ``sent_at`` lists the epoch seconds of
+    the table holds no phone numbers or email addresses. ``sent_at`` lists the epoch seconds of
     the sends inside the current window; ``version`` makes every change a
     compare-and-swap ``UPDATE`` (see ``trench_mfa.state.backoff``).
     """
