@@ -99,6 +99,10 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "VERIFICATION_LINK_VALIDITY": 86400,
         # Shortest hardcode (second static secret) POST hardcode/ accepts.
         "HARDCODE_MIN_LENGTH": 4,
+        # Consecutive wrong tries (at login, or the password of POST
+        # hardcode/) that lock a user's hardcode for LOCKOUT_DURATION seconds:
+        # a short PIN needs a far smaller threshold than codes. 1 to 10.
+        "HARDCODE_LOCKOUT_THRESHOLD": 10,
         # IsMFAAuthenticated: the amr values of which a token must carry at
         # least one ("mfa": a code plus another factor; see trench_mfa.login.amr),
         # and the most seconds since its mfa_at (None: no limit).
