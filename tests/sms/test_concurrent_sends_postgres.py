@@ -17,11 +17,10 @@ from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 
 from tests.conftest import credentials
-from tests.sms.conftest import PHONE
-from tests.sms.providers import TWILIO
 from tests.support import sms_outbox as outbox
 from tests.support.races import race
 from tests.support.sms_outbox import OUTBOX
+from tests.support.sms_providers import PHONE, TWILIO
 from trench_mfa.models import MFAMethod, SendQuota
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

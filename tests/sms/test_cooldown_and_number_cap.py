@@ -18,9 +18,9 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import assert_error, credentials, last_code
-from tests.sms.conftest import PHONE
 from tests.support import sms_outbox as outbox
 from tests.support.sms_outbox import OUTBOX
+from tests.support.sms_providers import PHONE
 from trench_mfa.models import MFAMethod, OneTimeCode
 
 pytestmark = pytest.mark.django_db
