@@ -51,6 +51,11 @@ class MFAMethod(models.Model):
     #: Reversible secret (TOTP seed, device data), encrypted at rest; never
     #: shown after activation.
     secret = models.TextField(_("secret"), blank=True, default="", editable=False)
+    #: Where an email or SMS method sends its codes: the address or number
+    #: captured when activation started and proven by the activation code,
+    #: encrypted at rest (see ``trench_mfa.state.destinations``). Empty for
+    #: methods that send nothing and for rows that are not being activated.
+    destination = models.TextField(_("destination"), blank=True, default="", editable=False)
     is_active = models.BooleanField(_("is active"), default=False)
     is_primary = models.BooleanField(_("is primary"), default=False)
     activation_started_at = models.DateTimeField(_("activation started at"), null=True)

@@ -1,4 +1,6 @@
-"""Fixtures of the dispatch tests: Celery (``TRENCH_AUTH["DISPATCH"] = "celery"``) and SMTP.
+"""Fixtures of the dispatch tests: Celery (``TRENCH_AUTH["DISPATCH"] = "celery"``).
+
+The SMTP server (``mailbox``) comes from :mod:`tests.support.smtp`.
 
 Unit tests run the task eagerly (in the test process, retries included) and
 run ``transaction.on_commit`` callbacks with pytest-django's

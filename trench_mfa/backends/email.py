@@ -26,7 +26,7 @@ from trench_mfa.state import identity
 
 
 class EmailMessageDispatcher(CodeDispatcher):
-    """Sends the code by email to the user's ``SOURCE_FIELD`` (``email``)."""
+    """Sends the code by email to the address bound at activation (``SOURCE_FIELD``: ``email``)."""
 
     channel = "email"
     success_message = _("Email message with MFA code has been sent.")
@@ -47,11 +47,11 @@ class EmailMessageDispatcher(CodeDispatcher):
             "user": self._mfa_method.user,
         }
 
-    def get_recipient(self) -> str | None:
+    def clean_recipient(self, value: Any) -> str | None:
         """The address, refused when it could inject mail headers."""
-        address = self._to
-        if address is None:
+        if value in (None, ""):
             return None
+        address = str(value)
         try:
             validate_email(address)
         except ValidationError:
@@ -74,10 +74,10 @@ class EmailMessageDispatcher(CodeDispatcher):
 
     def verification_link(self, recipient: str) -> str | None:
         """The confirmation link for ``recipient`` (``VERIFICATION_LINK_URL``), or ``None``."""
-        field = self._config.get("SOURCE_FIELD")
+        field = self.source_field
         if not field:
             return None
-        return identity.link_url(self._mfa_method.user, str(field), recipient)
+        return identity.link_url(self._mfa_method.user, field, recipient)
 
     def send(self, recipient: str, message: CodeMessage) -> None:
         """Render the templates and send one email."""
