@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import EmailField
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import flows
 from trench_mfa.conf import mfa_settings
@@ -74,6 +75,7 @@ def find_user(field: str, value: str) -> AnyUser | None:
     return user
 
 
+@sensitive_variables()
 def _authenticate(request: AnyRequest, username: str, password: str) -> AnyUser | None:
     """The active user with this ``USERNAME_FIELD`` value and password, through Django's backends.
 
@@ -87,6 +89,7 @@ def _authenticate(request: AnyRequest, username: str, password: str) -> AnyUser 
     return user
 
 
+@sensitive_variables()
 def _check_knowledge(
     request: AnyRequest, flow: Flow, user: AnyUser | None, data: dict[str, Any]
 ) -> AnyUser | None:
@@ -108,6 +111,7 @@ def _check_knowledge(
     return user if ok else None
 
 
+@sensitive_variables()
 def _knowing_user(request: AnyRequest, flow: Flow, data: dict[str, Any]) -> AnyUser | None:
     """The user whose identifier and knowledge secrets ``data`` holds, else ``None``."""
     value = data[flow.identifier]
@@ -126,6 +130,7 @@ def _knowing_user(request: AnyRequest, flow: Flow, data: dict[str, Any]) -> AnyU
     return _check_knowledge(request, flow, find_user(flow.identifier, value), data)
 
 
+@sensitive_variables()
 def start_login(request: AnyRequest, data: dict[str, Any]) -> LoginStep:
     """Login step 1: tokens, or the challenge of the first code factor.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.hashers import check_password, make_password
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import InvalidPassword, MethodDoesNotExist, NotEnabled
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     pass
 
 
+@sensitive_variables()
 def check_hardcode(user: AnyUser | None, raw: str) -> bool:
     """Whether ``raw`` is ``user``'s hardcode (``user`` may be ``None``: always false)."""
     row = Hardcode.objects.filter(user_id=user.pk).first() if user is not None else None
@@ -49,6 +51,7 @@ def _protecting_method(user: AnyUser, name: str | None) -> MFAMethod:
     return method
 
 
+@sensitive_variables()
 def set_hardcode(
     user: AnyUser,
     hardcode: str,
@@ -73,6 +76,7 @@ def set_hardcode(
     store_hardcode(user, hardcode)
 
 
+@sensitive_variables()
 def store_hardcode(user: AnyUser, hardcode: str) -> None:
     """Hash and store ``hardcode`` for ``user``, unchecked (support tools, fixtures)."""
     Hardcode.objects.update_or_create(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import signals
 from trench_mfa.backends.base import DispatchResult
@@ -82,6 +83,7 @@ def _factor_in_use(user: AnyUser) -> MFAMethod | None:
     return usable[0]
 
 
+@sensitive_variables()
 def _check_existing_factor(user: AnyUser, code: str | None, request: AnyRequest) -> bool:
     """With MFA on, require a code of the method in use (or a backup code).
 
@@ -98,6 +100,7 @@ def _check_existing_factor(user: AnyUser, code: str | None, request: AnyRequest)
     return True
 
 
+@sensitive_variables()
 def activate_method(
     user: AnyUser, name: str, code: str | None = None, *, request: AnyRequest = None
 ) -> DispatchResult:
@@ -161,6 +164,7 @@ class Confirmed:
     auth_token: str | None = field(default=None, repr=False)
 
 
+@sensitive_variables()
 def _replace_authtoken(user: AnyUser, *, reissue: bool) -> str | None:
     """MFA has just gone on: the key of a password-only login must stop working.
 
@@ -173,6 +177,7 @@ def _replace_authtoken(user: AnyUser, *, reissue: bool) -> str | None:
     return authtokens.issue_key(user) if reissue else None
 
 
+@sensitive_variables()
 def confirm_activation(
     user: AnyUser,
     name: str,
@@ -236,6 +241,7 @@ def confirm_activation(
     return confirmed
 
 
+@sensitive_variables()
 def deactivate_method(
     user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
 ) -> None:
@@ -266,6 +272,7 @@ def require_regeneration_allowed() -> None:
         raise BackupCodesRegenerationDisabled()
 
 
+@sensitive_variables()
 def regenerate_backup_codes(
     user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
 ) -> list[str]:
@@ -307,6 +314,7 @@ def require_primary_method(
     return primary
 
 
+@sensitive_variables()
 def change_primary_method(
     user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
 ) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import MFAMethod
@@ -52,12 +53,14 @@ def delete_key(user_id: UserPk) -> None:
         _token_model().objects.filter(user_id=user_id).delete()
 
 
+@sensitive_variables()
 def issue_key(user: AnyUser) -> str:
     """The user's key, created when they have none (DRF's ``get_or_create``)."""
     token, _created = _token_model().objects.get_or_create(user=user)
     return str(token.key)
 
 
+@sensitive_variables()
 def login_key(user: AnyUser, *, code_verified: bool) -> str | None:
     """The key a login issues; ``None`` when a login without a code comes too late.
 
