@@ -232,6 +232,15 @@ class CodeDispatcher(AbstractMessageDispatcher):
         """Sends allowed per recipient per hour across all users (``None``: no cap)."""
         return None
 
+    def cap_identity(self, recipient: str) -> str:
+        """What the per-recipient cap counts ``recipient`` as.
+
+        One mailbox or number written in several ways must count once, or a
+        variant of it would get a fresh quota. ``recipient`` as it is by
+        default: SMS numbers already come in E.164.
+        """
+        return recipient
+
     def dispatch_message(self) -> DispatchResult:
         """Deliver a code through :func:`trench_mfa.dispatch.delivery.deliver`.
 

@@ -74,7 +74,9 @@ def send_code(handler: CodeDispatcher) -> DispatchResult:
             return DispatchResult.sent(str(handler.success_message))
         if gate.retry_after:
             return DispatchResult.failed(DispatchFailure.THROTTLED, retry_after=gate.retry_after)
-        quota = send_limits.reserve_recipient(handler.channel, recipient, handler.recipient_limit())
+        quota = send_limits.reserve_recipient(
+            handler.channel, handler.cap_identity(recipient), handler.recipient_limit()
+        )
         if quota.retry_after:
             return DispatchResult.failed(DispatchFailure.THROTTLED, retry_after=quota.retry_after)
         code = handler.create_code()
