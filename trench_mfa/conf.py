@@ -108,6 +108,10 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         # and the most seconds since its mfa_at (None: no limit).
         "MFA_ACCEPTED_AMR": ("mfa",),
         "MFA_MAX_AGE": None,
+        # Confirming the user's first method deletes their DRF authtoken key:
+        # a key from a password-only login stops working when MFA goes on
+        # (not in django-trench; False keeps the key).
+        "ROTATE_AUTHTOKEN_ON_ENABLE": True,
     }
 )
 

@@ -18,6 +18,7 @@ from functools import reduce
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod
@@ -47,10 +48,11 @@ class DispatchResult:
     """
 
     ok: bool
-    details: str = ""
+    #: Not in ``repr()``: an authenticator app's activation answer is its otpauth URI.
+    details: str = field(default="", repr=False)
     reason: DispatchFailure | None = None
     retry_after: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def sent(cls, details: str, **extra: Any) -> DispatchResult:
@@ -76,7 +78,7 @@ class DispatchError(Exception):
 class CodeMessage:
     """What a code-sending dispatcher delivers: the code and its lifetime."""
 
-    code: str
+    code: str = field(repr=False)
     valid_for: int
     purpose: CodePurpose
 
@@ -201,6 +203,7 @@ class AbstractMessageDispatcher(ABC):
     def prepare_activation(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Called when activation starts; the app method makes a new secret here."""
 
+    @sensitive_variables()
     def create_code(self) -> str:
         """Store and return a new code for ``self.purpose``."""
         return codes.issue_code(
@@ -214,16 +217,19 @@ class AbstractMessageDispatcher(ABC):
         """Void the live code of ``self.purpose`` (after a failed delivery)."""
         codes.void_codes(self._mfa_method, self.purpose)
 
+    @sensitive_variables()
     def validate_code(self, code: str) -> bool:
         """Check and use a code for ``self.purpose`` (login or protected action)."""
         return codes.consume_code(
             self._mfa_method, self.purpose, code, challenge_id=self.challenge_id
         )
 
+    @sensitive_variables()
     def validate_confirmation_code(self, code: str) -> bool:
         """Check and use the code that confirms activation."""
         return codes.consume_code(self._mfa_method, CodePurpose.ACTIVATION, code)
 
+    @sensitive_variables()
     def check_code(self, code: str) -> CodeCheck:
         """Check ``code`` for ``self.purpose`` under the caller's row locks.
 

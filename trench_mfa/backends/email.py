@@ -18,6 +18,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.backends.base import CodeDispatcher, CodeMessage, DispatchError
 from trench_mfa.conf import mfa_settings
@@ -37,6 +38,7 @@ class EmailMessageDispatcher(CodeDispatcher):
     default_plain_template = "trench_mfa/email/code.txt"
     default_html_template = "trench_mfa/email/code.html"
 
+    @sensitive_variables()
     def get_context(self, message: CodeMessage) -> dict[str, Any]:
         """Template context; override to add your own values."""
         return {
@@ -79,6 +81,7 @@ class EmailMessageDispatcher(CodeDispatcher):
             return None
         return identity.link_url(self._mfa_method.user, field, recipient)
 
+    @sensitive_variables()
     def send(self, recipient: str, message: CodeMessage) -> None:
         """Render the templates and send one email."""
         context = self.get_context(message)

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.backends.base import CodeDispatcher, CodeMessage, DispatchError
 from trench_mfa.backends.sms_logging import silence_loggers
@@ -115,6 +116,7 @@ class SMSMessageDispatcher(CodeDispatcher):
         limit = mfa_settings.SMS_MAX_PER_NUMBER
         return int(limit) if limit else None
 
+    @sensitive_variables()
     def render_body(self, message: CodeMessage) -> str:
         """The SMS text: ``SMS_BODY`` with the code and its lifetime filled in."""
         template = str(self.option("SMS_BODY", self.default_sms_body))
@@ -125,10 +127,12 @@ class SMSMessageDispatcher(CodeDispatcher):
         except (KeyError, IndexError, ValueError, AttributeError) as exc:
             raise DispatchError(f"SMS_BODY is not a valid template ({type(exc).__name__})") from exc
 
+    @sensitive_variables()
     def send(self, recipient: str, message: CodeMessage) -> None:
         """Render the text and hand it to :meth:`transmit`."""
         self.transmit(recipient, self.render_body(message))
 
+    @sensitive_variables()
     def transmit(self, recipient: str, body: str) -> None:
         """Call :meth:`send_sms` with the library's logs silenced.
 

@@ -18,6 +18,7 @@ import logging
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import signals
 from trench_mfa.backends.base import (
@@ -55,6 +56,7 @@ def _require_confirmed_target(handler: AbstractMessageDispatcher) -> None:
     require_confirmed(handler.mfa_method.user, config.source_field)
 
 
+@sensitive_variables()
 def send_code(handler: CodeDispatcher) -> DispatchResult:
     """Create a code, send it through ``handler``, and void it again if sending fails.
 
@@ -103,6 +105,7 @@ def send_code(handler: CodeDispatcher) -> DispatchResult:
     return DispatchResult.sent(str(handler.success_message))
 
 
+@sensitive_variables()
 def deliver(handler: AbstractMessageDispatcher) -> DispatchResult:
     """Dispatch; raise 503, 429 or 400 errors instead of returning a failure."""
     if handler.sends_codes and handler.purpose in _CONFIRMED_TARGET_PURPOSES:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import EmailField
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import flows
 from trench_mfa.conf import mfa_settings
@@ -75,6 +76,7 @@ def find_user(field: str, value: str) -> AnyUser | None:
     return user
 
 
+@sensitive_variables()
 def _authenticate(request: AnyRequest, username: str, password: str) -> AnyUser | None:
     """The active user with this ``USERNAME_FIELD`` value and password, through Django's backends.
 
@@ -88,6 +90,7 @@ def _authenticate(request: AnyRequest, username: str, password: str) -> AnyUser 
     return user
 
 
+@sensitive_variables()
 def _check_knowledge(
     request: AnyRequest, flow: Flow, user: AnyUser | None, data: dict[str, Any]
 ) -> AnyUser | None:
@@ -109,6 +112,7 @@ def _check_knowledge(
     return user if ok else None
 
 
+@sensitive_variables()
 def _knowing_user(request: AnyRequest, flow: Flow, data: dict[str, Any]) -> AnyUser | None:
     """The user whose identifier and knowledge secrets ``data`` holds, else ``None``."""
     value = data[flow.identifier]
@@ -127,6 +131,7 @@ def _knowing_user(request: AnyRequest, flow: Flow, data: dict[str, Any]) -> AnyU
     return _check_knowledge(request, flow, find_user(flow.identifier, value), data)
 
 
+@sensitive_variables()
 def _guarded_knowing_user(request: AnyRequest, flow: Flow, data: dict[str, Any]) -> AnyUser | None:
     """:func:`_knowing_user` for a flow that asks for a hardcode, under its back-off and lockout.
 
@@ -145,6 +150,7 @@ def _guarded_knowing_user(request: AnyRequest, flow: Flow, data: dict[str, Any])
     )
 
 
+@sensitive_variables()
 def start_login(request: AnyRequest, data: dict[str, Any]) -> LoginStep:
     """Login step 1: tokens, or the challenge of the first code factor.
 

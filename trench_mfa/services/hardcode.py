@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import signals
 from trench_mfa.conf import mfa_settings
@@ -83,6 +84,7 @@ def guarded(
     return result
 
 
+@sensitive_variables()
 def check_hardcode(user: AnyUser | None, raw: str) -> bool:
     """Whether ``raw`` is ``user``'s hardcode (``user`` may be ``None``: always false)."""
     row = Hardcode.objects.filter(user_id=user.pk).first() if user is not None else None
@@ -110,6 +112,7 @@ def _protecting_method(user: AnyUser, name: str | None) -> MFAMethod:
     return method
 
 
+@sensitive_variables()
 def set_hardcode(
     user: AnyUser,
     hardcode: str,
@@ -146,6 +149,7 @@ def set_hardcode(
     store_hardcode(user, hardcode)
 
 
+@sensitive_variables()
 def store_hardcode(user: AnyUser, hardcode: str) -> None:
     """Hash and store ``hardcode`` for ``user``, unchecked (support tools, fixtures).
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import signals
 from trench_mfa.backends.base import DispatchResult
@@ -35,7 +37,7 @@ from trench_mfa.services.verification import (
     verify_factor,
     verify_protected_action,
 )
-from trench_mfa.state import audit, backup_codes, codes, destinations
+from trench_mfa.state import audit, authtokens, backup_codes, codes, destinations
 from trench_mfa.state.locks import lock_account
 from trench_mfa.user import AnyRequest, AnyUser
 
@@ -81,6 +83,7 @@ def _factor_in_use(user: AnyUser) -> MFAMethod | None:
     return usable[0]
 
 
+@sensitive_variables()
 def _check_existing_factor(user: AnyUser, code: str | None, request: AnyRequest) -> bool:
     """With MFA on, require a code of the method in use (or a backup code).
 
@@ -97,6 +100,7 @@ def _check_existing_factor(user: AnyUser, code: str | None, request: AnyRequest)
     return True
 
 
+@sensitive_variables()
 def activate_method(
     user: AnyUser, name: str, code: str | None = None, *, request: AnyRequest = None
 ) -> DispatchResult:
@@ -164,13 +168,46 @@ def activate_method(
         raise
 
 
+@dataclass(frozen=True)
+class Confirmed:
+    """What confirming an activation hands to the client (both shown once)."""
+
+    #: The user's new set when this method turned MFA on, else ``[]``.
+    backup_codes: list[str] = field(repr=False)
+    #: The user's new authtoken key, when the old one was replaced for a
+    #: caller that authenticated with it (see :func:`confirm_activation`).
+    auth_token: str | None = field(default=None, repr=False)
+
+
+@sensitive_variables()
+def _replace_authtoken(user: AnyUser, *, reissue: bool) -> str | None:
+    """MFA has just gone on: the key of a password-only login must stop working.
+
+    Called inside the confirmation's transaction, under the user's lock.
+    Returns the new key when ``reissue``, for the client that confirmed.
+    """
+    if not mfa_settings.ROTATE_AUTHTOKEN_ON_ENABLE:
+        return None
+    authtokens.delete_key(user.pk)
+    return authtokens.issue_key(user) if reissue else None
+
+
+@sensitive_variables()
 def confirm_activation(
-    user: AnyUser, name: str, code: str, *, request: AnyRequest = None
-) -> list[str]:
-    """Confirm a pending method with its code; return backup codes (or ``[]``).
+    user: AnyUser,
+    name: str,
+    code: str,
+    *,
+    request: AnyRequest = None,
+    reissue_key: bool = False,
+) -> Confirmed:
+    """Confirm a pending method with its code; backup codes (or ``[]``) and maybe a key.
 
     The code is checked by :func:`verify_factor` (back-off and lockout on the
-    pending method's row; no backup code).
+    pending method's row; no backup code). When this turns MFA on and
+    ``ROTATE_AUTHTOKEN_ON_ENABLE`` is set, the user's DRF authtoken key is
+    deleted in the same transaction; ``reissue_key`` (the caller
+    authenticated with that key) gives the caller a new one.
     """
     require_config(name)
     method = _user_method(user, name)
@@ -211,11 +248,19 @@ def confirm_activation(
         if not mine.primary().exists():
             mine.filter(pk=method.pk).update(is_primary=True)
         outcome.handler.confirm_activation(code)
-        codes = backup_codes.replace_backup_codes(user.pk) if first else []
+        confirmed = (
+            Confirmed(
+                backup_codes.replace_backup_codes(user.pk),
+                _replace_authtoken(user, reissue=reissue_key),
+            )
+            if first
+            else Confirmed([])
+        )
     audit.send(signals.mfa_method_activated, __name__, user=user, method=name, request=request)
-    return codes
+    return confirmed
 
 
+@sensitive_variables()
 def deactivate_method(
     user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
 ) -> None:
@@ -248,6 +293,7 @@ def require_regeneration_allowed() -> None:
         raise BackupCodesRegenerationDisabled()
 
 
+@sensitive_variables()
 def regenerate_backup_codes(
     user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
 ) -> list[str]:
@@ -289,6 +335,7 @@ def require_primary_method(
     return primary
 
 
+@sensitive_variables()
 def change_primary_method(
     user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
 ) -> None:

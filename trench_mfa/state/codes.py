@@ -13,12 +13,14 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
 from trench_mfa.state import crypto
 
 
+@sensitive_variables()
 def code_digest(method_id: int, purpose: str, code: str) -> str:
     """The stored form of ``code``: bound to its method and purpose."""
     return crypto.keyed_hash("one-time-code", f"{method_id}:{purpose}:{code}")
@@ -33,6 +35,7 @@ def _live(method: MFAMethod, purpose: str) -> dict[str, object]:
     }
 
 
+@sensitive_variables()
 def issue_code(
     method: MFAMethod,
     purpose: CodePurpose,
@@ -60,6 +63,7 @@ def issue_code(
     return code
 
 
+@sensitive_variables()
 def consume_code(
     method: MFAMethod,
     purpose: CodePurpose,
