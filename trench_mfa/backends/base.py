@@ -171,8 +171,12 @@ class AbstractMessageDispatcher(ABC):
         )
 
     def discard_code(self) -> None:
-        """Void the live code of ``self.purpose`` (after a failed delivery)."""
-        codes.void_codes(self._mfa_method, self.purpose)
+        """Withdraw the live code of ``self.purpose`` (after a failed delivery).
+
+        The code is deleted, not just voided: it was never delivered, so it
+        must not count toward ``SEND_LIMIT`` either.
+        """
+        codes.withdraw_codes(self._mfa_method, self.purpose)
 
     def validate_code(self, code: str) -> bool:
         """Check and use a code for ``self.purpose`` (login or protected action)."""
@@ -239,7 +243,7 @@ class CodeDispatcher(AbstractMessageDispatcher):
         """Deliver a code through :func:`trench_mfa.dispatch.delivery.deliver`.
 
         Code-sending methods implement only :meth:`send`: the cooldown, the
-        per-recipient cap, storing the code and voiding it after a failed
+        per-recipient cap, storing the code and withdrawing it after a failed
         send are the delivery layer's, which calls :meth:`send` itself. This
         method is never called by trench_mfa for them.
         """
