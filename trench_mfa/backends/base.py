@@ -214,8 +214,12 @@ class AbstractMessageDispatcher(ABC):
         )
 
     def discard_code(self) -> None:
-        """Void the live code of ``self.purpose`` (after a failed delivery)."""
-        codes.void_codes(self._mfa_method, self.purpose)
+        """Withdraw the live code of ``self.purpose`` (after a failed delivery).
+
+        The code is deleted, not just voided: it was never delivered, so it
+        must not count toward ``SEND_LIMIT`` either.
+        """
+        codes.withdraw_codes(self._mfa_method, self.purpose)
 
     @sensitive_variables()
     def validate_code(self, code: str) -> bool:
@@ -297,7 +301,7 @@ class CodeDispatcher(AbstractMessageDispatcher):
         """Deliver a code through :func:`trench_mfa.dispatch.delivery.deliver`.
 
         Code-sending methods implement only :meth:`send`: the cooldown, the
-        per-recipient cap, storing the code and voiding it after a failed
+        per-recipient cap, storing the code and withdrawing it after a failed
         send are the delivery layer's, which calls :meth:`send` itself. This
         method is never called by trench_mfa for them.
         """

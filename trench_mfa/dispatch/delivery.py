@@ -4,12 +4,13 @@ Every dispatch of the package goes through :func:`deliver`. For a
 code-sending method (:class:`~trench_mfa.backends.base.CodeDispatcher`) the
 rules live here, not in the dispatcher: the recipient check (the dispatcher
 names the destination the method is bound to, see
-:mod:`trench_mfa.state.destinations`), the resend
-cooldown and the per-recipient cap, storing the new code, and voiding it
-again when the send fails. The dispatcher only sends (:meth:`send`), now or
-from a Celery task (``DISPATCH = "celery"``, :mod:`trench_mfa.dispatch.queue`).
-Other methods (authenticator app, YubiKey, django-trench style dispatchers)
-answer through their own ``dispatch_message()``.
+:mod:`trench_mfa.state.destinations`), the resend cooldown and the
+per-recipient cap, storing the new code, and withdrawing it again when the
+send fails (it then counts toward no limit). The dispatcher only sends
+(:meth:`send`), now or from a Celery task (``DISPATCH = "celery"``,
+:mod:`trench_mfa.dispatch.queue`). Other methods (authenticator app, YubiKey,
+django-trench style dispatchers) answer through their own
+``dispatch_message()``.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _require_confirmed_target(handler: AbstractMessageDispatcher) -> None:
 
 @sensitive_variables()
 def send_code(handler: CodeDispatcher) -> DispatchResult:
-    """Create a code, send it through ``handler``, and void it again if sending fails.
+    """Create a code, send it through ``handler``, and withdraw it again if sending fails.
 
     Inside ``RESEND_COOLDOWN`` of the last usable code of this method and
     purpose nothing is sent (429 with ``retry_after``), except that a new

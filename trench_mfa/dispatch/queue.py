@@ -9,7 +9,7 @@ code's lifetime, the cap reservation and the request's language: never the
 code or the address in clear. Workers therefore need the same
 ``ENCRYPTION_KEYS`` as the web servers.
 
-A send that still fails after the task's retries voids the code, gives the
+A send that still fails after the task's retries withdraws the code, gives the
 reservation back, logs a warning and sends :data:`signals.dispatch_failed`
 (through :func:`trench_mfa.state.audit.send`, so the audit trail can record it).
 """
@@ -179,7 +179,7 @@ def run(method_id: int, purpose: str, challenge_id: int | None, payload: str, at
 def give_up(
     method_id: int, purpose: str, challenge_id: int | None, payload: str, exc: BaseException
 ) -> None:
-    """After the last failed attempt: void, release, log, signal."""
+    """After the last failed attempt: withdraw, release, log, signal."""
     method = MFAMethod.objects.select_related("user").filter(pk=method_id).first()
     if method is None:
         return
@@ -227,7 +227,9 @@ def _discard(method: MFAMethod, purpose: CodePurpose, job: QueuedCode | None) ->
         get_mfa_handler(method, purpose=purpose).discard_code()
     elif job is not None:
         # Only this code: a newer one may have been sent in the meantime.
-        _live_code(method.pk, purpose, job.code).update(consumed_at=timezone.now())
+        # Deleted, not voided: an undelivered code does not count toward
+        # SEND_LIMIT (see codes.withdraw_codes).
+        codes.withdraw_codes(method, purpose, job.code)
     else:
-        # The payload could not be read: void every live code of the purpose.
-        codes.void_codes(method, purpose)
+        # The payload could not be read: withdraw every live code of the purpose.
+        codes.withdraw_codes(method, purpose)

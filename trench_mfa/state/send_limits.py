@@ -97,7 +97,9 @@ def check_cooldown(
             return gate
     if limit:
         window = int(mfa_settings.SEND_LIMIT_WINDOW)
-        # Every issued code counts, used or not: each one was a message.
+        # Every code sent counts, used or not: each one was a message. A code
+        # whose delivery failed was withdrawn (deleted), so an outage of the
+        # provider does not use up the user's sends.
         recent = list(
             OneTimeCode.objects.filter(
                 method_id=method.pk, purpose=purpose, created_at__gt=now - timedelta(seconds=window)
