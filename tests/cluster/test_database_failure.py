@@ -1,10 +1,10 @@
-"""A server's database session ends in the middle of a request: a clean 500, nothing half-written.
+"""A server's database session ends in the middle of a request: a clean 503, nothing half-written.
 
 The test holds a lock on a row the request must write, waits until the
 server's session is blocked on it, and ends that session with
 ``pg_terminate_backend`` (as a failover or an administrator would). The
-server answers Django's plain 500 page (``DEBUG`` is off: no traceback, no
-SQL), its transaction is rolled back whole, and the same request then
+server answers ``503 service_unavailable`` (no traceback, no SQL), its
+transaction is rolled back whole, and the same request then
 succeeds on the other server. Everything security depends on (codes,
 counters, tokens, backup codes, send caps, audit events) is compared before
 and after.
@@ -67,8 +67,9 @@ def killed_mid_request(row: Model, server: AppServer, send: Request, blocked_in:
 
 
 def assert_clean_server_error(reply: Reply) -> None:
-    """Django's plain 500 page: no traceback, no SQL, no module names."""
-    assert reply.status == 500, reply.text
+    """``503 service_unavailable``: retrying is safe; no traceback, no SQL, no module names."""
+    assert reply.status == 503, reply.text
+    assert reply.body["error_code"] == "service_unavailable", reply.text
     assert all(leak not in reply.text for leak in LEAKS), reply.text
 
 
