@@ -34,6 +34,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.backends.base import AbstractMessageDispatcher, CodeDispatcher, DispatchResult
 from trench_mfa.conf import mfa_settings
@@ -138,7 +139,9 @@ def _imitate_send(
     )
     if limit and len(sends) >= limit:
         raise Throttled(max(1, math.ceil(sends[limit - 1] + window - now)))
-    quota = send_limits.reserve_recipient(handler.channel, recipient, handler.recipient_limit())
+    quota = send_limits.reserve_recipient(
+        handler.channel, handler.cap_identity(recipient), handler.recipient_limit()
+    )
     if quota.retry_after:
         raise Throttled(quota.retry_after)
     state.update(sent=now, attempts=0, sends=[now, *sends][: max(int(limit or 0), 1)])
@@ -174,6 +177,7 @@ def _imitate_audit(challenge: LoginChallenge) -> None:
         LoginChallenge.objects.filter(pk=challenge.pk).update(done=challenge.done)
 
 
+@sensitive_variables()
 def start(flow: Flow, value: str) -> tuple[str, Factor]:
     """Step 1 for a passwordless flow nobody can use with ``value``: (token, first factor).
 
@@ -191,8 +195,11 @@ def start(flow: Flow, value: str) -> tuple[str, Factor]:
     factors += [f.as_json() for f in flow.factors[1:]]
     token, challenge = tokens.issue_token(None, first.method, flow=flow.label, factors=factors)
     try:
-        _imitate_dispatch(first.method, challenge)
-        _imitate_send(handler, state, first=True)
+        # One transaction, like a real send's: its reads, the recipient's
+        # cap and the new code commit together (one log flush, not three).
+        with transaction.atomic():
+            _imitate_dispatch(first.method, challenge)
+            _imitate_send(handler, state, first=True)
     except MFAError:
         LoginChallenge.objects.filter(pk=challenge.pk).delete()
         raise
@@ -201,6 +208,7 @@ def start(flow: Flow, value: str) -> tuple[str, Factor]:
     return token, first
 
 
+@sensitive_variables()
 def _decoy_factor(challenge: LoginChallenge) -> tuple[Factor, str, AbstractMessageDispatcher]:
     data = challenge.factors[0]
     factor = Factor.from_json(data)
@@ -208,6 +216,7 @@ def _decoy_factor(challenge: LoginChallenge) -> tuple[Factor, str, AbstractMessa
     return factor, str(data["decoy"]), _handler(factor.method, str(data["field"]), value)
 
 
+@sensitive_variables()
 def answer(challenge: LoginChallenge, code: str, method_name: str | None) -> NoReturn:
     """Step 2 of a decoy: refuse the way a real challenge refuses a wrong code."""
     factor, key, handler = _decoy_factor(challenge)
@@ -241,6 +250,7 @@ def answer(challenge: LoginChallenge, code: str, method_name: str | None) -> NoR
     raise InvalidCode()
 
 
+@sensitive_variables()
 def resend(challenge: LoginChallenge, method_name: str | None) -> DispatchResult:
     """``login/code/request/`` for a decoy: the cooldown and cap, and nothing sent."""
     _factor, key, handler = _decoy_factor(challenge)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.backends.provider import get_mfa_handler
@@ -114,6 +115,7 @@ def _send(request: AnyRequest, challenge_id: int, method: MFAMethod) -> Dispatch
     )
 
 
+@sensitive_variables()
 def open_challenge(request: AnyRequest, flow: Flow, user: AnyUser, plan: FactorPlan) -> LoginStep:
     """Tokens when ``plan`` has no factor, else a challenge with the first factor's code sent."""
     if not plan.factors:
@@ -164,6 +166,7 @@ def _row_in(rows: list[MFAMethod], kind: str, name: str) -> MFAMethod | None:
     )
 
 
+@sensitive_variables()
 def _check(
     check: FactorCheck, challenge: LoginChallenge, locked: LockedRows, *, consume: bool
 ) -> tuple[MFAError | None, Outcome]:
@@ -202,6 +205,7 @@ class _Answered:
     send_next: Factor | None = None
 
 
+@sensitive_variables()
 def _answer_current(
     read: tokens.LockedChallenge, code: str, named: str | None, request: AnyRequest
 ) -> _Answered:
@@ -247,6 +251,7 @@ def _answer_current(
     return _Answered(send_next=following)
 
 
+@sensitive_variables()
 def answer(
     token: str, code: str, method_name: str | None = None, *, request: AnyRequest = None
 ) -> LoginStep:
@@ -290,6 +295,7 @@ def answer(
     )
 
 
+@sensitive_variables()
 def resend(
     token: str, method_name: str | None = None, *, request: AnyRequest = None
 ) -> DispatchResult:
