@@ -105,7 +105,9 @@ def remember(user: AnyUser, *, request: AnyRequest) -> tuple[str, RememberedDevi
         name=name,
         ip=audit.client_ip(request),
     )
-    audit.send(signals.device_remembered, __name__, user=user, method=None, request=request)
+    audit.send(
+        signals.device_remembered, __name__, user=user, method=None, request=request, device=name
+    )
     return token, device
 
 
