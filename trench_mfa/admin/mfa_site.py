@@ -102,7 +102,7 @@ class MFAAdminSiteMixin(_SiteBase):
                 return HttpResponseRedirect(reverse(f"{self.name}:login"))
             if is_verified(request):
                 return self._next(request)
-            return view(request)  # type: ignore[no-any-return]
+            return view(request)
 
         return never_cache(csrf_protect(guarded))
 

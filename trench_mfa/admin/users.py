@@ -18,12 +18,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import URLPattern, URLResolver, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from trench_mfa.models import BackupCode, MFAMethod, RememberedDevice
 from trench_mfa.services.admin import disable_methods
@@ -41,7 +40,9 @@ def state_of(user: Any) -> dict[str, Any]:
     """What the admin shows of a user's MFA: methods, backup codes, devices, lockout."""
     rows = list(MFAMethod.objects.for_user(user).active().order_by("-is_primary", "created_at"))
     now = timezone.now()
-    locked = max((r.locked_until for r in rows if r.locked_until and r.locked_until > now), default=None)
+    locked = max(
+        (r.locked_until for r in rows if r.locked_until and r.locked_until > now), default=None
+    )
     return {
         "methods": [(r.name, r.is_primary) for r in rows],
         "backup_codes": BackupCode.objects.filter(user_id=user.pk, used_at__isnull=True).count(),
@@ -64,9 +65,12 @@ class MFAUserAdminMixin(_UserAdminBase):
         fieldsets = list(super().get_fieldsets(request, obj))
         if obj is None:
             return fieldsets
-        return [*fieldsets, (gettext_lazy("Multi-factor authentication"), {"fields": (STATE_FIELD,)})]
+        return [
+            *fieldsets,
+            (gettext_lazy("Multi-factor authentication"), {"fields": (STATE_FIELD,)}),
+        ]
 
-    def get_urls(self) -> list[URLPattern | URLResolver]:
+    def get_urls(self) -> list[URLPattern]:
         """The reset page, then the admin's own URLs."""
         opts = self.model._meta
         name = f"{opts.app_label}_{opts.model_name}_mfa_reset"
@@ -134,7 +138,9 @@ class MFAUserAdminMixin(_UserAdminBase):
         }
         return render(request, self.mfa_reset_template, context)
 
-    @admin.action(description=gettext_lazy("Reset MFA of the selected users"), permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Reset MFA of the selected users"), permissions=["change"]
+    )
     def reset_mfa(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         """Reset every selected user's MFA."""
         count = sum(1 for user in queryset if disable_methods(user))
@@ -149,5 +155,6 @@ class MFAUserAdminMixin(_UserAdminBase):
         actions = super().get_actions(request)
         if self.has_change_permission(request):
             func = type(self).reset_mfa
-            actions["reset_mfa"] = (func, "reset_mfa", func.short_description)  # type: ignore[attr-defined]
+            description = str(func.short_description)  # type: ignore[attr-defined]
+            actions["reset_mfa"] = (func, "reset_mfa", description)  # type: ignore[assignment]
         return actions
