@@ -62,7 +62,9 @@ class DeviceListView(MFAView):
         """List the live devices, newest first."""
         return Response(s.DeviceSerializer(devices.list_devices(request.user), many=True).data)
 
-    @document(request=None, responses={204: None, **_AUTH_ERRORS})
+    @document(
+        request=None, responses={204: None, **_AUTH_ERRORS}, operation_id="auth_devices_revoke_all"
+    )
     def delete(self, request: Request) -> Response:
         """Revoke every device: each must answer a code at its next login."""
         devices.revoke_all(request.user, reason=devices.USER_REQUEST, request=request)
@@ -74,7 +76,11 @@ class DeviceDetailView(MFAView):
 
     permission_classes = (IsAuthenticated,)
 
-    @document(request=None, responses={204: None, 404: s.DetailResponseSerializer, **_AUTH_ERRORS})
+    @document(
+        request=None,
+        responses={204: None, 404: s.DetailResponseSerializer, **_AUTH_ERRORS},
+        operation_id="auth_device_revoke",
+    )
     def delete(self, request: Request, device_id: int) -> Response:
         """Revoke the device; 404 when the user has no device with this id."""
         if not devices.revoke_device(request.user, device_id, request=request):
