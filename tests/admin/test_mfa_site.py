@@ -43,8 +43,10 @@ def browser(user: Any) -> Client:
 
 def test_the_password_alone_leads_to_the_mfa_page(root_with_mfa: tuple[Any, list[str]]) -> None:
     client = browser(root_with_mfa[0])
-    response = client.get(SITE + "accounts/user/", follow=True)
-    assert response.redirect_chain[-1][0] == VERIFY + "?next=%2Fmfa-admin%2Faccounts%2Fuser%2F"
+    response = client.get(SITE + "trench_mfa/mfaevent/", follow=True)
+    assert (
+        response.redirect_chain[-1][0] == VERIFY + "?next=%2Fmfa-admin%2Ftrench_mfa%2Fmfaevent%2F"
+    )
     assert b'name="code"' in response.content
     assert len(mail.outbox) == 1  # the login code of the primary method
 
@@ -52,11 +54,11 @@ def test_the_password_alone_leads_to_the_mfa_page(root_with_mfa: tuple[Any, list
 def test_the_right_code_opens_every_page(root_with_mfa: tuple[Any, list[str]]) -> None:
     client = browser(root_with_mfa[0])
     client.get(VERIFY)
-    response = client.post(VERIFY, {"code": last_code(), "next": "/mfa-admin/accounts/user/"})
+    response = client.post(VERIFY, {"code": last_code(), "next": "/mfa-admin/trench_mfa/mfaevent/"})
     assert response.status_code == 302
-    assert response["Location"] == "/mfa-admin/accounts/user/"
+    assert response["Location"] == "/mfa-admin/trench_mfa/mfaevent/"
     assert client.get(SITE).status_code == 200
-    assert client.get(SITE + "accounts/user/").status_code == 200
+    assert client.get(SITE + "trench_mfa/mfaevent/").status_code == 200
     event = MFAEvent.objects.get(event=EventType.CODE_VERIFIED, purpose=CodePurpose.LOGIN)
     assert event.user_id == root_with_mfa[0].pk
 
