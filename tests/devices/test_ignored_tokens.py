@@ -100,7 +100,7 @@ def test_checks_count_toward_the_login_throttle(device: Device, settings: Any) -
 def test_a_passwordless_flow_is_never_skipped(
     device: Device, flows_config: Callable[..., dict[str, Any]], verified_user: Any
 ) -> None:
-    flows_config(flows=[("email", "passcode"), (username_field(), "password")])
+    flows_config(flows=[(username_field(), "password"), ("email", "passcode")])
     passwordless = APIClient().post(
         JWT.login, {"email": verified_user.email, "device_token": device.token}
     )
