@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -38,12 +39,14 @@ def server(transactional_db: None) -> Iterator[str]:
         live.stop()
 
 
-@pytest.fixture
-def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A fresh headless Chromium page."""
-    # Playwright's sync API keeps an event loop running in this thread, which
-    # makes Django refuse the test's own (synchronous) queries.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@contextmanager
+def chromium_page() -> Iterator[Any]:
+    """A fresh headless Chromium page.
+
+    Opened only after the test's own queries: Playwright's sync API runs an
+    event loop in this thread, and a connection Django opens meanwhile lives
+    in that loop's context, out of reach of the test database's teardown.
+    """
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
@@ -55,17 +58,19 @@ def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def test_admin_login_with_password_then_code_then_a_page(
-    server: str,
-    page: Any,
-    user_factory: Callable[..., Any],
-    client_for: Callable[[Any], Any],
+    server: str, user_factory: Callable[..., Any], client_for: Callable[[Any], Any]
 ) -> None:
     root = user_factory(username="root", is_staff=True, is_superuser=True)
     backup_codes = activate(client_for(root))
+    username = root.get_username()
     mail.outbox.clear()
+    with chromium_page() as page:
+        _log_in(page, server, username, backup_codes)
 
+
+def _log_in(page: Any, server: str, username: str, backup_codes: list[str]) -> None:
     page.goto(f"{server}/mfa-admin/")
-    page.fill("#id_username", root.get_username())
+    page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url("**/mfa-admin/mfa/verify/**")
