@@ -179,3 +179,23 @@ def test_idle_send_counters_are_pruned(db: None, time_machine: Any) -> None:
     assert re.search(r"\b1 idle send counters\b", output)
     assert set(SendQuota.objects.values_list("pk", flat=True)) == {busy.pk}
     assert idle.pk not in set(SendQuota.objects.values_list("pk", flat=True))
+
+
+def test_idle_unlocked_hardcode_counters_are_pruned(db: None, time_machine: Any) -> None:
+    from trench_mfa.models import HardcodeGuard
+
+    time_machine.move_to(NOW, tick=False)
+    week = timedelta(days=7)
+    rows = {
+        "idle": HardcodeGuard.objects.create(key="a" * 64, updated_at=NOW - week - week),
+        "recent": HardcodeGuard.objects.create(key="b" * 64, updated_at=NOW - timedelta(days=1)),
+        # Idle, but its lock still runs (a long LOCKOUT_DURATION): kept.
+        "locked": HardcodeGuard.objects.create(
+            key="c" * 64, updated_at=NOW - week - week, locked_until=NOW + timedelta(hours=1)
+        ),
+    }
+    assert re.search(r"\b1 idle hardcode failure counters\b", run("--dry-run"))
+    assert HardcodeGuard.objects.count() == 3
+    assert re.search(r"\b1 idle hardcode failure counters\b", run())
+    kept = set(HardcodeGuard.objects.values_list("pk", flat=True))
+    assert kept == {rows["recent"].pk, rows["locked"].pk}

@@ -24,7 +24,7 @@ from rest_framework.test import APIClient
 from tests.conftest import Flavour, assert_error
 from tests.support import sms_outbox as outbox
 from tests.support.flows import PHONE, changed_tables, table_counts
-from trench_mfa.models import LoginChallenge
+from trench_mfa.models import LoginChallenge, SendQuota
 from trench_mfa.services import identifiers
 
 KNOWN = "alice@example.com"
@@ -94,8 +94,9 @@ def test_step_1_looks_the_same_and_sends_nothing(
     decoy, decoy_changes, decoy_sent = observed(flavour, {"email": address})
     same_answer(real, decoy)
     assert (real_sent, decoy_sent) == (1, 0)
-    # The decoy writes its challenge row, which every real login writes too.
-    assert decoy_changes == {LoginChallenge._meta.db_table: 1}
+    # The decoy writes its challenge row and counts a send against the
+    # address's cap, as every real login does.
+    assert decoy_changes == {LoginChallenge._meta.db_table: 1, SendQuota._meta.db_table: 1}
     assert set(decoy_changes) <= set(real_changes)
     assert LoginChallenge.objects.filter(user__isnull=True).count() == 1
 

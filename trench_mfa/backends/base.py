@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod
-from trench_mfa.state import backoff, codes
+from trench_mfa.state import backoff, codes, destinations
 from trench_mfa.user import AnyRequest
 
 if TYPE_CHECKING:
@@ -140,14 +140,54 @@ class AbstractMessageDispatcher(ABC):
         return int(period or mfa_settings.DEFAULT_VALIDITY_PERIOD)
 
     @property
-    def _to(self) -> str | None:
-        """The user's value of ``SOURCE_FIELD`` (dotted paths allowed)."""
+    def source_field(self) -> str | None:
+        """``SOURCE_FIELD``: the dotted path of the user's field codes are meant for."""
         path = self._config.get("SOURCE_FIELD")
+        return str(path) if path else None
+
+    def profile_value(self) -> Any:
+        """The user's current value of :attr:`source_field`, as stored (``None`` if unset)."""
+        path = self.source_field
         if not path:
             return None
         user: Any = self._mfa_method.user
         value = reduce(lambda obj, attr: getattr(obj, attr, None), path.split("."), user)
-        return str(value) if value not in (None, "") else None
+        return None if value in (None, "") else value
+
+    def destination_from_profile(self) -> str | None:
+        """The destination the profile names now: what activation captures.
+
+        Code-sending methods return it checked and normalised (an invalid
+        address or number is ``None``).
+        """
+        value = self.profile_value()
+        return None if value is None else str(value)
+
+    def follows_profile(self) -> bool:
+        """Whether this dispatch goes to the profile's value rather than the bound one.
+
+        Only where nothing is bound: a verification code confirms the
+        profile's value itself, and a passcode of an inactive channel row
+        goes to the identifier the login found. An active method sends to its
+        bound destination and an activation to the captured one, whatever
+        the profile says now.
+        """
+        if self.purpose == CodePurpose.VERIFICATION:
+            return True
+        return not self._mfa_method.is_active and self.purpose != CodePurpose.ACTIVATION
+
+    @property
+    def _to(self) -> str | None:
+        """Where this dispatch goes (``None``: nowhere usable).
+
+        The destination bound to the method (captured when its activation
+        started), or the profile's value where :meth:`follows_profile`. An
+        active method without a bound destination sends nothing: it falls
+        back on no profile value an attacker could have edited.
+        """
+        if self.follows_profile():
+            return self.destination_from_profile()
+        return destinations.read(self._mfa_method)
 
     @abstractmethod
     def dispatch_message(self) -> DispatchResult:
@@ -218,13 +258,34 @@ class CodeDispatcher(AbstractMessageDispatcher):
     #: Name of the channel for the per-recipient cap (see :meth:`recipient_limit`).
     channel: ClassVar[str] = "message"
 
+    def clean_recipient(self, value: Any) -> str | None:
+        """``value`` checked and normalised for this channel, or ``None`` when unusable."""
+        return None if value in (None, "") else str(value)
+
+    def destination_from_profile(self) -> str | None:
+        """The profile's current value, checked by :meth:`clean_recipient`."""
+        return self.clean_recipient(self.profile_value())
+
     def get_recipient(self) -> str | None:
-        """The address or number to send to, or ``None`` when it is unusable."""
-        return self._to
+        """The address or number to send to, or ``None`` when it is unusable.
+
+        The bound destination (see :attr:`_to`), checked again: a value
+        stored by an older version is held to today's rules.
+        """
+        return self.clean_recipient(self._to)
 
     def recipient_limit(self) -> int | None:
         """Sends allowed per recipient per hour across all users (``None``: no cap)."""
         return None
+
+    def cap_identity(self, recipient: str) -> str:
+        """What the per-recipient cap counts ``recipient`` as.
+
+        One mailbox or number written in several ways must count once, or a
+        variant of it would get a fresh quota. ``recipient`` as it is by
+        default: SMS numbers already come in E.164.
+        """
+        return recipient
 
     def dispatch_message(self) -> DispatchResult:
         """Deliver a code through :func:`trench_mfa.dispatch.delivery.deliver`.

@@ -1,8 +1,10 @@
 """SMS methods: the shared base of every provider, and provider failover.
 
 A provider dispatcher implements only :meth:`SMSMessageDispatcher.send_sms`.
-The base does the rest, before any provider call: it reads the user's number
-(``SOURCE_FIELD``, default ``phone_number``), normalises it to E.164 with
+The base does the rest, before any provider call: it takes the number the
+method was activated with (captured from ``SOURCE_FIELD``, default
+``phone_number``, when activation started; see
+:mod:`trench_mfa.state.destinations`), normalised to E.164 with
 ``phonenumbers`` (invalid or missing: 400 and no request), renders
 ``SMS_BODY``, and applies the resend cooldown and the per-number cap
 (``SMS_MAX_PER_NUMBER``). Provider errors of any kind become a
@@ -99,12 +101,13 @@ class SMSMessageDispatcher(CodeDispatcher):
         value = self.option("ENDPOINT_URL")
         return str(value) if value is not None else None
 
-    def get_recipient(self) -> str | None:
-        """The user's number in E.164, or ``None`` when missing or invalid."""
-        path = self.option("SOURCE_FIELD", "phone_number")
-        value: Any = self._mfa_method.user
-        for attr in str(path).split("."):
-            value = getattr(value, attr, None)
+    @property
+    def source_field(self) -> str | None:
+        """``SOURCE_FIELD``, ``phone_number`` when unset."""
+        return str(self.option("SOURCE_FIELD", "phone_number"))
+
+    def clean_recipient(self, value: Any) -> str | None:
+        """The number in E.164, or ``None`` when missing or invalid."""
         return normalise_phone_number(value, self.option("DEFAULT_REGION"))
 
     def recipient_limit(self) -> int | None:

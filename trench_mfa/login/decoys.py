@@ -138,7 +138,9 @@ def _imitate_send(
     )
     if limit and len(sends) >= limit:
         raise Throttled(max(1, math.ceil(sends[limit - 1] + window - now)))
-    quota = send_limits.reserve_recipient(handler.channel, recipient, handler.recipient_limit())
+    quota = send_limits.reserve_recipient(
+        handler.channel, handler.cap_identity(recipient), handler.recipient_limit()
+    )
     if quota.retry_after:
         raise Throttled(quota.retry_after)
     state.update(sent=now, attempts=0, sends=[now, *sends][: max(int(limit or 0), 1)])
@@ -191,8 +193,11 @@ def start(flow: Flow, value: str) -> tuple[str, Factor]:
     factors += [f.as_json() for f in flow.factors[1:]]
     token, challenge = tokens.issue_token(None, first.method, flow=flow.label, factors=factors)
     try:
-        _imitate_dispatch(first.method, challenge)
-        _imitate_send(handler, state, first=True)
+        # One transaction, like a real send's: its reads, the recipient's
+        # cap and the new code commit together (one log flush, not three).
+        with transaction.atomic():
+            _imitate_dispatch(first.method, challenge)
+            _imitate_send(handler, state, first=True)
     except MFAError:
         LoginChallenge.objects.filter(pk=challenge.pk).delete()
         raise

@@ -36,7 +36,7 @@ from trench_mfa.services.verification import (
     verify_factor,
     verify_protected_action,
 )
-from trench_mfa.state import audit, backup_codes, codes
+from trench_mfa.state import audit, backup_codes, codes, destinations
 from trench_mfa.state.locks import lock_account
 from trench_mfa.user import AnyRequest, AnyUser
 
@@ -127,11 +127,21 @@ def activate_method(
             raise MethodAlreadyActive() from None
         if method.is_active:
             raise MethodAlreadyActive()
-        before = (method.activation_started_at, method.secret, method.last_used_step)
+        before = (
+            method.activation_started_at,
+            method.secret,
+            method.last_used_step,
+            method.destination,
+        )
         method.user = user
         method.activation_started_at = timezone.now()
-        method.save(update_fields=["activation_started_at"])
         handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION, request=request)
+        # Captured with the start: the activation code goes here, so the
+        # code that confirms the activation proves this address or number,
+        # and the method keeps it whatever the profile says later.
+        captured = handler.destination_from_profile() if handler.sends_codes else None
+        method.destination = destinations.seal(captured)
+        method.save(update_fields=["activation_started_at", "destination"])
         handler.prepare_activation()
     try:
         return deliver(handler)
@@ -145,8 +155,13 @@ def activate_method(
         if created:
             pending.delete()
         else:
-            started, secret, step = before
-            pending.update(activation_started_at=started, secret=secret, last_used_step=step)
+            started, secret, step, destination = before
+            pending.update(
+                activation_started_at=started,
+                secret=secret,
+                last_used_step=step,
+                destination=destination,
+            )
         raise
 
 
@@ -175,9 +190,13 @@ def confirm_activation(
     with transaction.atomic():
         lock_account(user.pk)
         # Conditional on the activation read above: one that was restarted
-        # or voided since (see below) is not confirmed by this code.
+        # or voided since (see below) is not confirmed by this code. The
+        # destination its code went to becomes the one the method is bound to.
         if not MFAMethod.objects.filter(
-            pk=method.pk, is_active=False, activation_started_at=started
+            pk=method.pk,
+            is_active=False,
+            activation_started_at=started,
+            destination=method.destination,
         ).update(is_active=True, activation_started_at=None):
             if MFAMethod.objects.filter(pk=method.pk, is_active=True).exists():
                 raise MethodAlreadyActive()
@@ -188,7 +207,7 @@ def confirm_activation(
             # Other activations were started while MFA was off, without a
             # code of an existing method; MFA is on now, so they start over.
             mine.filter(is_active=False, activation_started_at__isnull=False).update(
-                activation_started_at=None
+                activation_started_at=None, destination=""
             )
         if not mine.primary().exists():
             mine.filter(pk=method.pk).update(is_primary=True)
@@ -212,7 +231,9 @@ def deactivate_method(
         verify_protected_action(user, method, code, request=request)
     with transaction.atomic():
         lock_account(user.pk)
-        mine.filter(pk=method.pk).update(is_active=False, is_primary=False)
+        # The bound destination goes with the activation: activating again
+        # captures the profile's value of that moment.
+        mine.filter(pk=method.pk).update(is_active=False, is_primary=False, destination="")
         codes.void_codes(method)
         mfa_off = not others.exists()
         if mfa_off:

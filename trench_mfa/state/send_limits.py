@@ -10,10 +10,11 @@ processes and app servers:
   the method (``SELECT ... FOR UPDATE``), so parallel requests queue and all
   but the first see the fresh code.
 * The **per-recipient cap** allows at most N sends to one destination in any
-  sliding hour, across all users (SMS pumping). One :class:`SendQuota` row per
-  destination lists the recent send times and changes only by
-  compare-and-swap on its ``version`` column, which is atomic on every
-  database.
+  sliding hour, across all users and whatever asked for them (SMS pumping,
+  mail bombing): ``SMS_MAX_PER_NUMBER`` per number, ``EMAIL_MAX_PER_ADDRESS``
+  per address. One :class:`SendQuota` row per destination lists the recent
+  send times and changes only by compare-and-swap on its ``version``
+  column, which is atomic on every database.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ def _cooldown_gate(
 
 
 def recipient_key(channel: str, recipient: str) -> str:
-    """The stored form of a destination: a keyed hash, never the number."""
+    """The stored form of a destination: a keyed hash, never the number or address."""
     return crypto.keyed_hash("send-quota", f"{channel}:{recipient}")
 
 

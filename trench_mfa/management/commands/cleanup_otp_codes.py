@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from trench_mfa.management.commands._base import MFACommand
-from trench_mfa.models import LoginChallenge, MFAEvent, OneTimeCode, SendQuota
+from trench_mfa.models import HardcodeGuard, LoginChallenge, MFAEvent, OneTimeCode, SendQuota
 from trench_mfa.state.send_limits import RECIPIENT_WINDOW
 
 
@@ -47,7 +47,11 @@ class Command(MFACommand):
     """Delete one-time codes and login challenges that expired or were used.
 
     Per-number send counters untouched for a whole counting window go too:
-    they hold nothing that still limits anyone.
+    they hold nothing that still limits anyone. So do hardcode failure
+    counters that are not locked and have not changed for ``--days``: most
+    are identifiers that name nobody, and a user's count starting again
+    after a week of quiet gives a guesser fewer tries than the lockout's
+    one every ``LOCKOUT_DURATION``.
     """
 
     help = gettext_noop(
@@ -84,6 +88,9 @@ class Command(MFACommand):
         quotas = SendQuota.objects.filter(
             updated_at__lt=timezone.now() - timedelta(seconds=RECIPIENT_WINDOW)
         )
+        guards = HardcodeGuard.objects.filter(updated_at__lt=cutoff).exclude(
+            locked_until__gt=timezone.now()
+        )
         events = None
         if events_days is not None:
             events = MFAEvent.objects.filter(
@@ -102,6 +109,12 @@ class Command(MFACommand):
                     "quotas": quotas.count(),
                 }
             )
+            n_guards = guards.count()
+            if n_guards:
+                self.stdout.write(
+                    _("Would delete %(guards)d idle hardcode failure counters.")
+                    % {"guards": n_guards}
+                )
             if events is not None:
                 self.stdout.write(
                     _("Would delete %(events)d audit events older than %(days)d days.")
@@ -118,6 +131,11 @@ class Command(MFACommand):
             )
             % {"codes": n_codes, "challenges": n_challenges, "days": days, "quotas": n_quotas}
         )
+        n_guards = _delete_in_batches(guards, batch_size)
+        if n_guards:
+            self.stdout.write(
+                _("Deleted %(guards)d idle hardcode failure counters.") % {"guards": n_guards}
+            )
         if events is not None:
             n_events = _delete_in_batches(events, batch_size)
             self.stdout.write(
