@@ -39,6 +39,8 @@ MANAGEMENT = [
     ("post", "/auth/verification/request/"),
     ("post", "/auth/verification/email/confirm/"),
     ("post", "/auth/token/logout/"),
+    ("get", "/auth/devices/"),
+    ("delete", "/auth/devices/1/"),
     # WebAuthn keys: the list, and one key (rename and remove share the route).
     ("get", "/auth/webauthn/credentials/"),
     ("delete", "/auth/webauthn/credentials/1/"),

@@ -113,9 +113,9 @@ class AbstractMessageDispatcher(ABC):
     #: RFC 8176 ``amr`` values a login code of this method adds to the tokens
     #: (see :mod:`trench_mfa.login.amr`); a custom method may name its own.
     amr_values: ClassVar[tuple[str, ...]] = ("otp",)
-    #: Whether a user may bind several devices to the method (WebAuthn):
-    #: starting the activation of the active method then adds one.
-    adds_devices: ClassVar[bool] = False
+    #: Whether a user may register several credentials with the method
+    #: (WebAuthn keys): starting the activation of the active method adds one.
+    adds_credentials: ClassVar[bool] = False
     #: The longest answer the method takes, when longer than a code may be
     #: (a WebAuthn answer is a JSON document); ``None``: the usual limit.
     max_code_length: ClassVar[int | None] = None

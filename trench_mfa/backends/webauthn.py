@@ -89,7 +89,7 @@ class WebAuthnDispatcher(AbstractMessageDispatcher):
     #: Without details of the answer (see :meth:`answer_amr`): a key in hardware.
     amr_values: ClassVar[tuple[str, ...]] = (HWK,)
     #: A user may register several credentials: activating the active method adds one.
-    adds_devices: ClassVar[bool] = True
+    adds_credentials: ClassVar[bool] = True
     max_code_length: ClassVar[int | None] = MAX_ANSWER_LENGTH
 
     instructions = _("Use your passkey or security key.")

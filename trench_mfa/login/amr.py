@@ -24,6 +24,13 @@ access token made from it):
 
 A password and a hardcode are both something the user knows: together they
 never make ``mfa``.
+
+A login whose code factors a remembered device skipped
+(:mod:`trench_mfa.services.devices`) records ``device`` instead of a code:
+``amr`` is then e.g. ``["pwd", "device"]``, without ``mfa`` and without
+``mfa_at`` (no code was verified by this login). ``device`` is not in RFC
+8176's registry; add it to ``MFA_ACCEPTED_AMR`` to let such logins pass
+:class:`~trench_mfa.permissions.IsMFAAuthenticated`.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ PWD = "pwd"  # noqa: S105 - an RFC 8176 method name, not a secret
 PIN = "pin"
 OTP = "otp"
 MFA = "mfa"
+#: The ``amr`` value of a remembered device that skipped the code factors.
+DEVICE_AMR = "device"
 #: The authenticator verified the user (WebAuthn user verification).
 USER = "user"
 
@@ -54,8 +63,9 @@ PASSWORD = "password"  # noqa: S105 - the name of a secret, not a secret
 HARDCODE = "hardcode"
 CODE = "code"
 BACKUP_CODE = "backup_code"
+DEVICE = "device"
 
-_KNOWLEDGE_AMR = {PASSWORD: PWD, HARDCODE: PIN}
+_FACTOR_AMR = {PASSWORD: PWD, HARDCODE: PIN, DEVICE: DEVICE_AMR}
 #: Ends a ``LoginChallenge.done`` entry whose factor a backup code answered.
 _BACKUP_SUFFIX = ":backup_code"
 #: Separates a ``done`` entry's method from the amr values of its answer.
@@ -76,6 +86,11 @@ class VerifiedFactor:
     def secret(cls, name: str) -> VerifiedFactor:
         """A knowledge secret checked in login step 1 (``password`` or ``hardcode``)."""
         return cls(kind=name)
+
+    @classmethod
+    def device(cls) -> VerifiedFactor:
+        """A remembered device's token, presented in login step 1 in place of the codes."""
+        return cls(kind=DEVICE)
 
     @classmethod
     def code(
@@ -121,7 +136,7 @@ def _values_of(factor: VerifiedFactor) -> tuple[str, ...]:
         return factor.amr or _method_amr(factor.method)
     if factor.kind == BACKUP_CODE:
         return (OTP,)
-    return (_KNOWLEDGE_AMR[factor.kind],) if factor.kind in _KNOWLEDGE_AMR else ()
+    return (_FACTOR_AMR[factor.kind],) if factor.kind in _FACTOR_AMR else ()
 
 
 def is_multi_factor(factors: Sequence[VerifiedFactor]) -> bool:

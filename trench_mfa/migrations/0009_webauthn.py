@@ -7,14 +7,14 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trench_mfa', '0007_mfa_method_destination'),
+        ('trench_mfa', '0008_remembered_devices'),
     ]
 
     operations = [
         migrations.AlterField(
             model_name='mfaevent',
             name='event',
-            field=models.CharField(choices=[('mfa_method_activated', 'method activated'), ('mfa_method_deactivated', 'method deactivated'), ('primary_method_changed', 'primary method changed'), ('code_sent', 'code sent'), ('code_verified', 'code verified'), ('verification_failed', 'verification failed'), ('backup_code_used', 'backup code used'), ('backup_codes_regenerated', 'backup codes regenerated'), ('locked_out', 'locked out'), ('dispatch_failed', 'queued code not sent'), ('credential_added', 'security key added'), ('credential_removed', 'security key removed'), ('sign_count_regression', 'security key signature counter went back')], max_length=32, verbose_name='event'),
+            field=models.CharField(choices=[('mfa_method_activated', 'method activated'), ('mfa_method_deactivated', 'method deactivated'), ('primary_method_changed', 'primary method changed'), ('code_sent', 'code sent'), ('code_verified', 'code verified'), ('verification_failed', 'verification failed'), ('backup_code_used', 'backup code used'), ('backup_codes_regenerated', 'backup codes regenerated'), ('locked_out', 'locked out'), ('dispatch_failed', 'queued code not sent'), ('device_remembered', 'device remembered'), ('device_used', 'remembered device skipped the code'), ('device_rejected', 'device token ignored'), ('devices_revoked', 'remembered devices revoked'), ('credential_added', 'security key added'), ('credential_removed', 'security key removed'), ('sign_count_regression', 'security key signature counter went back')], max_length=32, verbose_name='event'),
         ),
         migrations.CreateModel(
             name='WebAuthnChallenge',

@@ -30,6 +30,7 @@ from trench_mfa.exceptions import (
     SourceFieldDoesNotExist,
 )
 from trench_mfa.models import CodePurpose, MFAMethod
+from trench_mfa.services import devices
 from trench_mfa.services.protection import require_config, usable_methods
 from trench_mfa.services.verification import (
     FactorCheck,
@@ -124,9 +125,9 @@ def activate_method(
         raise SourceFieldDoesNotExist(config.source_field, type(user).__name__)
     # django-trench's order: the method's state before the code.
     if MFAMethod.objects.for_user(user).filter(name=name, is_active=True).exists():
-        if not getattr(config.handler, "adds_devices", False):
+        if not getattr(config.handler, "adds_credentials", False):
             raise MethodAlreadyActive()
-        return _add_device(user, name, code, request)
+        return _add_credential(user, name, code, request)
     # Checked outside the transaction below: a wrong code must stay counted.
     checked = _check_existing_factor(user, code, request)
     with transaction.atomic():
@@ -203,11 +204,13 @@ def _replace_authtoken(user: AnyUser, *, reissue: bool) -> str | None:
 
 
 @sensitive_variables()
-def _add_device(user: AnyUser, name: str, code: str | None, request: AnyRequest) -> DispatchResult:
-    """Start binding another device to an active method (WebAuthn: one more credential).
+def _add_credential(
+    user: AnyUser, name: str, code: str | None, request: AnyRequest
+) -> DispatchResult:
+    """Start registering one more credential with an active method (WebAuthn: a key).
 
     MFA is on, so a code of the method in use (or a backup code) is required
-    first; the method row stays as it is while the new device registers.
+    first; the method row stays as it is while the new credential registers.
     """
     _check_existing_factor(user, code, request)
     method = active_method(user, name)
@@ -222,8 +225,10 @@ def _add_device(user: AnyUser, name: str, code: str | None, request: AnyRequest)
 
 
 @sensitive_variables()
-def _confirm_device(user: AnyUser, method: MFAMethod, code: str, request: AnyRequest) -> Confirmed:
-    """Bind the device whose registration ``code`` answers to the active ``method``; ``[]``."""
+def _confirm_credential(
+    user: AnyUser, method: MFAMethod, code: str, request: AnyRequest
+) -> Confirmed:
+    """Store the credential whose registration ``code`` answers, for the active ``method``."""
     check = FactorCheck(user, method, code, CodePurpose.ACTIVATION, request=request)
     require_well_formed(check.dispatcher(), code, allow_backup=False)
     started = method.activation_started_at
@@ -264,8 +269,8 @@ def confirm_activation(
     config = require_config(name)
     method = _user_method(user, name)
     if method.is_active:
-        if getattr(config.handler, "adds_devices", False):
-            return _confirm_device(user, method, code, request)
+        if getattr(config.handler, "adds_credentials", False):
+            return _confirm_credential(user, method, code, request)
         raise MethodAlreadyActive()
     check = FactorCheck(user, method, code, CodePurpose.ACTIVATION, request=request)
     require_well_formed(check.dispatcher(), code, allow_backup=False)
@@ -326,7 +331,7 @@ def deactivate_method(
         verify_protected_action(user, method, code, request=request)
     with transaction.atomic():
         lock_account(user.pk)
-        switch_off(user, method)
+        switch_off(user, method, request=request)
     audit.send(signals.mfa_method_deactivated, __name__, user=user, method=name, request=request)
 
 
@@ -337,11 +342,11 @@ def require_deactivation_allowed(user: AnyUser, method: MFAMethod) -> None:
         raise DeactivationOfPrimary()
 
 
-def switch_off(user: AnyUser, method: MFAMethod) -> None:
+def switch_off(user: AnyUser, method: MFAMethod, *, request: AnyRequest = None) -> None:
     """Deactivate ``method`` (the caller holds the account's locks and audits it).
 
     Its codes, WebAuthn credentials and challenges go; the last method takes
-    the backup codes with it.
+    the backup codes with it; remembered devices are revoked.
     """
     mine = MFAMethod.objects.for_user(user)
     # The bound destination goes with the activation: activating again
@@ -349,8 +354,12 @@ def switch_off(user: AnyUser, method: MFAMethod) -> None:
     mine.filter(pk=method.pk).update(is_active=False, is_primary=False, destination="")
     codes.void_codes(method)
     webauthn_credentials.forget_methods([method.pk])
-    if not mine.active().exclude(pk=method.pk).exists():
+    mfa_off = not mine.active().exclude(pk=method.pk).exists()
+    if mfa_off:
         backup_codes.delete_backup_codes(user.pk)
+    # A device remembered with the removed method must prove the others.
+    reason = devices.MFA_DISABLED if mfa_off else devices.METHOD_REMOVED
+    devices.revoke_all(user, reason=reason, request=request)
 
 
 def require_regeneration_allowed() -> None:
@@ -375,6 +384,8 @@ def regenerate_backup_codes(
     with transaction.atomic():
         lock_account(user.pk)
         codes = backup_codes.replace_backup_codes(user.pk)
+        # Regenerating is what a user does who fears their codes leaked.
+        devices.revoke_all(user, reason=devices.BACKUP_CODES_REGENERATED, request=request)
     audit.send(signals.backup_codes_regenerated, __name__, user=user, method=name, request=request)
     return codes
 

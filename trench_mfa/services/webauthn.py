@@ -31,7 +31,7 @@ from trench_mfa.user import AnyRequest, AnyUser
 
 def _webauthn_method(user: AnyUser, name: str) -> MFAMethod:
     """The user's active method ``name``, which must keep credentials (WebAuthn)."""
-    if not getattr(require_config(name).handler, "adds_devices", False):
+    if not getattr(require_config(name).handler, "adds_credentials", False):
         raise MethodDoesNotExist()
     return active_method(user, name)
 
@@ -50,7 +50,7 @@ def describe(row: WebAuthnCredential) -> dict[str, Any]:
 
 def list_credentials(user: AnyUser, name: str) -> list[dict[str, Any]]:
     """The user's credentials of method ``name``, oldest first (``[]`` while it is off)."""
-    if not getattr(require_config(name).handler, "adds_devices", False):
+    if not getattr(require_config(name).handler, "adds_credentials", False):
         raise MethodDoesNotExist()
     return [describe(row) for row in webauthn_credentials.of_user(user, name)]
 
@@ -91,7 +91,7 @@ def remove_credential(
         if last:
             # Again under the locks: a parallel removal may have left this one last.
             require_deactivation_allowed(user, method)
-            switch_off(user, method)
+            switch_off(user, method, request=request)
     audit.send(
         signals.credential_removed, __name__, user=user, method=name, request=request, credential=pk
     )

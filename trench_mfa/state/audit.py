@@ -42,6 +42,10 @@ EVENTS: dict[Signal, EventType] = {
     signals.backup_codes_regenerated: EventType.BACKUP_CODES_REGENERATED,
     signals.locked_out: EventType.LOCKED_OUT,
     signals.dispatch_failed: EventType.DISPATCH_FAILED,
+    signals.device_remembered: EventType.DEVICE_REMEMBERED,
+    signals.device_used: EventType.DEVICE_USED,
+    signals.device_rejected: EventType.DEVICE_REJECTED,
+    signals.devices_revoked: EventType.DEVICES_REVOKED,
     signals.credential_added: EventType.CREDENTIAL_ADDED,
     signals.credential_removed: EventType.CREDENTIAL_REMOVED,
     signals.sign_count_regression: EventType.SIGN_COUNT_REGRESSION,
@@ -55,6 +59,7 @@ _WARNINGS = {
     EventType.VERIFICATION_FAILED,
     EventType.LOCKED_OUT,
     EventType.DISPATCH_FAILED,
+    EventType.DEVICE_REJECTED,
     EventType.SIGN_COUNT_REGRESSION,
 }
 
