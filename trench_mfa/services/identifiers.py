@@ -42,13 +42,13 @@ from trench_mfa.models import CodePurpose, MFAMethod, VerifiedIdentifier
 from trench_mfa.services.verification import FactorCheck, verify_factor
 from trench_mfa.state import codes, identity
 from trench_mfa.state.confirmations import confirmed_by_another
-from trench_mfa.state.locks import lock_value
 
 # Re-exported: checking a confirmation is part of this service's API; the
 # rows are read in the state layer, where the delivery of codes reads them too.
 from trench_mfa.state.confirmations import confirmed_user_ids as confirmed_user_ids
 from trench_mfa.state.confirmations import is_confirmed as is_confirmed
 from trench_mfa.state.confirmations import require_confirmed as require_confirmed
+from trench_mfa.state.locks import lock_value
 from trench_mfa.user import AnyRequest, AnyUser
 
 if TYPE_CHECKING:
