@@ -132,7 +132,9 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
 
     def get_account_name(self) -> str:
         """The account shown in the app: the user's ``USERNAME_FIELD`` value."""
-        return str(self._mfa_method.user.get_username())
+        # Only a user's row is ever activated (a phantom row has no user).
+        user: Any = self._mfa_method.user
+        return str(user.get_username())
 
     def get_provisioning_uri(self) -> str:
         """The otpauth URI of the stored seed (activation only)."""
