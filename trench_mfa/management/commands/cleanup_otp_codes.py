@@ -1,5 +1,8 @@
 """``manage.py cleanup_otp_codes``: prune expired and used codes (run from cron).
 
+Idle send counters and the idle phantom rows of decoy logins go too
+(:func:`trench_mfa.state.phantoms.idle`).
+
 With ``--events-days N`` it also prunes audit events older than N days;
 without it, audit events are kept.
 """
@@ -17,6 +20,7 @@ from django.utils.translation import gettext_noop
 
 from trench_mfa.management.commands._base import MFACommand
 from trench_mfa.models import LoginChallenge, MFAEvent, OneTimeCode, SendQuota
+from trench_mfa.state import phantoms
 from trench_mfa.state.send_limits import RECIPIENT_WINDOW
 
 
@@ -47,12 +51,13 @@ class Command(MFACommand):
     """Delete one-time codes and login challenges that expired or were used.
 
     Per-number send counters untouched for a whole counting window go too:
-    they hold nothing that still limits anyone.
+    they hold nothing that still limits anyone. So do the phantom rows of
+    decoy logins with no code, failure or lock left younger than --days.
     """
 
     help = gettext_noop(
         "Delete one-time codes and login challenges that expired or were used "
-        "more than --days days ago, and idle per-number send counters."
+        "more than --days days ago, idle per-number send counters and idle decoy states."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -84,6 +89,7 @@ class Command(MFACommand):
         quotas = SendQuota.objects.filter(
             updated_at__lt=timezone.now() - timedelta(seconds=RECIPIENT_WINDOW)
         )
+        idle_phantoms = phantoms.idle(cutoff, OneTimeCode.objects.exclude(old))
         events = None
         if events_days is not None:
             events = MFAEvent.objects.filter(
@@ -93,13 +99,15 @@ class Command(MFACommand):
             self.stdout.write(
                 _(
                     "Would delete %(codes)d one-time codes and %(challenges)d login challenges "
-                    "older than %(days)d days, and %(quotas)d idle send counters."
+                    "older than %(days)d days, %(quotas)d idle send counters and "
+                    "%(phantoms)d idle decoy states."
                 )
                 % {
                     "codes": codes.count(),
                     "challenges": challenges.count(),
                     "days": days,
                     "quotas": quotas.count(),
+                    "phantoms": idle_phantoms.count(),
                 }
             )
             if events is not None:
@@ -111,12 +119,21 @@ class Command(MFACommand):
         n_codes = _delete_in_batches(codes, batch_size)
         n_challenges = _delete_in_batches(challenges, batch_size)
         n_quotas = _delete_in_batches(quotas, batch_size)
+        # After the codes: a phantom row goes once none of its codes is left.
+        n_phantoms = _delete_in_batches(idle_phantoms, batch_size)
         self.stdout.write(
             _(
                 "Deleted %(codes)d one-time codes and %(challenges)d login challenges "
-                "older than %(days)d days, and %(quotas)d idle send counters."
+                "older than %(days)d days, %(quotas)d idle send counters and "
+                "%(phantoms)d idle decoy states."
             )
-            % {"codes": n_codes, "challenges": n_challenges, "days": days, "quotas": n_quotas}
+            % {
+                "codes": n_codes,
+                "challenges": n_challenges,
+                "days": days,
+                "quotas": n_quotas,
+                "phantoms": n_phantoms,
+            }
         )
         if events is not None:
             n_events = _delete_in_batches(events, batch_size)
