@@ -9,6 +9,7 @@ primary or owned by a user.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -133,3 +134,40 @@ def test_a_decoy_sends_no_signal(db: None) -> None:
         for signal in watched:
             signal.disconnect(dispatch_uid="decoy-test")
     assert heard == []
+
+
+def test_a_decoy_for_a_method_factor_backs_off_like_the_account(
+    flows_config: Callable[..., Any],
+    no_login_throttle: None,
+    verified_user: Any,
+    client_for: Callable[[Any], APIClient],
+    time_machine: Any,
+) -> None:
+    from tests.support.app import activate_and_confirm_app
+
+    flows_config(flows=[("email", "app")], THROTTLE_FACTOR=1)
+    start = "2026-01-01 12:00:00+00:00"
+    time_machine.move_to(start, tick=False)
+    totp = activate_and_confirm_app(client_for(verified_user))
+    near = {totp.at(time.time() + 30 * k) for k in range(-3, 4)}
+    wrong = [c for c in ("000000", "111111", "222222", "333333") if c not in near]
+    # Wrong app codes and a wrong backup code (its shape), inside and after the back-off.
+    script = [(wrong[0], 0), (wrong[1], 0), ("ABCDEFGHJKMN", 1), (wrong[2], 0)]
+    seen = []
+    for address in (verified_user.email, "nobody@example.com"):
+        time_machine.move_to(start, tick=False)
+        body = step_1(address).json()
+        token = body.pop("ephemeral_token")
+        answers: list[Any] = [body]
+        for code, wait in script:
+            time_machine.shift(wait)
+            response = APIClient().post(CODE, {"ephemeral_token": token, "code": code})
+            answers.append((response.status_code, response.json()))
+        seen.append(answers)
+    assert seen[0] == seen[1]
+    assert [a[1]["error_code"] for a in seen[0][1:]] == [
+        "invalid_code",
+        "throttled",
+        "invalid_code",
+        "throttled",
+    ]
