@@ -37,9 +37,9 @@ class MFAMethodQuerySet(models.QuerySet["MFAMethod"]):
 
         Every row of its user; a phantom row (no user) stands alone.
         """
-        if method.user_id is None:
+        if method.is_phantom:
             return self.filter(pk=method.pk)
-        return self.filter(user_id=method.user_id)
+        return self.for_user(method.user_id)
 
     def active(self) -> MFAMethodQuerySet:
         """Methods whose activation was confirmed."""

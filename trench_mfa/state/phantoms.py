@@ -41,12 +41,18 @@ def phantom_key(method: str, field: str, value: str) -> str:
 
 
 def stand_in(field: str, value: str) -> AnyUser:
-    """An unsaved user holding only ``value``: dispatchers read the recipient from it."""
-    return get_user_model()(**{field: value})
+    """An unsaved user holding only ``value``: dispatchers read the recipient from it.
+
+    Its primary key is ``None`` even where the model fills one in on creation
+    (a UUID default): nothing may take it for an account.
+    """
+    user = get_user_model()(**{field: value})
+    user.pk = None
+    return user
 
 
 def _attach(row: MFAMethod, field: str, value: str) -> MFAMethod:
-    # Assigning an unsaved user keeps ``user_id`` NULL: the row stays a phantom.
+    # A user without a primary key keeps ``user_id`` NULL: the row stays a phantom.
     row.user = stand_in(field, value)
     return row
 
