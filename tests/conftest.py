@@ -25,6 +25,8 @@ pytest_plugins = [
     "tests.support.app",
     "tests.support.flows",
     "tests.support.log_capture",
+    "tests.support.sms_stubs",
+    "tests.support.smtp",
     "tests.support.throttling",
     "tests.support.yubikey",
 ]

@@ -2,7 +2,8 @@
 # The legs of `make test`, in two parallel streams (the machines have two cores):
 #   stream A: leg 1 (SQLite, default user model, the whole suite), then leg 4
 #             (PostgreSQL: the tests whose outcome depends on the database:
-#             races, locks, throttles, audit, Celery; see tests/README.md) when TEST_DATABASE_URL is set;
+#             races, locks, throttles, audit, Celery, two app servers; see
+#             tests/README.md) when TEST_DATABASE_URL is set;
 #   stream B: leg 2 (email-only user model) and leg 3 (UUID-keyed user model),
 #             the whole suite except the `slow` statistics (fuzzing, timing),
 #             which leg 1 already ran and which do not depend on the user model.
@@ -15,9 +16,10 @@ LOGS=.test-logs
 mkdir -p "$LOGS"
 
 PG_TESTS=(tests/throttling tests/input_validation tests/integration tests/audit tests/dispatch
-          tests/verification tests/timing tests/database
+          tests/verification tests/timing tests/database tests/cluster
           tests/app/test_concurrent_totp_logins_postgres.py
           tests/flows/test_concurrent_flow_logins_postgres.py
+          tests/methods/test_authtoken_rotation_postgres.py
           tests/flows/test_decoy_phantom_rows.py tests/flows/test_decoy_state_machine.py
           tests/sms/test_concurrent_sends_postgres.py
           tests/tokens/test_token_lifetime_edges.py

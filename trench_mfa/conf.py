@@ -65,6 +65,10 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         # SMS sends per destination number in any sliding hour, across all
         # users (None or 0 turns the cap off).
         "SMS_MAX_PER_NUMBER": 5,
+        # Emails (codes and verification links, whatever asked for them) per
+        # destination address in any sliding hour, across all users, against
+        # mail bombing (None or 0 turns the cap off).
+        "EMAIL_MAX_PER_ADDRESS": 10,
         # Fernet keys for secrets at rest, newest first; None derives them
         # from SECRET_KEY and SECRET_KEY_FALLBACKS (see secrets_at_rest.py).
         "ENCRYPTION_KEYS": None,
@@ -95,11 +99,19 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "VERIFICATION_LINK_VALIDITY": 86400,
         # Shortest hardcode (second static secret) POST hardcode/ accepts.
         "HARDCODE_MIN_LENGTH": 4,
+        # Consecutive wrong tries (at login, or the password of POST
+        # hardcode/) that lock a user's hardcode for LOCKOUT_DURATION seconds:
+        # a short PIN needs a far smaller threshold than codes. 1 to 10.
+        "HARDCODE_LOCKOUT_THRESHOLD": 10,
         # IsMFAAuthenticated: the amr values of which a token must carry at
         # least one ("mfa": a code plus another factor; see trench_mfa.login.amr),
         # and the most seconds since its mfa_at (None: no limit).
         "MFA_ACCEPTED_AMR": ("mfa",),
         "MFA_MAX_AGE": None,
+        # Confirming the user's first method deletes their DRF authtoken key:
+        # a key from a password-only login stops working when MFA goes on
+        # (not in django-trench; False keeps the key).
+        "ROTATE_AUTHTOKEN_ON_ENABLE": True,
     }
 )
 

@@ -174,6 +174,18 @@ class DispatchFailed(MFAError):
     default_code = "dispatch_failed"
 
 
+class DatabaseUnavailable(MFAError):
+    """The database connection failed mid-request; the transaction was rolled back whole.
+
+    Answered instead of Django's 500 page so that a client (or a load
+    balancer) knows that retrying, on this or another server, is safe.
+    """
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is temporarily unavailable. Please try again later.")
+    default_code = "service_unavailable"
+
+
 class Throttled(MFAError):
     """Too many requests: retry after ``retry_after`` seconds."""
 

@@ -85,6 +85,11 @@ class MFAMethod(models.Model):
     #: Reversible secret (TOTP seed, device data), encrypted at rest; never
     #: shown after activation.
     secret = models.TextField(_("secret"), blank=True, default="", editable=False)
+    #: Where an email or SMS method sends its codes: the address or number
+    #: captured when activation started and proven by the activation code,
+    #: encrypted at rest (see ``trench_mfa.state.destinations``). Empty for
+    #: methods that send nothing and for rows that are not being activated.
+    destination = models.TextField(_("destination"), blank=True, default="", editable=False)
     is_active = models.BooleanField(_("is active"), default=False)
     is_primary = models.BooleanField(_("is primary"), default=False)
     activation_started_at = models.DateTimeField(_("activation started at"), null=True)
@@ -233,10 +238,10 @@ class LoginChallenge(models.Model):
 
 
 class SendQuota(models.Model):
-    """Recent sends to one destination, for the per-number SMS cap.
+    """Recent sends to one destination, for the per-number and per-address caps.
 
     ``key`` is a keyed hash of the channel and the normalised destination, so
-    the table holds no phone numbers. ``sent_at`` lists the epoch seconds of
+    the table holds no phone numbers or email addresses. ``sent_at`` lists the epoch seconds of
     the sends inside the current window; ``version`` makes every change a
     compare-and-swap ``UPDATE`` (see ``trench_mfa.state.backoff``).
     """
@@ -361,3 +366,29 @@ class Hardcode(models.Model):
 
     def __str__(self) -> str:
         return f"hardcode of user {self.user_id}"
+
+
+class HardcodeGuard(models.Model):
+    """Consecutive failed hardcode checks of one user, for back-off and lockout.
+
+    ``key`` is a keyed hash of the user's primary key, or, for a login whose
+    identifier names nobody, of the identifier field and value: unknown
+    identifiers count and lock exactly like real ones, so a lockout tells
+    nothing about who exists, and the table holds no identifier in clear.
+    The counters follow the rules of ``trench_mfa.state.backoff`` with
+    ``HARDCODE_LOCKOUT_THRESHOLD``; see ``trench_mfa.state.hardcode_guard``.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    failure_count = models.PositiveIntegerField(_("consecutive failures"), default=0)
+    last_failure_at = models.DateTimeField(_("last failure at"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    #: Last change; idle rows without a lock can be pruned.
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("hardcode failure counter")
+        verbose_name_plural = _("hardcode failure counters")
+
+    def __str__(self) -> str:
+        return f"hardcode failures {self.key[:8]}"

@@ -8,7 +8,9 @@ and keyword arguments ``user``, ``method`` (a method name or ``None``),
 ``purpose``; ``verification_failed`` carries ``reason``: ``"invalid_code"``
 (evaluated and wrong), ``"throttled"`` (refused by the back-off) or
 ``"locked"`` (refused by the lockout). ``backup_code_used`` names the method
-whose check the backup code answered. No signal ever carries a code, secret
+whose check the backup code answered; ``locked_out`` names ``"hardcode"``
+when wrong hardcodes locked a user's hardcode (see
+:mod:`trench_mfa.services.hardcode`). No signal ever carries a code, secret
 or token. trench_mfa's own receiver (:mod:`trench_mfa.state.audit`) turns each of
 these into one ``MFAEvent`` and one log line.
 

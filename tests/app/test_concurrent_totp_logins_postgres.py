@@ -7,7 +7,6 @@ own database connection, send the requests at the same moment.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pyotp
@@ -17,7 +16,7 @@ from rest_framework.test import APIClient
 
 from tests.conftest import credentials
 from tests.support.app import activate_app, totp_from_uri
-from tests.support.races import race
+from tests.support.races import race_step_two
 from trench_mfa.models import MFAMethod
 
 pytestmark = [
@@ -45,27 +44,13 @@ def _login_step_one(user: Any) -> str:
     return str(response.json()["ephemeral_token"])
 
 
-def _race(tokens: list[str], code: str) -> list[int]:
-    """Send step 2 with ``code`` once per token, all threads released together."""
-
-    def step_two(token: str) -> Callable[[], int]:
-        return lambda: (
-            APIClient()
-            .post("/auth/jwt/login/code/", {"ephemeral_token": token, "code": code})
-            .status_code
-        )
-
-    statuses: list[int] = race([step_two(token) for token in tokens])
-    return statuses
-
-
 def test_same_code_same_token_in_parallel_succeeds_exactly_once(
     user: Any, api_client: APIClient
 ) -> None:
     totp = _activated(user, api_client)
     with time_machine.travel(T0 + 30, tick=False):
         token = _login_step_one(user)
-        statuses = _race([token] * THREADS, totp.now())
+        statuses = race_step_two([token] * THREADS, totp.now())
     assert statuses.count(200) == 1, statuses
     assert set(statuses) <= {200, 401}
     assert MFAMethod.objects.get(user=user, name="app").last_used_step == (T0 + 30) // 30
@@ -79,7 +64,7 @@ def test_same_code_on_separate_logins_in_parallel_succeeds_exactly_once(
     totp = _activated(user, api_client)
     with time_machine.travel(T0 + 30, tick=False):
         tokens = [_login_step_one(user) for _ in range(THREADS)]
-        statuses = _race(tokens, totp.now())
+        statuses = race_step_two(tokens, totp.now())
     assert statuses.count(200) == 1, statuses
     assert set(statuses) <= {200, 401}
     assert MFAMethod.objects.get(user=user, name="app").last_used_step == (T0 + 30) // 30

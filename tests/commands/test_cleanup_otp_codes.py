@@ -181,6 +181,26 @@ def test_idle_send_counters_are_pruned(db: None, time_machine: Any) -> None:
     assert idle.pk not in set(SendQuota.objects.values_list("pk", flat=True))
 
 
+def test_idle_unlocked_hardcode_counters_are_pruned(db: None, time_machine: Any) -> None:
+    from trench_mfa.models import HardcodeGuard
+
+    time_machine.move_to(NOW, tick=False)
+    week = timedelta(days=7)
+    rows = {
+        "idle": HardcodeGuard.objects.create(key="a" * 64, updated_at=NOW - week - week),
+        "recent": HardcodeGuard.objects.create(key="b" * 64, updated_at=NOW - timedelta(days=1)),
+        # Idle, but its lock still runs (a long LOCKOUT_DURATION): kept.
+        "locked": HardcodeGuard.objects.create(
+            key="c" * 64, updated_at=NOW - week - week, locked_until=NOW + timedelta(hours=1)
+        ),
+    }
+    assert re.search(r"\b1 idle hardcode failure counters\b", run("--dry-run"))
+    assert HardcodeGuard.objects.count() == 3
+    assert re.search(r"\b1 idle hardcode failure counters\b", run())
+    kept = set(HardcodeGuard.objects.values_list("pk", flat=True))
+    assert kept == {rows["recent"].pk, rows["locked"].pk}
+
+
 @pytest.fixture
 def phantoms(user: Any, time_machine: Any) -> dict[str, set[int]]:
     """Phantom rows of decoy logins at ``NOW``: idle ones (to delete) and the rest."""
@@ -211,9 +231,8 @@ def method_ids() -> set[int]:
 
 
 def test_idle_phantom_rows_of_decoy_logins_are_pruned(phantoms: dict[str, set[int]]) -> None:
-    assert re.search(r"\b2 idle decoy states\b", run("--dry-run"))
+    assert re.search(r"\b2 idle decoy login states\b", run("--dry-run"))
     assert method_ids() == phantoms["old"] | phantoms["keep"]
-    output = run()
-    assert re.search(r"\b2 idle decoy states\b", output)
+    assert re.search(r"\b2 idle decoy login states\b", run())
     assert method_ids() == phantoms["keep"]
-    assert re.search(r"\b0 idle decoy states\b", run())
+    assert "decoy" not in run()  # nothing left to prune: no line

@@ -132,7 +132,8 @@ class Player:
         self.secret = ""
         self.backup_codes: list[str] = []
         self.token = ""
-        self.auth_token = ""
+        #: Every authtoken key the answers gave, oldest first.
+        self.keys: list[str] = []
 
     # Values that later steps refer to ("$email", "$totp", ...).
 
@@ -189,6 +190,8 @@ class Player:
             self.backup_codes = list(body["backup_codes"])
         if isinstance(body.get("ephemeral_token"), str):
             self.token = body["ephemeral_token"]
+        if isinstance(body.get("auth_token"), str) and body["auth_token"] not in self.keys:
+            self.keys.append(body["auth_token"])
 
     def play(self, step: Step) -> dict[str, Any]:
         """Send one request; the answer with its secrets replaced."""
@@ -206,7 +209,13 @@ class Player:
             self.traveller.shift(step.body["seconds"])
             return {}
         user = self.users.get(step.user) if step.user else None
-        self.client.force_authenticate(user=user)
+        if step.key is None:
+            self.client.credentials()
+            self.client.force_authenticate(user=user)
+        else:
+            key = self.keys[0] if step.key == "$first_key" else self.keys[-1]
+            self.client.force_authenticate(user=None)
+            self.client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         body = self.resolve(step.body)
         if step.op == "login":
             body = {"username": step.user, "password": PASSWORD, **body}

@@ -9,6 +9,8 @@ References in bodies are resolved by the driver with each package's own
 values: ``$email`` the last emailed code, ``$totp`` the authenticator code of
 the next TOTP step, ``$backup`` an unused backup code, ``$token`` the last
 ephemeral token, ``$wrong`` a well-formed code that is not the right one.
+A step with ``key`` authenticates with an authtoken key the answers gave
+(``$key``, ``$first_key``) instead of as its user.
 
 Runs inside django-trench's virtualenv too: standard library only.
 """
@@ -48,6 +50,9 @@ class Step:
     body: dict[str, Any] = field(default_factory=dict)
     user: str | None = "alice"
     label: str = ""
+    #: Authenticate with an authtoken key instead of as ``user``: ``$key`` the
+    #: last key an answer gave, ``$first_key`` the first one.
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -368,6 +373,17 @@ SCENARIOS: list[Scenario] = [
     ),
     *_login_scenarios("jwt"),
     *_login_scenarios("token"),
+    Scenario(
+        "authtoken key across enabling MFA",
+        [
+            user(),
+            login("token"),
+            post("email/activate/", key="$key"),
+            post("email/activate/confirm/", {"code": "$email"}, key="$key", label="confirm"),
+            get("mfa/user-active-methods/", key="$first_key", label="the key from before MFA"),
+            get("mfa/user-active-methods/", key="$key", label="the last key answered"),
+        ],
+    ),
     Scenario(
         "without confirmation codes",
         [

@@ -1,4 +1,6 @@
-"""Fixtures of the dispatch tests: Celery (``TRENCH_AUTH["DISPATCH"] = "celery"``) and SMTP.
+"""Fixtures of the dispatch tests: Celery (``TRENCH_AUTH["DISPATCH"] = "celery"``).
+
+The SMTP server (``mailbox``) comes from :mod:`tests.support.smtp`.
 
 Unit tests run the task eagerly (in the test process, retries included) and
 run ``transaction.on_commit`` callbacks with pytest-django's
@@ -14,7 +16,6 @@ from typing import Any
 import pytest
 
 from tests.support import sms_outbox as outbox
-from tests.support.smtp import Mailbox, smtp_server
 from trench_mfa import signals
 
 PHONE = "+48600100200"
@@ -62,11 +63,3 @@ def sms_outbox(trench_auth: Callable[..., Any]) -> Iterator[list[tuple[str, str]
     yield outbox.sent
     outbox.sent.clear()
     outbox.fail_next = 0
-
-
-@pytest.fixture
-def mailbox(settings: Any) -> Iterator[Mailbox]:
-    """An SMTP server on a free loopback port; Django's SMTP backend points at it."""
-    handler = Mailbox()
-    with smtp_server(handler, settings):
-        yield handler

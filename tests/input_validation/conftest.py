@@ -45,6 +45,7 @@ from tests.conftest import (
     username_field,
 )
 from tests.input_validation.endpoints import Endpoint
+from tests.support.methods import bound_method
 from trench_mfa.backends.console import ConsoleMessageDispatcher
 from trench_mfa.models import BackupCode, CodePurpose, LoginChallenge, MFAMethod, OneTimeCode
 from trench_mfa.state import backup_codes, codes, tokens
@@ -213,7 +214,7 @@ def scene(
     trench_auth(methods={"email2": EMAIL2})
     extra = {"phone_number": "+48600100200"} if has_user_field("phone_number") else {}
     user = user_factory(username="alice", email="alice@example.com", **extra)
-    email = MFAMethod.objects.create(user=user, name="email", is_active=True, is_primary=True)
+    email = bound_method(user, "email", is_primary=True)
     backup = backup_codes.replace_backup_codes(user.pk)
     email2 = MFAMethod.objects.create(user=user, name="email2", activation_started_at=now())
     token, challenge = tokens.issue_token(user, "email")

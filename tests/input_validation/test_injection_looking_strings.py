@@ -22,6 +22,7 @@ from tests.input_validation.invariants import (
     assert_rejected,
     choice_error,
 )
+from tests.support.methods import bound_method
 from tests.support.yubikey import PATH, make_otp
 from trench_mfa.models import LoginChallenge, MFAMethod
 
@@ -207,7 +208,7 @@ def test_an_email_address_with_crlf_header_injection(
     assert response.json()["error_code"] == "invalid_input"
     assert not MFAMethod.objects.filter(user=user).exists()
     # The same address on an active method: no code request or login sends.
-    MFAMethod.objects.create(user=user, name="email", is_active=True, is_primary=True)
+    bound_method(user, "email", is_primary=True)
     before = scene.snapshot()
     response = client.post("/auth/code/request/", {"method": "email"})
     assert_rejected(scene, response, before)
@@ -247,7 +248,7 @@ def test_invalid_phone_numbers_send_nothing(
     assert_rejected(scene, response, before)
     assert response.json()["error_code"] == "invalid_input"
     # A number changed after activation: still no send.
-    MFAMethod.objects.create(user=user, name="sms", is_active=True, is_primary=True)
+    bound_method(user, "sms", is_primary=True)
     before = scene.snapshot()
     assert_rejected(scene, client.post("/auth/code/request/", {"method": "sms"}), before)
     assert_rejected(scene, client.post("/auth/code/request/"), before)

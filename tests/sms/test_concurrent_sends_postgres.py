@@ -17,12 +17,12 @@ from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 
 from tests.conftest import credentials
-from tests.sms.conftest import PHONE
-from tests.sms.providers import TWILIO
 from tests.support import sms_outbox as outbox
+from tests.support.methods import bound_method
 from tests.support.races import race
 from tests.support.sms_outbox import OUTBOX
-from trench_mfa.models import MFAMethod, SendQuota
+from tests.support.sms_providers import PHONE, TWILIO
+from trench_mfa.models import SendQuota
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -48,7 +48,7 @@ def test_ten_parallel_resends_make_one_provider_call(
         TWILIO.ok.body, status=201, content_type="application/json"
     )
     user = user_factory(phone_number=PHONE)
-    MFAMethod.objects.create(user=user, name="sms_twilio", is_active=True, is_primary=True)
+    bound_method(user, "sms_twilio", is_primary=True)
     login = APIClient().post("/auth/jwt/login/", credentials(user))
     assert login.status_code == 200, login.content
     token = login.json()["ephemeral_token"]

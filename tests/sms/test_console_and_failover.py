@@ -12,8 +12,8 @@ from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 
 from tests.conftest import assert_error
-from tests.sms.conftest import closed_port_url
-from tests.sms.providers import AWS, SMSAPI, TWILIO, sms_text
+from tests.support.sms_providers import AWS, SMSAPI, TWILIO, sms_text
+from tests.support.sms_stubs import closed_port_url
 from trench_mfa.models import OneTimeCode
 
 pytestmark = pytest.mark.django_db

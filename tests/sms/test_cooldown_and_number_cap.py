@@ -18,10 +18,11 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import assert_error, credentials, last_code
-from tests.sms.conftest import PHONE
 from tests.support import sms_outbox as outbox
+from tests.support.methods import bound_method
 from tests.support.sms_outbox import OUTBOX
-from trench_mfa.models import MFAMethod, OneTimeCode
+from tests.support.sms_providers import PHONE
+from trench_mfa.models import OneTimeCode
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,7 @@ def sms_mfa_user(user_factory: Callable[..., Any], name: str = "sms", **fields: 
     """A user whose primary, active method is ``name``."""
     fields.setdefault("phone_number", PHONE)
     user = user_factory(**fields)
-    MFAMethod.objects.create(user=user, name=name, is_active=True, is_primary=True)
+    bound_method(user, name, is_primary=True)
     return user
 
 

@@ -12,8 +12,7 @@ from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 
 from tests.conftest import assert_error
-from tests.sms.conftest import PHONE
-from tests.sms.providers import sms_text
+from tests.support.sms_providers import PHONE, sms_text
 from trench_mfa.models import OneTimeCode
 
 pytestmark = pytest.mark.django_db

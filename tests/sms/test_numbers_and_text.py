@@ -16,10 +16,9 @@ from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 
 from tests.conftest import assert_error, username_field
-from tests.sms.conftest import PHONE
-from tests.sms.providers import TWILIO
 from tests.support import sms_outbox as outbox
 from tests.support.sms_outbox import OUTBOX, OutboxSMSDispatcher
+from tests.support.sms_providers import PHONE, TWILIO
 from trench_mfa.backends.sms import SMSMessageDispatcher, normalise_phone_number
 from trench_mfa.models import MFAMethod, OneTimeCode
 

@@ -21,8 +21,8 @@ from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 from werkzeug import Request, Response
 
-from tests.sms.conftest import closed_port_url
-from tests.sms.providers import PROVIDERS, Provider, sms_text
+from tests.support.sms_providers import PROVIDERS, Provider, sms_text
+from tests.support.sms_stubs import closed_port_url
 from trench_mfa.models import MFAMethod, OneTimeCode, SendQuota
 
 pytestmark = pytest.mark.django_db

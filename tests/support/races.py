@@ -69,3 +69,16 @@ def post_status(
         return (client or APIClient()).post(path, body).status_code
 
     return call
+
+
+def race_step_two(tokens: list[str], code: str) -> list[int]:
+    """Answer JWT login step 2 with ``code`` once per token, all at once; the statuses."""
+    return [
+        int(status)
+        for status in race(
+            [
+                post_status("/auth/jwt/login/code/", {"ephemeral_token": t, "code": code})
+                for t in tokens
+            ]
+        )
+    ]

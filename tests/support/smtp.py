@@ -1,4 +1,8 @@
-"""An SMTP server on loopback, for the tests that send email over real SMTP."""
+"""An SMTP server on loopback, for the tests that send email over real SMTP.
+
+The ``mailbox`` fixture (loaded for every folder by the root conftest) runs
+one for a test and points Django's SMTP backend at it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from contextlib import contextmanager
 from email.message import Message
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import use_mail
@@ -90,3 +95,11 @@ def smtp_server(handler: Any, settings: Any = None) -> Iterator[int]:
         yield controller.port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def mailbox(settings: Any) -> Iterator[Mailbox]:
+    """An SMTP server on a free loopback port; Django's SMTP backend points at it."""
+    handler = Mailbox()
+    with smtp_server(handler, settings):
+        yield handler

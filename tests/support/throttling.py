@@ -17,6 +17,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import EMAIL2, FLAVOURS, activate, credentials, last_code
+from tests.support.flows import PHONE
 from trench_mfa.models import MFAMethod
 
 #: The login flavour used where the flavour does not matter (JWT).
@@ -107,3 +108,25 @@ def counters(user: Any, name: str = "email") -> tuple[int, Any, Any]:
 def fresh_code() -> str:
     """The code in the last email."""
     return last_code()
+
+
+#: The hardcode of :func:`hardcode_user`, and a wrong one.
+PIN = "4711"
+WRONG_PIN = "0000"
+#: The login flow of the hardcode tests: phone number and hardcode, then an SMS code.
+HARDCODE_FLOW = ("phone_number", "hardcode", "passcode")
+
+
+@pytest.fixture
+def hardcode_user(flows_config: Callable[..., Any], verified_user: Any) -> Any:
+    """``user`` (alice): confirmed number, hardcode :data:`PIN`, the flow :data:`HARDCODE_FLOW`."""
+    from trench_mfa.services import hardcode
+
+    flows_config(flows=[HARDCODE_FLOW])
+    hardcode.store_hardcode(verified_user, PIN)
+    return verified_user
+
+
+def hardcode_login(pin: str, phone: str = PHONE, **extra: Any) -> Any:
+    """Login step 1 (authtoken) with ``phone`` and ``pin``, from a fresh client."""
+    return APIClient().post("/auth/token/login/", {"phone_number": phone, "hardcode": pin}, **extra)

@@ -36,6 +36,9 @@ def test_defaults_and_the_test_project_pass() -> None:
         ("THROTTLE_FACTOR", "1", "trench_mfa.E142"),
         ("MAX_CODE_ATTEMPTS", 0, "trench_mfa.E143"),
         ("MAX_CODE_ATTEMPTS", 11, "trench_mfa.E143"),
+        ("HARDCODE_LOCKOUT_THRESHOLD", 11, "trench_mfa.E144"),
+        ("HARDCODE_LOCKOUT_THRESHOLD", 0, "trench_mfa.E144"),
+        ("HARDCODE_LOCKOUT_THRESHOLD", None, "trench_mfa.E144"),
     ],
 )
 def test_bad_limits_are_errors(
@@ -53,6 +56,8 @@ def test_bad_limits_are_errors(
         ("THROTTLE_FACTOR", 0),
         ("THROTTLE_FACTOR", 0.5),
         ("MAX_CODE_ATTEMPTS", 10),
+        ("HARDCODE_LOCKOUT_THRESHOLD", 10),
+        ("HARDCODE_LOCKOUT_THRESHOLD", 1),
     ],
 )
 def test_edge_values_pass(trench_auth: Callable[..., Any], key: str, value: Any) -> None:

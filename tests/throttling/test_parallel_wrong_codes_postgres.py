@@ -14,7 +14,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.conftest import activate, credentials
-from tests.support.races import race
+from tests.support.races import race_step_two
 from trench_mfa.models import EventType, MFAEvent, MFAMethod
 
 pytestmark = [
@@ -41,32 +41,18 @@ def _tokens(user: Any, n: int) -> list[str]:
     return tokens
 
 
-def _race(tokens: list[str], code: str = "000000") -> list[int]:
-    """Send step 2 with ``code`` once per token, all threads released together."""
-
-    def step_two(token: str) -> Callable[[], int]:
-        return lambda: (
-            APIClient()
-            .post("/auth/jwt/login/code/", {"ephemeral_token": token, "code": code})
-            .status_code
-        )
-
-    statuses: list[int] = race([step_two(token) for token in tokens])
-    return statuses
-
-
 def test_parallel_wrong_codes_are_all_counted(
     mfa_user: Any, trench_auth: Callable[..., Any]
 ) -> None:
     trench_auth(LOCKOUT_THRESHOLD=100)  # back-off off: the suite default
-    statuses = _race(_tokens(mfa_user, 30))
+    statuses = race_step_two(_tokens(mfa_user, 30), "000000")
     assert statuses == [401] * 30
     assert MFAMethod.objects.get(user=mfa_user).failure_count == 30
 
 
 @pytest.mark.usefixtures("default_backoff")
 def test_under_the_back_off_one_of_many_parallel_codes_is_evaluated(mfa_user: Any) -> None:
-    statuses = _race(_tokens(mfa_user, 20))
+    statuses = race_step_two(_tokens(mfa_user, 20), "000000")
     assert sorted(statuses) == [401] + [429] * 19
     assert MFAMethod.objects.get(user=mfa_user).failure_count == 1
 
@@ -75,7 +61,7 @@ def test_parallel_failures_lock_exactly_once_at_the_threshold(
     mfa_user: Any, trench_auth: Callable[..., Any]
 ) -> None:
     trench_auth(LOCKOUT_THRESHOLD=10)
-    statuses = _race(_tokens(mfa_user, 25))
+    statuses = race_step_two(_tokens(mfa_user, 25), "000000")
     assert sorted(statuses) == [401] * 10 + [429] * 15
     row = MFAMethod.objects.get(user=mfa_user)
     assert row.failure_count == 10 and row.locked_until is not None

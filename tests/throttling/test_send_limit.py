@@ -14,8 +14,10 @@ import time_machine
 from django.core import mail
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_error, last_code
+from tests.conftest import assert_error, credentials, last_code, use_mail
+from tests.support.smtp import free_port
 from tests.support.throttling import answer, login, shift
+from trench_mfa.models import OneTimeCode
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +36,32 @@ def test_five_sends_per_ten_minutes_then_429_without_sending(
     assert len(mail.outbox) == 5  # the gateway was not called
     shift(clock, 600 - 5 * 61)
     assert api_client.post("/auth/code/request/").status_code == 200
+
+
+def test_sends_that_failed_do_not_use_up_the_cap(
+    email_user: Any, api_client: APIClient, anon_client: APIClient, settings: Any
+) -> None:
+    user, _ = email_user
+    # The mail server is down: more failed sends than the cap allows.
+    use_mail(
+        settings,
+        "django.core.mail.backends.smtp.EmailBackend",
+        host="127.0.0.1",
+        port=free_port(),
+        timeout=2,
+    )
+    for _ in range(6):
+        assert_error(api_client.post("/auth/code/request/"), 503, "dispatch_failed")
+        assert_error(
+            anon_client.post("/auth/jwt/login/", credentials(user)), 503, "dispatch_failed"
+        )
+    # Withdrawn: nothing to use, nothing counted.
+    assert not OneTimeCode.objects.filter(purpose__in=["action", "login"]).exists()
+    use_mail(settings, "django.core.mail.backends.locmem.EmailBackend")
+    assert api_client.post("/auth/code/request/").status_code == 200
+    token = login(anon_client, user)
+    assert answer(anon_client, token, last_code()).status_code == 200
+    assert len(mail.outbox) == 2
 
 
 def test_the_cap_is_per_purpose(

@@ -1,7 +1,8 @@
 """Admin: methods are listed and managed; no secret is ever shown.
 
 The change form shows state only (never ``secret``, code hashes or backup
-codes) and has no Save button; changes go through the actions, which call
+codes; the address or number a method is bound to only masked, as
+``j***@example.com``) and has no Save button; changes go through the actions, which call
 the same service functions as the support commands, so invariants and
 signals stay intact. Deleting a method (its delete button or "Delete
 selected") disables it through that service first: the user's backup codes
@@ -26,7 +27,8 @@ from django.utils.translation import ngettext
 from trench_mfa.admin.flows import ReadOnlyAdmin
 from trench_mfa.models import MFAEvent, MFAMethod
 from trench_mfa.services.admin import disable_methods
-from trench_mfa.state import codes
+from trench_mfa.state import codes, destinations
+from trench_mfa.state.secrets_at_rest import SecretDecryptionError
 
 if TYPE_CHECKING:
     _MethodAdminBase = admin.ModelAdmin[MFAMethod]
@@ -69,6 +71,7 @@ class MFAMethodAdmin(_MethodAdminBase):
         "name",
         "is_active",
         "is_primary",
+        "bound_to",
         "created_at",
         "last_used_at",
         "failure_count",
@@ -80,6 +83,15 @@ class MFAMethodAdmin(_MethodAdminBase):
     def get_queryset(self, request: HttpRequest) -> QuerySet[MFAMethod]:
         """Users' methods only: a phantom row (a decoy login's state) belongs to nobody."""
         return super().get_queryset(request).filter(user__isnull=False)
+
+    @admin.display(description=_("bound to"))
+    def bound_to(self, obj: MFAMethod) -> str:
+        """The destination the method's codes go to, masked; "-" when it has none."""
+        try:
+            value = destinations.read(obj)
+        except SecretDecryptionError:
+            return str(_("(cannot be decrypted)"))
+        return destinations.mask(value) if value else "-"
 
     def get_search_fields(self, request: HttpRequest) -> tuple[str, ...]:
         """Search by method name and the user's ``USERNAME_FIELD`` (any user model)."""

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +14,9 @@ from trench_mfa.api import login
 from trench_mfa.api import serializers as s
 from trench_mfa.api.base import MFAView
 from trench_mfa.api.schema import document
+from trench_mfa.exceptions import Unauthenticated
 from trench_mfa.login.amr import VerifiedFactor
+from trench_mfa.state import authtokens
 
 
 class AuthTokenMixin:
@@ -25,10 +26,16 @@ class AuthTokenMixin:
         """``{"auth_token": key}`` for ``user``.
 
         An authtoken key carries no claims, so ``verified`` is not recorded:
-        :class:`~trench_mfa.permissions.IsMFAAuthenticated` refuses it.
+        :class:`~trench_mfa.permissions.IsMFAAuthenticated` refuses it. A
+        login that verified no code (MFA off) gets its key only while MFA is
+        still off (``ROTATE_AUTHTOKEN_ON_ENABLE``): a first method confirmed
+        meanwhile deleted the key, and this login is refused like a wrong
+        password (``400 unauthenticated``); a new login gets the challenge.
         """
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"auth_token": token.key})
+        key = authtokens.login_key(user, code_verified=any(f.is_code for f in verified))
+        if key is None:
+            raise Unauthenticated()
+        return Response({"auth_token": key})
 
 
 class MFAFirstStepAuthTokenView(AuthTokenMixin, login.FirstStepView):
@@ -76,5 +83,5 @@ class LogoutView(MFAView):
     @document(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         """Log out: the token stops working."""
-        Token.objects.filter(user=cast(Any, request.user)).delete()
+        authtokens.delete_key(cast(Any, request.user).pk)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -6,12 +6,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import transaction
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from trench_mfa.api import error_reports
 from trench_mfa.api.errors import exception_handler
 from trench_mfa.api.parsers import BoundedJSONParser
 
@@ -40,6 +44,18 @@ class MFAView(APIView):
         a back-off, a lockout, an audit event.
         """
         return transaction.non_atomic_requests(super().as_view(**initkwargs))
+
+    @method_decorator(sensitive_post_parameters())
+    @sensitive_variables()
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        """DRF's dispatch; an error report of the request shows no secret, even with ``DEBUG``.
+
+        Every field of the body is a secret or harmless (codes, passwords,
+        hardcodes, tokens), so all of ``request.POST`` and every variable of
+        the frames below are hidden (see :mod:`trench_mfa.api.error_reports`).
+        """
+        error_reports.protect(request)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_exception_handler(self) -> Callable[..., Response | None]:
         """Use trench_mfa's error envelope for domain errors."""

@@ -12,16 +12,21 @@ code, and the OpenAPI schema says so.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, cast
 
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.views import set_rollback
 
-from trench_mfa.exceptions import MFAError, Throttled
+from trench_mfa.exceptions import DatabaseUnavailable, MFAError, Throttled
+
+logger = logging.getLogger("trench_mfa.api")
 
 
 def error_body(exc: MFAError, field: str | None) -> Any:
@@ -56,7 +61,17 @@ def _field_of(exc: MFAError, context: dict[str, Any]) -> str | None:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """Domain errors in django-trench's shape; everything else the project's handler."""
+    """Domain errors in django-trench's shape, a lost database connection as 503.
+
+    Everything else goes to the project's ``EXCEPTION_HANDLER``.
+    """
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The connection broke (failover, a terminated session, a restart):
+        # the transaction is rolled back whole, so a retry is safe. Integrity
+        # and programming errors are bugs and stay 500s.
+        logger.error("database unavailable during an MFA request", exc_info=exc)
+        set_rollback()
+        exc = DatabaseUnavailable()
     if isinstance(exc, exceptions.Throttled):
         wait = getattr(exc, "wait", None) or 1
         exc = Throttled(int(wait), detail=_("Too many requests. Please try again later."))

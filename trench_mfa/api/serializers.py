@@ -132,6 +132,16 @@ class BackupCodesResponseSerializer(serializers.Serializer[Any]):
     backup_codes = serializers.ListField(child=serializers.CharField())
 
 
+class ConfirmActivationResponseSerializer(BackupCodesResponseSerializer):
+    """Backup codes, and the replacing authtoken key when this turned MFA on.
+
+    ``auth_token`` is there only when the request was authenticated by the
+    user's authtoken key and ``ROTATE_AUTHTOKEN_ON_ENABLE`` replaced it.
+    """
+
+    auth_token = serializers.CharField(required=False)
+
+
 class ConfigResponseSerializer(serializers.Serializer[Any]):
     """The MFA configuration a client needs."""
 

@@ -17,6 +17,7 @@ from trench_mfa.backends.base import DispatchResult
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import NoPrimaryMethod
 from trench_mfa.services import methods
+from trench_mfa.state import authtokens
 
 _ERRORS: dict[int, Any] = {
     400: s.BAD_REQUEST_SCHEMA,
@@ -78,12 +79,27 @@ class MFAMethodConfirmActivationView(MFAView):
     permission_classes = (IsAuthenticated,)
     field_errors = _CODE_FIELD_ERRORS
 
-    @document(request=s.CodeSerializer, responses={200: s.BackupCodesResponseSerializer, **_ERRORS})
+    @document(
+        request=s.CodeSerializer, responses={200: s.ConfirmActivationResponseSerializer, **_ERRORS}
+    )
     def post(self, request: Request, method: str) -> Response:
-        """Activate the method when the code verifies."""
+        """Activate the method when the code verifies.
+
+        When this turns MFA on, a caller that authenticated with the user's
+        authtoken key gets the key that replaces it (``auth_token``).
+        """
         data = self.validated(s.CodeSerializer, request)
-        codes = methods.confirm_activation(request.user, method, data["code"], request=request)
-        return Response({"backup_codes": codes})
+        confirmed = methods.confirm_activation(
+            request.user,
+            method,
+            data["code"],
+            request=request,
+            reissue_key=authtokens.is_key(request.auth),
+        )
+        body: dict[str, Any] = {"backup_codes": confirmed.backup_codes}
+        if confirmed.auth_token is not None:
+            body["auth_token"] = confirmed.auth_token
+        return Response(body)
 
 
 class MFAMethodDeactivationView(MFAView):

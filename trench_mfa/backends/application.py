@@ -27,6 +27,7 @@ from urllib.parse import quote, urlencode
 import pyotp
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.backends.base import AbstractMessageDispatcher, CodeCheck, DispatchResult
 from trench_mfa.backends.qr import qr_code_data_uri
@@ -47,6 +48,7 @@ ALLOWED_DIGITS = (6, 8)
 MAX_VALID_WINDOW = 1
 
 
+@sensitive_variables()
 def new_secret(algorithm: str = "SHA1", min_length: int = 32) -> str:
     """A random base32 seed without padding.
 
@@ -58,6 +60,7 @@ def new_secret(algorithm: str = "SHA1", min_length: int = 32) -> str:
     return base64.b32encode(secrets.token_bytes(n_bytes)).decode("ascii").rstrip("=")
 
 
+@sensitive_variables()
 def provisioning_uri(
     secret: str, *, issuer: str, account: str, algorithm: str, digits: int, period: int
 ) -> str:
@@ -109,6 +112,7 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
         """Exactly ``DIGITS`` ASCII digits."""
         return re.fullmatch(rf"[0-9]{{{self.digits}}}", code, flags=re.ASCII) is not None
 
+    @sensitive_variables()
     def _totp(self) -> pyotp.TOTP:
         return pyotp.TOTP(
             decrypt_secret(self._mfa_method.secret),
@@ -121,6 +125,7 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
         """T = floor(unix time / step) from the server clock (T0 = 0)."""
         return int(time.time()) // self.validity_period
 
+    @sensitive_variables()
     def prepare_activation(self) -> None:
         """Store a new encrypted seed; the previous one (if any) stops working."""
         secret = new_secret(self.algorithm, int(mfa_settings.SECRET_KEY_LENGTH))
@@ -136,6 +141,7 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
         user: Any = self._mfa_method.user
         return str(user.get_username())
 
+    @sensitive_variables()
     def get_provisioning_uri(self) -> str:
         """The otpauth URI of the stored seed (activation only)."""
         return provisioning_uri(
@@ -147,6 +153,7 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
             period=self.validity_period,
         )
 
+    @sensitive_variables()
     def dispatch_message(self) -> DispatchResult:
         """The URI and QR code while activating; a generic text otherwise."""
         if self.purpose != CodePurpose.ACTIVATION or self._mfa_method.is_active:
@@ -157,6 +164,7 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
         fmt = str(self._config.get("QR_CODE_FORMAT", "svg")).lower()
         return DispatchResult.sent(uri, qr_code=qr_code_data_uri(uri, fmt))
 
+    @sensitive_variables()
     def create_code(self) -> str:
         """The code an app shows right now (for tools and tests; never sent)."""
         return str(self._totp().at(time.time()))
@@ -164,6 +172,7 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
     def discard_code(self) -> None:
         """Nothing is stored per code."""
 
+    @sensitive_variables()
     def matching_step(self, code: str) -> int | None:
         """The newest step inside the window whose code equals ``code``."""
         totp = self._totp()
@@ -175,6 +184,7 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
                 matched = step
         return matched
 
+    @sensitive_variables()
     def _matching_newer(self, code: str) -> tuple[int, Q] | None:
         """The step ``code`` answers, and the replay guard's condition for storing it."""
         if not self._mfa_method.secret or not self.is_well_formed(code):
@@ -186,6 +196,7 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
         # be stored, and only one of several concurrent requests stores it.
         return step, Q(last_used_step__isnull=True) | Q(last_used_step__lt=step)
 
+    @sensitive_variables()
     def check_code(self, code: str) -> CodeCheck:
         """A right code's step, for the check service to store with the counter reset."""
         matched = self._matching_newer(code)
@@ -194,6 +205,7 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
         step, newer = matched
         return CodeCheck(True, StagedUpdate(values={"last_used_step": step}, condition=newer))
 
+    @sensitive_variables()
     def _verify(self, code: str) -> bool:
         matched = self._matching_newer(code)
         if matched is None:

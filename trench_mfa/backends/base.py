@@ -18,10 +18,11 @@ from functools import reduce
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod
-from trench_mfa.state import backoff, codes
+from trench_mfa.state import backoff, codes, destinations
 from trench_mfa.user import AnyRequest
 
 if TYPE_CHECKING:
@@ -47,10 +48,11 @@ class DispatchResult:
     """
 
     ok: bool
-    details: str = ""
+    #: Not in ``repr()``: an authenticator app's activation answer is its otpauth URI.
+    details: str = field(default="", repr=False)
     reason: DispatchFailure | None = None
     retry_after: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def sent(cls, details: str, **extra: Any) -> DispatchResult:
@@ -76,7 +78,7 @@ class DispatchError(Exception):
 class CodeMessage:
     """What a code-sending dispatcher delivers: the code and its lifetime."""
 
-    code: str
+    code: str = field(repr=False)
     valid_for: int
     purpose: CodePurpose
 
@@ -140,14 +142,54 @@ class AbstractMessageDispatcher(ABC):
         return int(period or mfa_settings.DEFAULT_VALIDITY_PERIOD)
 
     @property
-    def _to(self) -> str | None:
-        """The user's value of ``SOURCE_FIELD`` (dotted paths allowed)."""
+    def source_field(self) -> str | None:
+        """``SOURCE_FIELD``: the dotted path of the user's field codes are meant for."""
         path = self._config.get("SOURCE_FIELD")
+        return str(path) if path else None
+
+    def profile_value(self) -> Any:
+        """The user's current value of :attr:`source_field`, as stored (``None`` if unset)."""
+        path = self.source_field
         if not path:
             return None
         user: Any = self._mfa_method.user
         value = reduce(lambda obj, attr: getattr(obj, attr, None), path.split("."), user)
-        return str(value) if value not in (None, "") else None
+        return None if value in (None, "") else value
+
+    def destination_from_profile(self) -> str | None:
+        """The destination the profile names now: what activation captures.
+
+        Code-sending methods return it checked and normalised (an invalid
+        address or number is ``None``).
+        """
+        value = self.profile_value()
+        return None if value is None else str(value)
+
+    def follows_profile(self) -> bool:
+        """Whether this dispatch goes to the profile's value rather than the bound one.
+
+        Only where nothing is bound: a verification code confirms the
+        profile's value itself, and a passcode of an inactive channel row
+        goes to the identifier the login found. An active method sends to its
+        bound destination and an activation to the captured one, whatever
+        the profile says now.
+        """
+        if self.purpose == CodePurpose.VERIFICATION:
+            return True
+        return not self._mfa_method.is_active and self.purpose != CodePurpose.ACTIVATION
+
+    @property
+    def _to(self) -> str | None:
+        """Where this dispatch goes (``None``: nowhere usable).
+
+        The destination bound to the method (captured when its activation
+        started), or the profile's value where :meth:`follows_profile`. An
+        active method without a bound destination sends nothing: it falls
+        back on no profile value an attacker could have edited.
+        """
+        if self.follows_profile():
+            return self.destination_from_profile()
+        return destinations.read(self._mfa_method)
 
     @abstractmethod
     def dispatch_message(self) -> DispatchResult:
@@ -161,6 +203,7 @@ class AbstractMessageDispatcher(ABC):
     def prepare_activation(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Called when activation starts; the app method makes a new secret here."""
 
+    @sensitive_variables()
     def create_code(self) -> str:
         """Store and return a new code for ``self.purpose``."""
         return codes.issue_code(
@@ -171,19 +214,26 @@ class AbstractMessageDispatcher(ABC):
         )
 
     def discard_code(self) -> None:
-        """Void the live code of ``self.purpose`` (after a failed delivery)."""
-        codes.void_codes(self._mfa_method, self.purpose)
+        """Withdraw the live code of ``self.purpose`` (after a failed delivery).
 
+        The code is deleted, not just voided: it was never delivered, so it
+        must not count toward ``SEND_LIMIT`` either.
+        """
+        codes.withdraw_codes(self._mfa_method, self.purpose)
+
+    @sensitive_variables()
     def validate_code(self, code: str) -> bool:
         """Check and use a code for ``self.purpose`` (login or protected action)."""
         return codes.consume_code(
             self._mfa_method, self.purpose, code, challenge_id=self.challenge_id
         )
 
+    @sensitive_variables()
     def validate_confirmation_code(self, code: str) -> bool:
         """Check and use the code that confirms activation."""
         return codes.consume_code(self._mfa_method, CodePurpose.ACTIVATION, code)
 
+    @sensitive_variables()
     def check_code(self, code: str) -> CodeCheck:
         """Check ``code`` for ``self.purpose`` under the caller's row locks.
 
@@ -218,19 +268,40 @@ class CodeDispatcher(AbstractMessageDispatcher):
     #: Name of the channel for the per-recipient cap (see :meth:`recipient_limit`).
     channel: ClassVar[str] = "message"
 
+    def clean_recipient(self, value: Any) -> str | None:
+        """``value`` checked and normalised for this channel, or ``None`` when unusable."""
+        return None if value in (None, "") else str(value)
+
+    def destination_from_profile(self) -> str | None:
+        """The profile's current value, checked by :meth:`clean_recipient`."""
+        return self.clean_recipient(self.profile_value())
+
     def get_recipient(self) -> str | None:
-        """The address or number to send to, or ``None`` when it is unusable."""
-        return self._to
+        """The address or number to send to, or ``None`` when it is unusable.
+
+        The bound destination (see :attr:`_to`), checked again: a value
+        stored by an older version is held to today's rules.
+        """
+        return self.clean_recipient(self._to)
 
     def recipient_limit(self) -> int | None:
         """Sends allowed per recipient per hour across all users (``None``: no cap)."""
         return None
 
+    def cap_identity(self, recipient: str) -> str:
+        """What the per-recipient cap counts ``recipient`` as.
+
+        One mailbox or number written in several ways must count once, or a
+        variant of it would get a fresh quota. ``recipient`` as it is by
+        default: SMS numbers already come in E.164.
+        """
+        return recipient
+
     def dispatch_message(self) -> DispatchResult:
         """Deliver a code through :func:`trench_mfa.dispatch.delivery.deliver`.
 
         Code-sending methods implement only :meth:`send`: the cooldown, the
-        per-recipient cap, storing the code and voiding it after a failed
+        per-recipient cap, storing the code and withdrawing it after a failed
         send are the delivery layer's, which calls :meth:`send` itself. This
         method is never called by trench_mfa for them.
         """

@@ -4,6 +4,8 @@ Any ``EMAIL_BACKEND`` works (SMTP, console, an anymail provider). Subject
 and bodies come from the method's settings and templates, which receive
 ``code``, ``valid_minutes``, ``valid_for`` (seconds) and ``purpose``;
 verification emails also get ``link`` (see ``VERIFICATION_LINK_URL``).
+At most ``EMAIL_MAX_PER_ADDRESS`` emails go to one address in any hour,
+whoever asks for them (see :mod:`trench_mfa.state.send_limits`).
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.backends.base import CodeDispatcher, CodeMessage, DispatchError
+from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose
 from trench_mfa.state import identity
 
 
 class EmailMessageDispatcher(CodeDispatcher):
-    """Sends the code by email to the user's ``SOURCE_FIELD`` (``email``)."""
+    """Sends the code by email to the address bound at activation (``SOURCE_FIELD``: ``email``)."""
 
+    channel = "email"
     success_message = _("Email message with MFA code has been sent.")
     #: Used when the method's settings name no template or subject, e.g. a
     #: second email method under another name (``KNOWN_METHODS`` only fills
@@ -33,6 +38,7 @@ class EmailMessageDispatcher(CodeDispatcher):
     default_plain_template = "trench_mfa/email/code.txt"
     default_html_template = "trench_mfa/email/code.html"
 
+    @sensitive_variables()
     def get_context(self, message: CodeMessage) -> dict[str, Any]:
         """Template context; override to add your own values."""
         return {
@@ -43,24 +49,39 @@ class EmailMessageDispatcher(CodeDispatcher):
             "user": self._mfa_method.user,
         }
 
-    def get_recipient(self) -> str | None:
+    def clean_recipient(self, value: Any) -> str | None:
         """The address, refused when it could inject mail headers."""
-        address = self._to
-        if address is None:
+        if value in (None, ""):
             return None
+        address = str(value)
         try:
             validate_email(address)
         except ValidationError:
             return None
         return address
 
+    def recipient_limit(self) -> int | None:
+        """``EMAIL_MAX_PER_ADDRESS`` emails per address per hour."""
+        limit = mfa_settings.EMAIL_MAX_PER_ADDRESS
+        return int(limit) if limit else None
+
+    def cap_identity(self, recipient: str) -> str:
+        """The mailbox an address reaches: case-folded, without a ``+tag``.
+
+        ``Alice@Example.com`` and ``alice+1@example.com`` land in one inbox
+        at most providers (RFC 5233 subaddresses), so they share one quota.
+        """
+        local, _at, domain = recipient.strip().casefold().rpartition("@")
+        return f"{local.split('+', 1)[0] or local}@{domain}"
+
     def verification_link(self, recipient: str) -> str | None:
         """The confirmation link for ``recipient`` (``VERIFICATION_LINK_URL``), or ``None``."""
-        field = self._config.get("SOURCE_FIELD")
+        field = self.source_field
         if not field:
             return None
-        return identity.link_url(self._mfa_method.user, str(field), recipient)
+        return identity.link_url(self._mfa_method.user, field, recipient)
 
+    @sensitive_variables()
     def send(self, recipient: str, message: CodeMessage) -> None:
         """Render the templates and send one email."""
         context = self.get_context(message)

@@ -1,8 +1,10 @@
 """SMS methods: the shared base of every provider, and provider failover.
 
 A provider dispatcher implements only :meth:`SMSMessageDispatcher.send_sms`.
-The base does the rest, before any provider call: it reads the user's number
-(``SOURCE_FIELD``, default ``phone_number``), normalises it to E.164 with
+The base does the rest, before any provider call: it takes the number the
+method was activated with (captured from ``SOURCE_FIELD``, default
+``phone_number``, when activation started; see
+:mod:`trench_mfa.state.destinations`), normalised to E.164 with
 ``phonenumbers`` (invalid or missing: 400 and no request), renders
 ``SMS_BODY``, and applies the resend cooldown and the per-number cap
 (``SMS_MAX_PER_NUMBER``). Provider errors of any kind become a
@@ -22,6 +24,7 @@ from typing import Any, ClassVar
 
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.backends.base import CodeDispatcher, CodeMessage, DispatchError
 from trench_mfa.backends.sms_logging import silence_loggers
@@ -99,12 +102,13 @@ class SMSMessageDispatcher(CodeDispatcher):
         value = self.option("ENDPOINT_URL")
         return str(value) if value is not None else None
 
-    def get_recipient(self) -> str | None:
-        """The user's number in E.164, or ``None`` when missing or invalid."""
-        path = self.option("SOURCE_FIELD", "phone_number")
-        value: Any = self._mfa_method.user
-        for attr in str(path).split("."):
-            value = getattr(value, attr, None)
+    @property
+    def source_field(self) -> str | None:
+        """``SOURCE_FIELD``, ``phone_number`` when unset."""
+        return str(self.option("SOURCE_FIELD", "phone_number"))
+
+    def clean_recipient(self, value: Any) -> str | None:
+        """The number in E.164, or ``None`` when missing or invalid."""
         return normalise_phone_number(value, self.option("DEFAULT_REGION"))
 
     def recipient_limit(self) -> int | None:
@@ -112,6 +116,7 @@ class SMSMessageDispatcher(CodeDispatcher):
         limit = mfa_settings.SMS_MAX_PER_NUMBER
         return int(limit) if limit else None
 
+    @sensitive_variables()
     def render_body(self, message: CodeMessage) -> str:
         """The SMS text: ``SMS_BODY`` with the code and its lifetime filled in."""
         template = str(self.option("SMS_BODY", self.default_sms_body))
@@ -122,10 +127,12 @@ class SMSMessageDispatcher(CodeDispatcher):
         except (KeyError, IndexError, ValueError, AttributeError) as exc:
             raise DispatchError(f"SMS_BODY is not a valid template ({type(exc).__name__})") from exc
 
+    @sensitive_variables()
     def send(self, recipient: str, message: CodeMessage) -> None:
         """Render the text and hand it to :meth:`transmit`."""
         self.transmit(recipient, self.render_body(message))
 
+    @sensitive_variables()
     def transmit(self, recipient: str, body: str) -> None:
         """Call :meth:`send_sms` with the library's logs silenced.
 

@@ -16,6 +16,8 @@ import logging
 import re
 from urllib.parse import unquote
 
+from django.views.decorators.debug import sensitive_variables
+
 from trench_mfa.state.crypto import constant_time_equals
 
 #: Statuses that say nothing about the OTP: the service could not decide.
@@ -35,6 +37,7 @@ class Verdict(enum.Enum):
     MISCONFIGURED = "misconfigured"
 
 
+@sensitive_variables()
 def sign(pairs: list[tuple[str, str]], key: bytes) -> str:
     """``h``: base64 HMAC-SHA1 over ``k=v`` pairs sorted by key, joined by ``&``."""
     message = "&".join(f"{k}={v}" for k, v in sorted(pairs))
@@ -51,6 +54,7 @@ def parse_response(text: str) -> list[tuple[str, str]] | None:
     return [(k, v) for k, v in pairs]
 
 
+@sensitive_variables()
 def check_response(text: str, *, otp: str, nonce: str, key: bytes | None) -> Verdict:
     """Judge one answer to a request that sent ``otp`` and ``nonce``.
 
@@ -87,6 +91,7 @@ def check_response(text: str, *, otp: str, nonce: str, key: bytes | None) -> Ver
 GENUINE_REJECTIONS = frozenset({"BAD_OTP", "REPLAYED_OTP", "REPLAYED_REQUEST"})
 
 
+@sensitive_variables()
 def is_genuine_rejection(text: str, *, otp: str, nonce: str, key: bytes | None) -> bool:
     """Whether an answer is a trustworthy "no" about this very OTP.
 

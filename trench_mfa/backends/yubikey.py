@@ -23,6 +23,7 @@ import re
 from typing import ClassVar
 
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 from yubico_client import Yubico
 
 from trench_mfa.backends.base import AbstractMessageDispatcher, DispatchResult
@@ -139,6 +140,7 @@ class YubiKeyMessageDispatcher(AbstractMessageDispatcher):
         """Seconds to wait for the validation servers (1 to 10)."""
         return max(1, min(int(self._config.get("YUBICLOUD_TIMEOUT") or MAX_TIMEOUT), MAX_TIMEOUT))
 
+    @sensitive_variables()
     def verify_with_server(self, otp: str) -> bool:
         """``True`` for a genuine OK, ``False`` for a rejection; 503 otherwise."""
         if not self._config.get("YUBICLOUD_CLIENT_ID"):
@@ -176,6 +178,7 @@ class YubiKeyMessageDispatcher(AbstractMessageDispatcher):
         secret = self._mfa_method.secret
         return decrypt_secret(secret) if secret else None
 
+    @sensitive_variables()
     def validate_code(self, code: str) -> bool:
         """An OTP of the bound key, accepted by the validation server."""
         otp = normalise_otp(code)
@@ -187,6 +190,7 @@ class YubiKeyMessageDispatcher(AbstractMessageDispatcher):
             return False
         return self.verify_with_server(otp)
 
+    @sensitive_variables()
     def validate_confirmation_code(self, code: str) -> bool:
         """An OTP of any key (with a public id), accepted by the server."""
         otp = normalise_otp(code)
@@ -198,6 +202,7 @@ class YubiKeyMessageDispatcher(AbstractMessageDispatcher):
         self._confirmed_otp = otp
         return True
 
+    @sensitive_variables()
     def confirm_activation(self, code: str) -> None:
         """Bind the key whose OTP confirmed the activation (stored encrypted)."""
         otp = normalise_otp(code)

@@ -379,6 +379,9 @@ def check_dispatch_mode(**kwargs: Any) -> list[checks.CheckMessage]:
 
 #: NIST SP 800-63B 5.2.2: at most 100 consecutive failed attempts per account.
 MAX_LOCKOUT_THRESHOLD = 100
+#: Most wrong hardcodes before a lockout: a hardcode may be as short as a
+#: 4-digit PIN, so it gets far fewer tries than a code.
+MAX_HARDCODE_LOCKOUT_THRESHOLD = 10
 
 
 def _is_int(value: Any, low: int, high: int | None = None) -> bool:
@@ -505,6 +508,12 @@ def check_limits(**kwargs: Any) -> list[checks.CheckMessage]:
             _is_int(mfa_settings.MAX_CODE_ATTEMPTS, 1, 10),
             "TRENCH_AUTH['MAX_CODE_ATTEMPTS'] must be 1 to 10 wrong tries per code.",
             "E143",
+        ),
+        (
+            _is_int(mfa_settings.HARDCODE_LOCKOUT_THRESHOLD, 1, MAX_HARDCODE_LOCKOUT_THRESHOLD),
+            "TRENCH_AUTH['HARDCODE_LOCKOUT_THRESHOLD'] must be 1 to 10 consecutive wrong "
+            "hardcodes (a 4-digit hardcode has only 10,000 values).",
+            "E144",
         ),
     ]
     messages: list[checks.CheckMessage] = [

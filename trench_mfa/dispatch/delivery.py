@@ -2,12 +2,15 @@
 
 Every dispatch of the package goes through :func:`deliver`. For a
 code-sending method (:class:`~trench_mfa.backends.base.CodeDispatcher`) the
-rules live here, not in the dispatcher: the recipient check, the resend
-cooldown and the per-recipient cap, storing the new code, and voiding it
-again when the send fails. The dispatcher only sends (:meth:`send`), now or
-from a Celery task (``DISPATCH = "celery"``, :mod:`trench_mfa.dispatch.queue`).
-Other methods (authenticator app, YubiKey, django-trench style dispatchers)
-answer through their own ``dispatch_message()``.
+rules live here, not in the dispatcher: the recipient check (the dispatcher
+names the destination the method is bound to, see
+:mod:`trench_mfa.state.destinations`), the resend cooldown and the
+per-recipient cap, storing the new code, and withdrawing it again when the
+send fails (it then counts toward no limit). The dispatcher only sends
+(:meth:`send`), now or from a Celery task (``DISPATCH = "celery"``,
+:mod:`trench_mfa.dispatch.queue`). Other methods (authenticator app, YubiKey,
+django-trench style dispatchers) answer through their own
+``dispatch_message()``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import signals
 from trench_mfa.backends.base import (
@@ -37,11 +41,13 @@ from trench_mfa.state.confirmations import require_confirmed
 
 logger = logging.getLogger("trench_mfa.dispatch")
 
-#: Codes that bind a new method or confirm a sensitive change go only to a
-#: confirmed identifier (``IDENTIFIERS``): an address nobody confirmed proves
-#: nothing. Login codes are not held back, so a user who changed the address
-#: is not locked out before confirming it.
-_CONFIRMED_TARGET_PURPOSES = (CodePurpose.ACTIVATION, CodePurpose.ACTION)
+#: Activation codes go only to a confirmed identifier (``IDENTIFIERS``): the
+#: activation binds the method to the address or number it captured from the
+#: profile, and a value nobody confirmed proves nothing. Every other code of
+#: a method goes to the destination that activation bound, which its code
+#: proved, so a later, unconfirmed change of the profile neither receives
+#: nor holds back login and protected-action codes.
+_CONFIRMED_TARGET_PURPOSES = (CodePurpose.ACTIVATION,)
 
 
 def _require_confirmed_target(handler: AbstractMessageDispatcher) -> None:
@@ -51,8 +57,9 @@ def _require_confirmed_target(handler: AbstractMessageDispatcher) -> None:
     require_confirmed(handler.mfa_method.user, config.source_field)
 
 
+@sensitive_variables()
 def send_code(handler: CodeDispatcher) -> DispatchResult:
-    """Create a code, send it through ``handler``, and void it again if sending fails.
+    """Create a code, send it through ``handler``, and withdraw it again if sending fails.
 
     Inside ``RESEND_COOLDOWN`` of the last usable code of this method and
     purpose nothing is sent (429 with ``retry_after``), except that a new
@@ -72,7 +79,9 @@ def send_code(handler: CodeDispatcher) -> DispatchResult:
             return DispatchResult.sent(str(handler.success_message))
         if gate.retry_after:
             return DispatchResult.failed(DispatchFailure.THROTTLED, retry_after=gate.retry_after)
-        quota = send_limits.reserve_recipient(handler.channel, recipient, handler.recipient_limit())
+        quota = send_limits.reserve_recipient(
+            handler.channel, handler.cap_identity(recipient), handler.recipient_limit()
+        )
         if quota.retry_after:
             return DispatchResult.failed(DispatchFailure.THROTTLED, retry_after=quota.retry_after)
         code = handler.create_code()
@@ -97,6 +106,7 @@ def send_code(handler: CodeDispatcher) -> DispatchResult:
     return DispatchResult.sent(str(handler.success_message))
 
 
+@sensitive_variables()
 def deliver(handler: AbstractMessageDispatcher) -> DispatchResult:
     """Dispatch; raise 503, 429 or 400 errors instead of returning a failure."""
     if handler.sends_codes and handler.purpose in _CONFIRMED_TARGET_PURPOSES:

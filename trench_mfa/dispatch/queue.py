@@ -9,7 +9,7 @@ code's lifetime, the cap reservation and the request's language: never the
 code or the address in clear. Workers therefore need the same
 ``ENCRYPTION_KEYS`` as the web servers.
 
-A send that still fails after the task's retries voids the code, gives the
+A send that still fails after the task's retries withdraws the code, gives the
 reservation back, logs a warning and sends :data:`signals.dispatch_failed`
 (through :func:`trench_mfa.state.audit.send`, so the audit trail can record it).
 """
@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import signals
 from trench_mfa.backends.base import (
@@ -45,8 +46,8 @@ logger = logging.getLogger("trench_mfa.dispatch")
 class QueuedCode:
     """What the task needs to send one stored code; travels encrypted."""
 
-    code: str
-    recipient: str
+    code: str = field(repr=False)
+    recipient: str = field(repr=False)
     valid_for: int
     quota_key: str | None = None
     quota_stamp: int | None = None
@@ -54,11 +55,13 @@ class QueuedCode:
     #: (no active language, or a job queued by an older version): ``LANGUAGE_CODE``.
     language: str | None = None
 
+    @sensitive_variables()
     def seal(self) -> str:
         """This job as a Fernet token under the newest ``ENCRYPTION_KEYS`` key."""
         return secrets_at_rest.encrypt_secret(json.dumps(asdict(self)))
 
     @classmethod
+    @sensitive_variables()
     def unseal(cls, token: str) -> QueuedCode:
         """Read a token made by :meth:`seal` (raises ``SecretDecryptionError``)."""
         return cls(**json.loads(secrets_at_rest.decrypt_secret(token)))
@@ -73,6 +76,7 @@ class QueuedCode:
 SEND_CODE_TASK = "trench_mfa.send_code"
 
 
+@sensitive_variables()
 def send_later(
     handler: CodeDispatcher, recipient: str, message: CodeMessage, quota: send_limits.Reservation
 ) -> DispatchResult:
@@ -137,6 +141,7 @@ def _load(method_id: int, purpose: str, challenge_id: int | None) -> CodeDispatc
     return handler
 
 
+@sensitive_variables()
 def run(method_id: int, purpose: str, challenge_id: int | None, payload: str, attempt: int) -> str:
     """The body of ``trench_mfa.send_code``: send one queued code.
 
@@ -174,7 +179,7 @@ def run(method_id: int, purpose: str, challenge_id: int | None, payload: str, at
 def give_up(
     method_id: int, purpose: str, challenge_id: int | None, payload: str, exc: BaseException
 ) -> None:
-    """After the last failed attempt: void, release, log, signal."""
+    """After the last failed attempt: withdraw, release, log, signal."""
     method = MFAMethod.objects.select_related("user").filter(pk=method_id).first()
     if method is None:
         return
@@ -222,7 +227,9 @@ def _discard(method: MFAMethod, purpose: CodePurpose, job: QueuedCode | None) ->
         get_mfa_handler(method, purpose=purpose).discard_code()
     elif job is not None:
         # Only this code: a newer one may have been sent in the meantime.
-        _live_code(method.pk, purpose, job.code).update(consumed_at=timezone.now())
+        # Deleted, not voided: an undelivered code does not count toward
+        # SEND_LIMIT (see codes.withdraw_codes).
+        codes.withdraw_codes(method, purpose, job.code)
     else:
-        # The payload could not be read: void every live code of the purpose.
-        codes.void_codes(method, purpose)
+        # The payload could not be read: withdraw every live code of the purpose.
+        codes.withdraw_codes(method, purpose)

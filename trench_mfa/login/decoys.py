@@ -28,6 +28,8 @@ commits the audit row, to cost the same commits.
 
 from __future__ import annotations
 
+from django.views.decorators.debug import sensitive_variables
+
 from trench_mfa.conf import mfa_settings
 from trench_mfa.flows import Factor, Flow
 from trench_mfa.login.steps import FactorPlan
@@ -35,6 +37,7 @@ from trench_mfa.models import LoginChallenge, MFAMethod, VerifiedIdentifier
 from trench_mfa.state import phantoms, secrets_at_rest, tokens
 
 
+@sensitive_variables()
 def plan(flow: Flow, value: str) -> FactorPlan:
     """The factors of a decoy for ``value`` in ``flow``: the first one answered by a phantom.
 
@@ -49,6 +52,7 @@ def plan(flow: Flow, value: str) -> FactorPlan:
     return FactorPlan(list(flow.factors), first_row=row, first_data=data)
 
 
+@sensitive_variables()
 def _identifier(challenge: LoginChallenge) -> tuple[str, str, str] | None:
     """(method, field, value) of a decoy challenge's first factor, or ``None``."""
     if not challenge.factors:

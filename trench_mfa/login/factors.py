@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.backends.provider import get_mfa_handler
@@ -111,6 +112,7 @@ def _send(request: AnyRequest, challenge_id: int, method: MFAMethod) -> Dispatch
     return result
 
 
+@sensitive_variables()
 def open_challenge(
     request: AnyRequest, flow: Flow, user: AnyUser | None, plan: FactorPlan
 ) -> LoginStep:
@@ -175,6 +177,7 @@ def _row_in(rows: list[MFAMethod], kind: str, name: str) -> MFAMethod | None:
     )
 
 
+@sensitive_variables()
 def _check(
     check: FactorCheck, challenge: LoginChallenge, locked: LockedRows, *, consume: bool
 ) -> tuple[MFAError | None, Outcome]:
@@ -213,6 +216,7 @@ class _Answered:
     send_next: Factor | None = None
 
 
+@sensitive_variables()
 def _answer_current(
     read: tokens.LockedChallenge, code: str, named: str | None, request: AnyRequest
 ) -> _Answered:
@@ -256,6 +260,7 @@ def _answer_current(
     return _Answered(send_next=following)
 
 
+@sensitive_variables()
 def answer(
     token: str, code: str, method_name: str | None = None, *, request: AnyRequest = None
 ) -> LoginStep:
@@ -298,6 +303,7 @@ def answer(
     )
 
 
+@sensitive_variables()
 def resend(
     token: str, method_name: str | None = None, *, request: AnyRequest = None
 ) -> DispatchResult:

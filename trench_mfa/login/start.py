@@ -5,10 +5,11 @@
 knowledge secrets (``password``, ``hardcode``) are all in the request and
 correct, and whose code factors the user can answer. Each knowledge secret
 costs one slow hash whatever the outcome (a dummy hash for an unknown
-identifier), so step 1 takes the same time for every identifier. A flow
-without code factors gets the user's primary MFA method on top, as
-django-trench's login does. The code factors are
-:mod:`trench_mfa.login.factors`' business.
+identifier), so step 1 takes the same time for every identifier. Wrong
+tries at a flow with a hardcode are counted, and refused for a while, per
+user (:func:`trench_mfa.services.hardcode.guarded`). A flow without code
+factors gets the user's primary MFA method on top, as django-trench's login
+does. The code factors are :mod:`trench_mfa.login.factors`' business.
 
 A passwordless flow never reveals whether its identifier exists: see
 :mod:`trench_mfa.login.decoys`.
@@ -20,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import flows
 from trench_mfa.conf import mfa_settings
-from trench_mfa.exceptions import Unauthenticated
+from trench_mfa.exceptions import Throttled, Unauthenticated
 from trench_mfa.flows import HARDCODE, PASSWORD, Flow, active_flows
 from trench_mfa.login import decoys, factors
 from trench_mfa.login.steps import LoginStep
@@ -74,6 +76,7 @@ def find_user(field: str, value: str) -> AnyUser | None:
     return user
 
 
+@sensitive_variables()
 def _authenticate(request: AnyRequest, username: str, password: str) -> AnyUser | None:
     """The active user with this ``USERNAME_FIELD`` value and password, through Django's backends.
 
@@ -87,6 +90,7 @@ def _authenticate(request: AnyRequest, username: str, password: str) -> AnyUser 
     return user
 
 
+@sensitive_variables()
 def _check_knowledge(
     request: AnyRequest, flow: Flow, user: AnyUser | None, data: dict[str, Any]
 ) -> AnyUser | None:
@@ -108,6 +112,7 @@ def _check_knowledge(
     return user if ok else None
 
 
+@sensitive_variables()
 def _knowing_user(request: AnyRequest, flow: Flow, data: dict[str, Any]) -> AnyUser | None:
     """The user whose identifier and knowledge secrets ``data`` holds, else ``None``."""
     value = data[flow.identifier]
@@ -126,14 +131,36 @@ def _knowing_user(request: AnyRequest, flow: Flow, data: dict[str, Any]) -> AnyU
     return _check_knowledge(request, flow, find_user(flow.identifier, value), data)
 
 
+@sensitive_variables()
+def _guarded_knowing_user(request: AnyRequest, flow: Flow, data: dict[str, Any]) -> AnyUser | None:
+    """:func:`_knowing_user` for a flow that asks for a hardcode, under its back-off and lockout.
+
+    Any wrong secret of such a flow counts (a wrong password too, so the
+    count cannot tell which secret was wrong), against the user the
+    identifier names, or the identifier itself when it names nobody.
+    Raises :class:`~trench_mfa.exceptions.Throttled` (429) while refused.
+    """
+    value = data[flow.identifier]
+    subject = find_user(flow.identifier, value)
+    return hardcode.guarded(
+        hardcode.guard_key(subject, flow.identifier, value),
+        lambda: _knowing_user(request, flow, data),
+        user=subject,
+        request=request,
+    )
+
+
+@sensitive_variables()
 def start_login(request: AnyRequest, data: dict[str, Any]) -> LoginStep:
     """Login step 1: tokens, or the challenge of the first code factor.
 
     400 ``unauthenticated`` when no flow fits (unknown user, wrong password,
     inactive user: the same answer at the same cost); a passwordless flow
     always answers with a challenge (a decoy when nobody can use the
-    identifier).
+    identifier). A flow with a hardcode that is in its back-off or lockout
+    is skipped; when no other flow fits, the answer is its 429.
     """
+    refused: Throttled | None = None
     for flow in active_flows():
         if flow.identifier not in data or any(name not in data for name in flow.knowledge):
             continue
@@ -145,11 +172,20 @@ def start_login(request: AnyRequest, data: dict[str, Any]) -> LoginStep:
                 # Nobody can log in with this value: a decoy, on the same path.
                 return factors.open_challenge(request, flow, None, decoys.plan(flow, value))
             return factors.open_challenge(request, flow, user, needed)
-        user = _knowing_user(request, flow, data)
+        if HARDCODE in flow.knowledge:
+            try:
+                user = _guarded_knowing_user(request, flow, data)
+            except Throttled as exc:
+                refused = refused or exc
+                continue
+        else:
+            user = _knowing_user(request, flow, data)
         if user is None:
             continue
         needed = factors.code_factors(flow, user)
         if needed is None:
             continue  # this user cannot answer the flow's code factors
         return factors.open_challenge(request, flow, user, needed)
+    if refused is not None:
+        raise refused
     raise Unauthenticated()

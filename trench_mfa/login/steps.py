@@ -29,7 +29,7 @@ class LoginStep:
     """The outcome of a login step: either a user to issue tokens for, or a challenge."""
 
     user: AnyUser
-    ephemeral_token: str | None = None
+    ephemeral_token: str | None = field(default=None, repr=False)
     method: str | None = None
     other_methods: list[str] = field(default_factory=list)
     #: Code factors still to answer after ``method`` (login flows; else empty).

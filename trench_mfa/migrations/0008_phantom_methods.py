@@ -15,7 +15,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trench_mfa', '0005_login_challenge_reverse_name'),
+        ('trench_mfa', '0007_mfa_method_destination'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

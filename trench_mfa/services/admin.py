@@ -26,7 +26,9 @@ def disable_methods(user: Any, name: str | None = None) -> list[str]:
         if not names:
             return []
         ids = list(targets.values_list("pk", flat=True))
-        MFAMethod.objects.filter(pk__in=ids).update(is_active=False, is_primary=False)
+        MFAMethod.objects.filter(pk__in=ids).update(
+            is_active=False, is_primary=False, destination=""
+        )
         codes.void_codes_of(ids)
         if not mine.active().exists():
             backup_codes.delete_backup_codes(user.pk)

@@ -23,6 +23,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.backends.base import DispatchResult
 from trench_mfa.backends.provider import get_mfa_handler
@@ -137,6 +138,7 @@ def request_code(user: AnyUser, field: str, *, request: AnyRequest = None) -> Di
     return result
 
 
+@sensitive_variables()
 def confirm_code(user: AnyUser, field: str, code: str, *, request: AnyRequest = None) -> None:
     """Confirm ``field`` with the code sent to its current value.
 
@@ -168,6 +170,7 @@ def confirm_code(user: AnyUser, field: str, code: str, *, request: AnyRequest = 
     _claim(user, field, value)
 
 
+@sensitive_variables()
 def _link_target(key: str) -> tuple[AnyUser, str, str]:
     """The user, field and current value a link key confirms; :class:`InvalidLink` otherwise."""
     parts = identity.read_link_key(key)
@@ -186,6 +189,7 @@ def _link_target(key: str) -> tuple[AnyUser, str, str]:
     return user, field, value
 
 
+@sensitive_variables()
 def confirm_link(key: str) -> None:
     """Confirm the value a link was sent to; :class:`InvalidLink` otherwise.
 
@@ -198,6 +202,7 @@ def confirm_link(key: str) -> None:
     _claim(user, field, value)
 
 
+@sensitive_variables()
 def check_link(key: str) -> None:
     """Raise :class:`InvalidLink` unless ``key`` would confirm something; change nothing.
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import signals
 from trench_mfa.backends.base import DispatchResult
@@ -35,7 +37,7 @@ from trench_mfa.services.verification import (
     verify_factor,
     verify_protected_action,
 )
-from trench_mfa.state import audit, backup_codes, codes
+from trench_mfa.state import audit, authtokens, backup_codes, codes, destinations
 from trench_mfa.state.locks import lock_account
 from trench_mfa.user import AnyRequest, AnyUser
 
@@ -81,6 +83,7 @@ def _factor_in_use(user: AnyUser) -> MFAMethod | None:
     return usable[0]
 
 
+@sensitive_variables()
 def _check_existing_factor(user: AnyUser, code: str | None, request: AnyRequest) -> bool:
     """With MFA on, require a code of the method in use (or a backup code).
 
@@ -97,6 +100,7 @@ def _check_existing_factor(user: AnyUser, code: str | None, request: AnyRequest)
     return True
 
 
+@sensitive_variables()
 def activate_method(
     user: AnyUser, name: str, code: str | None = None, *, request: AnyRequest = None
 ) -> DispatchResult:
@@ -126,11 +130,21 @@ def activate_method(
             raise MethodAlreadyActive() from None
         if method.is_active:
             raise MethodAlreadyActive()
-        before = (method.activation_started_at, method.secret, method.last_used_step)
+        before = (
+            method.activation_started_at,
+            method.secret,
+            method.last_used_step,
+            method.destination,
+        )
         method.user = user
         method.activation_started_at = timezone.now()
-        method.save(update_fields=["activation_started_at"])
         handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION, request=request)
+        # Captured with the start: the activation code goes here, so the
+        # code that confirms the activation proves this address or number,
+        # and the method keeps it whatever the profile says later.
+        captured = handler.destination_from_profile() if handler.sends_codes else None
+        method.destination = destinations.seal(captured)
+        method.save(update_fields=["activation_started_at", "destination"])
         handler.prepare_activation()
     try:
         return deliver(handler)
@@ -144,18 +158,56 @@ def activate_method(
         if created:
             pending.delete()
         else:
-            started, secret, step = before
-            pending.update(activation_started_at=started, secret=secret, last_used_step=step)
+            started, secret, step, destination = before
+            pending.update(
+                activation_started_at=started,
+                secret=secret,
+                last_used_step=step,
+                destination=destination,
+            )
         raise
 
 
+@dataclass(frozen=True)
+class Confirmed:
+    """What confirming an activation hands to the client (both shown once)."""
+
+    #: The user's new set when this method turned MFA on, else ``[]``.
+    backup_codes: list[str] = field(repr=False)
+    #: The user's new authtoken key, when the old one was replaced for a
+    #: caller that authenticated with it (see :func:`confirm_activation`).
+    auth_token: str | None = field(default=None, repr=False)
+
+
+@sensitive_variables()
+def _replace_authtoken(user: AnyUser, *, reissue: bool) -> str | None:
+    """MFA has just gone on: the key of a password-only login must stop working.
+
+    Called inside the confirmation's transaction, under the user's lock.
+    Returns the new key when ``reissue``, for the client that confirmed.
+    """
+    if not mfa_settings.ROTATE_AUTHTOKEN_ON_ENABLE:
+        return None
+    authtokens.delete_key(user.pk)
+    return authtokens.issue_key(user) if reissue else None
+
+
+@sensitive_variables()
 def confirm_activation(
-    user: AnyUser, name: str, code: str, *, request: AnyRequest = None
-) -> list[str]:
-    """Confirm a pending method with its code; return backup codes (or ``[]``).
+    user: AnyUser,
+    name: str,
+    code: str,
+    *,
+    request: AnyRequest = None,
+    reissue_key: bool = False,
+) -> Confirmed:
+    """Confirm a pending method with its code; backup codes (or ``[]``) and maybe a key.
 
     The code is checked by :func:`verify_factor` (back-off and lockout on the
-    pending method's row; no backup code).
+    pending method's row; no backup code). When this turns MFA on and
+    ``ROTATE_AUTHTOKEN_ON_ENABLE`` is set, the user's DRF authtoken key is
+    deleted in the same transaction; ``reissue_key`` (the caller
+    authenticated with that key) gives the caller a new one.
     """
     require_config(name)
     method = _user_method(user, name)
@@ -174,9 +226,13 @@ def confirm_activation(
     with transaction.atomic():
         lock_account(user.pk)
         # Conditional on the activation read above: one that was restarted
-        # or voided since (see below) is not confirmed by this code.
+        # or voided since (see below) is not confirmed by this code. The
+        # destination its code went to becomes the one the method is bound to.
         if not MFAMethod.objects.filter(
-            pk=method.pk, is_active=False, activation_started_at=started
+            pk=method.pk,
+            is_active=False,
+            activation_started_at=started,
+            destination=method.destination,
         ).update(is_active=True, activation_started_at=None):
             if MFAMethod.objects.filter(pk=method.pk, is_active=True).exists():
                 raise MethodAlreadyActive()
@@ -187,16 +243,24 @@ def confirm_activation(
             # Other activations were started while MFA was off, without a
             # code of an existing method; MFA is on now, so they start over.
             mine.filter(is_active=False, activation_started_at__isnull=False).update(
-                activation_started_at=None
+                activation_started_at=None, destination=""
             )
         if not mine.primary().exists():
             mine.filter(pk=method.pk).update(is_primary=True)
         outcome.handler.confirm_activation(code)
-        codes = backup_codes.replace_backup_codes(user.pk) if first else []
+        confirmed = (
+            Confirmed(
+                backup_codes.replace_backup_codes(user.pk),
+                _replace_authtoken(user, reissue=reissue_key),
+            )
+            if first
+            else Confirmed([])
+        )
     audit.send(signals.mfa_method_activated, __name__, user=user, method=name, request=request)
-    return codes
+    return confirmed
 
 
+@sensitive_variables()
 def deactivate_method(
     user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
 ) -> None:
@@ -211,7 +275,9 @@ def deactivate_method(
         verify_protected_action(user, method, code, request=request)
     with transaction.atomic():
         lock_account(user.pk)
-        mine.filter(pk=method.pk).update(is_active=False, is_primary=False)
+        # The bound destination goes with the activation: activating again
+        # captures the profile's value of that moment.
+        mine.filter(pk=method.pk).update(is_active=False, is_primary=False, destination="")
         codes.void_codes(method)
         if not others.exists():
             backup_codes.delete_backup_codes(user.pk)
@@ -227,6 +293,7 @@ def require_regeneration_allowed() -> None:
         raise BackupCodesRegenerationDisabled()
 
 
+@sensitive_variables()
 def regenerate_backup_codes(
     user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
 ) -> list[str]:
@@ -268,6 +335,7 @@ def require_primary_method(
     return primary
 
 
+@sensitive_variables()
 def change_primary_method(
     user: AnyUser, name: str, code: str | None, *, request: AnyRequest = None
 ) -> None:

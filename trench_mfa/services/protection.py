@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import NoReturn, TypeVar
 
 from django.db.models import Model
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import MethodConfig, mfa_settings
 from trench_mfa.exceptions import InvalidCode, MalformedCode, MethodDoesNotExist
@@ -36,6 +37,7 @@ def require_config(name: str) -> MethodConfig:
 MAX_CODE_LENGTH = 128
 
 
+@sensitive_variables()
 def is_plausible_code(code: str) -> bool:
     """Whether ``code`` is short printable ASCII: checked before any format or hash."""
     return len(code) <= MAX_CODE_LENGTH and code.isascii() and code.isprintable()

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import signals
 from trench_mfa.backends.base import AbstractMessageDispatcher
@@ -88,6 +89,7 @@ class Outcome:
             raise Throttled(self.retry_after or 1)
 
 
+@sensitive_variables()
 def require_well_formed(
     handler: AbstractMessageDispatcher, code: str, *, allow_backup: bool
 ) -> tuple[bool, bool]:
@@ -116,7 +118,7 @@ class FactorCheck:
 
     user: AnyUser
     method: MFAMethod
-    code: str
+    code: str = field(repr=False)
     purpose: CodePurpose
     challenge_id: int | None = None
     request: AnyRequest = None
@@ -158,6 +160,7 @@ class LockedRows:
     backup: backup_codes.BackupCandidate | None = None
 
 
+@sensitive_variables()
 def verify_factor(check: FactorCheck) -> Outcome:
     """Check a code under the back-off and lockout, in a transaction of its own.
 
@@ -177,6 +180,7 @@ def verify_factor(check: FactorCheck) -> Outcome:
         return _verify(check, handler, formats, LockedRows(rows))
 
 
+@sensitive_variables()
 def verify_locked(check: FactorCheck, locked: LockedRows) -> Outcome:
     """:func:`verify_factor` inside the caller's transaction, which holds ``locked.rows``.
 
@@ -189,6 +193,7 @@ def verify_locked(check: FactorCheck, locked: LockedRows) -> Outcome:
     return _verify(check, handler, formats, locked)
 
 
+@sensitive_variables()
 def _verify(
     check: FactorCheck,
     handler: AbstractMessageDispatcher,
@@ -260,6 +265,7 @@ def _announce(check: FactorCheck, result: Result, locked_now: bool) -> None:
         audit.send(signals.locked_out, __name__, **common)
 
 
+@sensitive_variables()
 def verify_protected_action(
     user: AnyUser,
     method: MFAMethod,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import BackupCode
@@ -25,6 +26,7 @@ MAX_INPUT_LENGTH = 64
 _BUCKET_CHARS = 5  # 20 bits: a wrong code hits a stored bucket ~1 time in 100,000
 
 
+@sensitive_variables()
 def normalise_backup_code(raw: str) -> str:
     """Apply the normalisation rule above to ``raw``."""
     alphabet = mfa_settings.BACKUP_CODES_CHARACTERS
@@ -46,6 +48,7 @@ def normalise_backup_code(raw: str) -> str:
     return value
 
 
+@sensitive_variables()
 def is_well_formed(raw: str) -> bool:
     """Whether ``raw`` can be a backup code (length and alphabet only)."""
     if len(raw) > MAX_INPUT_LENGTH or not raw.isascii():
@@ -69,6 +72,7 @@ class BackupCandidate:
     code_hash: str | None
 
 
+@sensitive_variables()
 def _bucket(normalised: str) -> str:
     # Not keyed by the user: login step 2 computes the bucket before it
     # knows who the token belongs to, and reads the candidate in the same
@@ -77,11 +81,13 @@ def _bucket(normalised: str) -> str:
     return crypto.keyed_hash("backup-code-bucket", normalised)[:_BUCKET_CHARS]
 
 
+@sensitive_variables()
 def bucket_of(raw: str) -> str | None:
     """The bucket of ``raw`` if it is a well-formed backup code, else ``None``."""
     return _bucket(normalise_backup_code(raw)) if is_well_formed(raw) else None
 
 
+@sensitive_variables()
 def replace_backup_codes(user_id: UserPk) -> list[str]:
     """Replace the user's whole set with new codes; return them (shown once).
 
@@ -110,6 +116,7 @@ def replace_backup_codes(user_id: UserPk) -> list[str]:
     return list(codes.values())
 
 
+@sensitive_variables()
 def use_backup_code(user_id: UserPk, raw: str, prefetched: BackupCandidate | None = None) -> bool:
     """Check ``raw`` against the user's unused codes and use it at most once.
 

@@ -1,8 +1,10 @@
-"""Random one-time codes: issue, consume exactly once, void.
+"""Random one-time codes: issue, consume exactly once, void, withdraw.
 
 Only an HMAC of each code is stored. Consumption is a single conditional
 ``UPDATE`` (never read-then-save), so two concurrent requests with the same
-code cannot both succeed, on any database.
+code cannot both succeed, on any database. A voided code stays as a row
+(it was sent, so it counts toward ``SEND_LIMIT``); a withdrawn one, whose
+delivery failed, is deleted: it was never a message.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
 from trench_mfa.state import crypto
 
 
+@sensitive_variables()
 def code_digest(method_id: int, purpose: str, code: str) -> str:
     """The stored form of ``code``: bound to its method and purpose."""
     return crypto.keyed_hash("one-time-code", f"{method_id}:{purpose}:{code}")
@@ -33,6 +37,7 @@ def _live(method: MFAMethod, purpose: str) -> dict[str, object]:
     }
 
 
+@sensitive_variables()
 def issue_code(
     method: MFAMethod,
     purpose: CodePurpose,
@@ -60,6 +65,7 @@ def issue_code(
     return code
 
 
+@sensitive_variables()
 def consume_code(
     method: MFAMethod,
     purpose: CodePurpose,
@@ -87,6 +93,23 @@ def consume_code(
 def void_codes(method: MFAMethod, purpose: CodePurpose | None = None) -> int:
     """Make every live code of ``method`` (optionally of one purpose) unusable."""
     return void_codes_of([method.pk], purpose)
+
+
+def withdraw_codes(method: MFAMethod, purpose: CodePurpose, code: str | None = None) -> int:
+    """Delete the live codes of ``method`` and ``purpose`` (only ``code``, if given); how many.
+
+    For codes whose delivery failed: gone, they are unusable like voided
+    ones, and do not count toward ``SEND_LIMIT``
+    (:func:`trench_mfa.state.send_limits.check_cooldown`), so an outage of
+    the mail server or the SMS provider does not use up the user's sends.
+    """
+    live = OneTimeCode.objects.filter(
+        method_id=method.pk, purpose=purpose, consumed_at__isnull=True
+    )
+    if code is not None:
+        live = live.filter(code_hash=code_digest(method.pk, purpose, code))
+    deleted, _ = live.delete()
+    return deleted
 
 
 def void_codes_of(

@@ -1,7 +1,7 @@
 """Which identifier values (email, phone) are confirmed: the ``VerifiedIdentifier`` rows.
 
 Read by the login (only confirmed values name a user), by the delivery of
-activation and action codes (they go only to a confirmed value) and by the
+activation codes (they go only to a confirmed value) and by the
 identifier use cases in :mod:`trench_mfa.services.identifiers`, which also
 write the rows.
 """

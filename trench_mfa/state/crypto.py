@@ -12,30 +12,36 @@ import hmac
 import secrets
 
 from django.utils.crypto import salted_hmac
+from django.views.decorators.debug import sensitive_variables
 
 _DIGITS = "0123456789"
 
 
+@sensitive_variables()
 def generate_numeric_code(length: int) -> str:
     """A zero-padded string of ``length`` random ASCII digits."""
     return "".join(secrets.choice(_DIGITS) for _ in range(length))
 
 
+@sensitive_variables()
 def generate_string(alphabet: str, length: int) -> str:
     """A random string of ``length`` characters drawn from ``alphabet``."""
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
+@sensitive_variables()
 def keyed_hash(purpose: str, value: str) -> str:
     """HMAC-SHA256 of ``value`` under a key derived for ``purpose`` (hex)."""
     return salted_hmac(f"trench_mfa.{purpose}", value, algorithm="sha256").hexdigest()
 
 
+@sensitive_variables()
 def plain_hash(value: str) -> str:
     """SHA-256 of a high-entropy random value (hex); not for guessable input."""
     return hashlib.sha256(value.encode("ascii")).hexdigest()
 
 
+@sensitive_variables()
 def constant_time_equals(left: str, right: str) -> bool:
     """Compare two ASCII strings in constant time (bytes, never ``str``).
 

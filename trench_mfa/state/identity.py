@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import EmailField
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.state import crypto
@@ -74,12 +75,14 @@ def value_digest(field: str, value: Any) -> str:
     return crypto.keyed_hash("identifier", f"{field}:{normalise(value)}")
 
 
+@sensitive_variables()
 def link_key(user: Any, field: str, value: Any) -> str:
     """A signed, expiring key confirming ``value`` as ``user``'s ``field``."""
     digest = value_digest(field, value)[:_LINK_DIGEST_LENGTH]
     return signing.dumps([str(user.pk), field, digest], salt=_LINK_SALT)
 
 
+@sensitive_variables()
 def read_link_key(key: str) -> tuple[str, str, str] | None:
     """``(user pk, field, value digest prefix)`` of a valid key, else ``None``.
 
@@ -110,6 +113,7 @@ def digest_matches(field: str, value: Any, digest_prefix: str) -> bool:
     return crypto.constant_time_equals(expected, digest_prefix)
 
 
+@sensitive_variables()
 def link_url(user: Any, field: str, value: Any) -> str | None:
     """``VERIFICATION_LINK_URL`` with the key filled in; ``None`` when unset."""
     template = mfa_settings.VERIFICATION_LINK_URL

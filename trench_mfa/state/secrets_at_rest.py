@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import mfa_settings
 
@@ -46,6 +47,7 @@ class SecretDecryptionError(Exception):
         )
 
 
+@sensitive_variables()
 def derive_key(secret_key: str | bytes) -> bytes:
     """A Fernet key derived from a Django ``SECRET_KEY`` value (HKDF-SHA256)."""
     material = secret_key.encode() if isinstance(secret_key, str) else secret_key
@@ -55,6 +57,7 @@ def derive_key(secret_key: str | bytes) -> bytes:
     return base64.urlsafe_b64encode(derived)
 
 
+@sensitive_variables()
 def configured_keys() -> tuple[bytes, ...]:
     """The Fernet keys in force, newest first.
 
@@ -81,6 +84,7 @@ def configured_keys() -> tuple[bytes, ...]:
 
 
 @lru_cache(maxsize=8)
+@sensitive_variables()
 def _multi_fernet(keys: tuple[bytes, ...]) -> MultiFernet:
     fernets = []
     for position, key in enumerate(keys):
@@ -96,16 +100,19 @@ def _multi_fernet(keys: tuple[bytes, ...]) -> MultiFernet:
     return MultiFernet(fernets)
 
 
+@sensitive_variables()
 def get_fernet() -> MultiFernet:
     """The :class:`MultiFernet` over :func:`configured_keys` (cached per key set)."""
     return _multi_fernet(configured_keys())
 
 
+@sensitive_variables()
 def encrypt_secret(plaintext: str) -> str:
     """Encrypt ``plaintext`` with the newest key; the result is ASCII text."""
     return get_fernet().encrypt(plaintext.encode("utf-8")).decode("ascii")
 
 
+@sensitive_variables()
 def decrypt_secret(token: str) -> str:
     """Decrypt a value made by :func:`encrypt_secret` with any configured key.
 
@@ -118,6 +125,7 @@ def decrypt_secret(token: str) -> str:
         raise SecretDecryptionError() from None
 
 
+@sensitive_variables()
 def rotate_secret(token: str) -> str:
     """Re-encrypt ``token`` with the newest key (any configured key may open it)."""
     try:
@@ -126,6 +134,7 @@ def rotate_secret(token: str) -> str:
         raise SecretDecryptionError() from None
 
 
+@sensitive_variables()
 def uses_newest_key(token: str) -> bool:
     """Whether ``token`` already opens with the newest key alone."""
     newest = Fernet(configured_keys()[0])

@@ -10,10 +10,11 @@ processes and app servers:
   the method (``SELECT ... FOR UPDATE``), so parallel requests queue and all
   but the first see the fresh code.
 * The **per-recipient cap** allows at most N sends to one destination in any
-  sliding hour, across all users (SMS pumping). One :class:`SendQuota` row per
-  destination lists the recent send times and changes only by
-  compare-and-swap on its ``version`` column, which is atomic on every
-  database.
+  sliding hour, across all users and whatever asked for them (SMS pumping,
+  mail bombing): ``SMS_MAX_PER_NUMBER`` per number, ``EMAIL_MAX_PER_ADDRESS``
+  per address. One :class:`SendQuota` row per destination lists the recent
+  send times and changes only by compare-and-swap on its ``version``
+  column, which is atomic on every database.
 """
 
 from __future__ import annotations
@@ -96,7 +97,9 @@ def check_cooldown(
             return gate
     if limit:
         window = int(mfa_settings.SEND_LIMIT_WINDOW)
-        # Every issued code counts, used or not: each one was a message.
+        # Every code sent counts, used or not: each one was a message. A code
+        # whose delivery failed was withdrawn (deleted), so an outage of the
+        # provider does not use up the user's sends.
         recent = list(
             OneTimeCode.objects.filter(
                 method_id=method.pk, purpose=purpose, created_at__gt=now - timedelta(seconds=window)
@@ -136,7 +139,7 @@ def _cooldown_gate(
 
 
 def recipient_key(channel: str, recipient: str) -> str:
-    """The stored form of a destination: a keyed hash, never the number."""
+    """The stored form of a destination: a keyed hash, never the number or address."""
     return crypto.keyed_hash("send-quota", f"{channel}:{recipient}")
 
 

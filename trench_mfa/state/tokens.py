@@ -18,6 +18,7 @@ from django.core import signing
 from django.db import router
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import InvalidToken
@@ -40,6 +41,7 @@ def user_state(user: AnyUser) -> str:
     return crypto.keyed_hash("user-state", f"{user.pk}:{user.password}")
 
 
+@sensitive_variables()
 def issue_token(
     user: AnyUser | None,
     method: str,
@@ -67,6 +69,7 @@ def issue_token(
     return _signer().sign(f"{challenge.pk}.{secret}"), challenge
 
 
+@sensitive_variables()
 def parse_token(token: str) -> tuple[int, str]:
     """The challenge id and secret of a well-signed ``token`` (no query).
 
@@ -84,6 +87,7 @@ def parse_token(token: str) -> tuple[int, str]:
     return int(challenge_id), secret
 
 
+@sensitive_variables()
 def _check_live(
     challenge: LoginChallenge | None, secret: str, *, allow_decoy: bool
 ) -> LoginChallenge:
@@ -110,6 +114,7 @@ def _check_live(
     return challenge
 
 
+@sensitive_variables()
 def resolve_token(token: str, *, allow_decoy: bool = False) -> LoginChallenge:
     """The live challenge behind ``token``; raises :class:`InvalidToken`.
 
@@ -139,6 +144,7 @@ class LockedChallenge:
     backup: BackupCandidate | None = None
 
 
+@sensitive_variables()
 def resolve_locked(
     token: str, *, backup_bucket: str | None = None, allow_decoy: bool = False
 ) -> LockedChallenge:

@@ -1,10 +1,9 @@
 """``manage.py cleanup_otp_codes``: prune expired and used codes (run from cron).
 
-Idle send counters and the idle phantom rows of decoy logins go too
-(:func:`trench_mfa.state.phantoms.idle`).
-
 With ``--events-days N`` it also prunes audit events older than N days;
-without it, audit events are kept.
+without it, audit events are kept. Idle send counters, hardcode failure
+counters and the idle phantom rows of decoy logins
+(:func:`trench_mfa.state.phantoms.idle`) go too.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from trench_mfa.management.commands._base import MFACommand
-from trench_mfa.models import LoginChallenge, MFAEvent, OneTimeCode, SendQuota
+from trench_mfa.models import HardcodeGuard, LoginChallenge, MFAEvent, OneTimeCode, SendQuota
 from trench_mfa.state import phantoms
 from trench_mfa.state.send_limits import RECIPIENT_WINDOW
 
@@ -51,13 +50,17 @@ class Command(MFACommand):
     """Delete one-time codes and login challenges that expired or were used.
 
     Per-number send counters untouched for a whole counting window go too:
-    they hold nothing that still limits anyone. So do the phantom rows of
-    decoy logins with no code, failure or lock left younger than --days.
+    they hold nothing that still limits anyone. So do hardcode failure
+    counters that are not locked and have not changed for ``--days``: most
+    are identifiers that name nobody, and a user's count starting again
+    after a week of quiet gives a guesser fewer tries than the lockout's
+    one every ``LOCKOUT_DURATION``. And the phantom rows of decoy logins with
+    no code, failure or lock left younger than ``--days``.
     """
 
     help = gettext_noop(
         "Delete one-time codes and login challenges that expired or were used "
-        "more than --days days ago, idle per-number send counters and idle decoy states."
+        "more than --days days ago, and idle per-number send counters."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -89,6 +92,9 @@ class Command(MFACommand):
         quotas = SendQuota.objects.filter(
             updated_at__lt=timezone.now() - timedelta(seconds=RECIPIENT_WINDOW)
         )
+        guards = HardcodeGuard.objects.filter(updated_at__lt=cutoff).exclude(
+            locked_until__gt=timezone.now()
+        )
         idle_phantoms = phantoms.idle(cutoff, OneTimeCode.objects.exclude(old))
         events = None
         if events_days is not None:
@@ -99,17 +105,27 @@ class Command(MFACommand):
             self.stdout.write(
                 _(
                     "Would delete %(codes)d one-time codes and %(challenges)d login challenges "
-                    "older than %(days)d days, %(quotas)d idle send counters and "
-                    "%(phantoms)d idle decoy states."
+                    "older than %(days)d days, and %(quotas)d idle send counters."
                 )
                 % {
                     "codes": codes.count(),
                     "challenges": challenges.count(),
                     "days": days,
                     "quotas": quotas.count(),
-                    "phantoms": idle_phantoms.count(),
                 }
             )
+            n_guards = guards.count()
+            if n_guards:
+                self.stdout.write(
+                    _("Would delete %(guards)d idle hardcode failure counters.")
+                    % {"guards": n_guards}
+                )
+            n_phantoms = idle_phantoms.count()
+            if n_phantoms:
+                self.stdout.write(
+                    _("Would delete %(phantoms)d idle decoy login states.")
+                    % {"phantoms": n_phantoms}
+                )
             if events is not None:
                 self.stdout.write(
                     _("Would delete %(events)d audit events older than %(days)d days.")
@@ -119,22 +135,24 @@ class Command(MFACommand):
         n_codes = _delete_in_batches(codes, batch_size)
         n_challenges = _delete_in_batches(challenges, batch_size)
         n_quotas = _delete_in_batches(quotas, batch_size)
-        # After the codes: a phantom row goes once none of its codes is left.
-        n_phantoms = _delete_in_batches(idle_phantoms, batch_size)
         self.stdout.write(
             _(
                 "Deleted %(codes)d one-time codes and %(challenges)d login challenges "
-                "older than %(days)d days, %(quotas)d idle send counters and "
-                "%(phantoms)d idle decoy states."
+                "older than %(days)d days, and %(quotas)d idle send counters."
             )
-            % {
-                "codes": n_codes,
-                "challenges": n_challenges,
-                "days": days,
-                "quotas": n_quotas,
-                "phantoms": n_phantoms,
-            }
+            % {"codes": n_codes, "challenges": n_challenges, "days": days, "quotas": n_quotas}
         )
+        n_guards = _delete_in_batches(guards, batch_size)
+        if n_guards:
+            self.stdout.write(
+                _("Deleted %(guards)d idle hardcode failure counters.") % {"guards": n_guards}
+            )
+        # After the codes: a phantom row goes once none of its codes is left.
+        n_phantoms = _delete_in_batches(idle_phantoms, batch_size)
+        if n_phantoms:
+            self.stdout.write(
+                _("Deleted %(phantoms)d idle decoy login states.") % {"phantoms": n_phantoms}
+            )
         if events is not None:
             n_events = _delete_in_batches(events, batch_size)
             self.stdout.write(

@@ -32,7 +32,7 @@ ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin-pass-2026"
 #: Delivery channels whose per-destination send caps the reset clears
 #: (``CodeDispatcher.channel`` of the email and SMS methods).
-_CHANNELS = ("message", "sms")
+_CHANNELS = ("email", "sms")
 
 
 class Command(BaseCommand):

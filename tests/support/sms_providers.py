@@ -1,4 +1,4 @@
-"""What each provider stub expects and answers, shared by the provider tests.
+"""What each SMS provider's loopback stub expects and answers (SMS and binding tests).
 
 Each :class:`Provider` knows its method settings (pointing the official
 client at a loopback stub through ``ENDPOINT_URL``), the exact request the
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from werkzeug import Request
 
-from tests.sms.conftest import PHONE
-
+#: The number of the SMS tests' user; the expected requests name it.
+PHONE = "+48600100200"
 TWILIO_SID = "AC0123456789abcdef0123456789abcdef"
 TWILIO_TOKEN = "twilio-auth-token-d3adb33f"
 TWILIO_FROM = "+15005550006"
@@ -60,9 +61,23 @@ class Provider:
     client_error: Answer
     server_error: Answer
     secrets: tuple[str, ...]
+    #: Form fields of the request that carry the number and the text.
+    to_field: str
+    text_field: str
 
     def __repr__(self) -> str:
         return self.name
+
+    def recipient(self, request: Request) -> str:
+        """The number a stub request was sent to, in E.164."""
+        number = request.form[self.to_field]
+        return number if number.startswith("+") else f"+{number}"
+
+    def code(self, request: Request) -> str:
+        """The 6-digit code in the text of a stub request."""
+        match = re.search(r"\b([0-9]{6})\b", request.form[self.text_field])
+        assert match, request.form
+        return match.group(1)
 
 
 def _check_twilio(request: Request, text: str) -> None:
@@ -133,6 +148,8 @@ TWILIO = Provider(
     ),
     server_error=Answer(500, json.dumps({"code": 20500, "message": "Internal", "status": 500})),
     secrets=(TWILIO_TOKEN, TWILIO_SID),
+    to_field="To",
+    text_field="Body",
 )
 
 SMSAPI = Provider(
@@ -167,6 +184,8 @@ SMSAPI = Provider(
     client_error=Answer(401, json.dumps({"error": 101, "message": "Authorization failed"})),
     server_error=Answer(502, "<html>Bad gateway</html>", "text/html"),
     secrets=(SMSAPI_TOKEN,),
+    to_field="to",
+    text_field="message",
 )
 
 AWS = Provider(
@@ -191,6 +210,8 @@ AWS = Provider(
     client_error=Answer(400, _sns_error("InvalidParameter", "Sender"), "text/xml"),
     server_error=Answer(500, _sns_error("InternalError", "Receiver"), "text/xml"),
     secrets=(AWS_SECRET,),
+    to_field="PhoneNumber",
+    text_field="Message",
 )
 
 VONAGE = Provider(
@@ -225,6 +246,8 @@ VONAGE = Provider(
     client_error=Answer(401, json.dumps({"type": "unauthorized", "title": "Unauthorized"})),
     server_error=Answer(503, json.dumps({"title": "Service Unavailable"})),
     secrets=(VONAGE_SECRET,),
+    to_field="to",
+    text_field="text",
 )
 
 PROVIDERS = (TWILIO, SMSAPI, AWS, VONAGE)

@@ -1,0 +1,100 @@
+"""Fixtures of the destination-binding tests: real SMTP, provider stubs, a stolen session.
+
+Email goes through Django's SMTP backend to the loopback server of
+:mod:`tests.support.smtp` (``mailbox``: its ``recipients`` are the envelope's
+RCPT TO addresses); SMS through each provider's official client to the
+loopback stubs of :mod:`tests.support.sms_stubs`. No connection leaves
+loopback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from pytest_httpserver import HTTPServer
+from rest_framework.test import APIClient
+
+from tests.conftest import credentials, username_field
+from tests.support.sms_providers import PROVIDERS, Provider
+from tests.support.smtp import Mailbox
+
+#: The address alice activated the email method with.
+ORIGINAL = "alice@example.com"
+#: The address a stolen session writes into her profile.
+ATTACKERS = "mallory@evil.example"
+#: The number a stolen session writes into her profile.
+ATTACKERS_PHONE = "+48600999000"
+
+
+@pytest.fixture(autouse=True)
+def _loopback(loopback_only: None) -> None:
+    """No connection beyond loopback (SMTP server and provider stubs live there)."""
+
+
+def activate_email(client: APIClient, mailbox: Mailbox) -> list[str]:
+    """Activate and confirm the email method over SMTP; return the backup codes."""
+    assert client.post("/auth/email/activate/").status_code == 200
+    response = client.post("/auth/email/activate/confirm/", {"code": mailbox.last_code()})
+    assert response.status_code == 200, response.content
+    return response.json()["backup_codes"]  # type: ignore[no-any-return]
+
+
+def token_session(user: Any, code_of_step_1: Callable[[], str]) -> APIClient:
+    """A client holding ``user``'s DRF auth token from a full login: the stolen session.
+
+    ``code_of_step_1`` reads the login code that step 1 sent.
+    """
+    anon = APIClient()
+    step1 = anon.post("/auth/token/login/", credentials(user))
+    assert step1.status_code == 200, step1.content
+    step2 = anon.post(
+        "/auth/token/login/code/",
+        {"ephemeral_token": step1.json()["ephemeral_token"], "code": code_of_step_1()},
+    )
+    assert step2.status_code == 200, step2.content
+    session = APIClient()
+    session.credentials(HTTP_AUTHORIZATION=f"Token {step2.json()['auth_token']}")
+    return session
+
+
+#: How a stolen session rewrites the address: djoser's profile endpoint, or
+#: any code path that saves the user.
+EMAIL_CHANGES = ("djoser PATCH users/me/", "user.save()")
+
+
+def change_email(how: str, session: APIClient, user: Any, address: str) -> Any:
+    """Write ``address`` into ``user``'s profile the way ``how`` names; the user reloaded."""
+    if how == EMAIL_CHANGES[0]:
+        if username_field() == "email":
+            pytest.skip("djoser keeps the login field (email here) read-only")
+        response = session.patch("/auth/users/me/", {"email": address})
+        assert response.status_code == 200, response.content
+    else:
+        fresh = get_user_model().objects.get(pk=user.pk)
+        fresh.email = address
+        fresh.save()
+    changed = get_user_model().objects.get(pk=user.pk)
+    assert changed.email == address
+    return changed
+
+
+@pytest.fixture(params=PROVIDERS, ids=repr)
+def provider(request: pytest.FixtureRequest) -> Provider:
+    """Each SMS provider (Twilio, SMSAPI, AWS SNS, Vonage) in turn."""
+    return request.param  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def provider_stub(
+    provider: Provider, request: pytest.FixtureRequest, trench_auth: Callable[..., Any]
+) -> HTTPServer:
+    """``provider`` configured as a method of its name, its stub answering with success."""
+    server: HTTPServer = request.getfixturevalue("tls_stub" if provider.tls else "stub")
+    trench_auth(methods={provider.name: provider.settings(server.url_for("/").rstrip("/"))})
+    server.expect_request(provider.path, method="POST").respond_with_data(
+        provider.ok.body, status=provider.ok.status, content_type=provider.ok.content_type
+    )
+    return server
