@@ -6,12 +6,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from testproject import views
+from testproject import admin_site, views
 
 urlpatterns = [
     path("", views.LandingView.as_view(), name="landing"),
     path("readme/", views.readme, name="readme"),
     path("admin/", admin.site.urls),
+    path("mfa-admin/", admin_site.site.urls),
     path("auth/", include("djoser.urls")),
     path("auth/", include("trench_mfa.urls")),
     path("auth/jwt/", include("trench_mfa.urls.jwt")),

@@ -16,12 +16,13 @@ class TrenchMFAConfig(AppConfig):
     def ready(self) -> None:
         """Wire checks and signal receivers once the app registry is ready."""
         from trench_mfa import checks, conf  # noqa: F401  (importing checks registers them)
-        from trench_mfa.services import identifier_hooks
+        from trench_mfa.services import identifier_hooks, notifications
         from trench_mfa.state import audit
 
         conf.connect_reload()
         audit.connect_receivers()
         identifier_hooks.connect()
+        notifications.connect()
         self._register_celery_task()
 
     @staticmethod

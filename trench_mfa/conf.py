@@ -112,6 +112,27 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         # a key from a password-only login stops working when MFA goes on
         # (not in django-trench; False keeps the key).
         "ROTATE_AUTHTOKEN_ON_ENABLE": True,
+        # Remembered devices (see trench_mfa.state.devices): off unless
+        # REMEMBER_DEVICE is True; a device token lives REMEMBER_DEVICE_DAYS
+        # days (None also turns the feature off). The cookie carries it for
+        # browser clients (None: no cookie; the body field and the header
+        # work either way).
+        "REMEMBER_DEVICE": False,
+        "REMEMBER_DEVICE_DAYS": 30,
+        "REMEMBER_DEVICE_COOKIE": "trench_mfa_device",
+        "REMEMBER_DEVICE_COOKIE_SECURE": True,
+        # Security notification emails (see trench_mfa.services.notifications):
+        # None or False sends none (django-trench's behaviour); True sends
+        # every kind; a dict sends every kind but those mapped to False,
+        # e.g. {"device_remembered": False}.
+        "SECURITY_NOTIFICATIONS": None,
+        # Who must have MFA (see trench_mfa.login.enrolment): None, or any of
+        # "staff", "superusers", a callable user -> bool or its dotted path.
+        # Such a user without MFA gets an enrolment token at login step 1.
+        "REQUIRE_MFA_FOR": None,
+        # The MFA admin site (trench_mfa.admin.mfa_site): a staff user
+        # without MFA is sent to set it up (True) or refused (False).
+        "ADMIN_MFA_SETUP": True,
     }
 )
 

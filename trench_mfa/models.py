@@ -273,6 +273,10 @@ class EventType(models.TextChoices):
     BACKUP_CODES_REGENERATED = "backup_codes_regenerated", _("backup codes regenerated")
     LOCKED_OUT = "locked_out", _("locked out")
     DISPATCH_FAILED = "dispatch_failed", _("queued code not sent")
+    DEVICE_REMEMBERED = "device_remembered", _("device remembered")
+    DEVICE_USED = "device_used", _("remembered device skipped the code")
+    DEVICE_REJECTED = "device_rejected", _("device token ignored")
+    DEVICES_REVOKED = "devices_revoked", _("remembered devices revoked")
 
 
 class MFAEvent(models.Model):
@@ -392,3 +396,35 @@ class HardcodeGuard(models.Model):
 
     def __str__(self) -> str:
         return f"hardcode failures {self.key[:8]}"
+
+
+class RememberedDevice(models.Model):
+    """A device that may skip the second factor: only its token's hash is stored.
+
+    The token is bound to the user and to the password the user had when it
+    was issued (``user_state``): a password change voids it, however the
+    password was changed. Rows are deleted when revoked.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="mfa_devices",
+        verbose_name=_("user"),
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    #: Keyed hash of the user's password hash when the device was remembered.
+    user_state = models.CharField(max_length=64)
+    #: A short description from the user agent ("Firefox on Linux").
+    name = models.CharField(_("name"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    last_ip = models.GenericIPAddressField(_("IP address of last use"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("remembered device")
+        verbose_name_plural = _("remembered devices")
+
+    def __str__(self) -> str:
+        return f"device {self.pk} of user {self.user_id}"

@@ -37,3 +37,12 @@ locked_out = Signal()
 #: last retry (or when queueing failed) with ``purpose`` and ``reason``
 #: (``"send_failed"``, ``"enqueue_failed"`` or ``"expired"``).
 dispatch_failed = Signal()
+#: A device was remembered after a login (``device``: its display name).
+device_remembered = Signal()
+#: A remembered device's token skipped the second factor of a login.
+device_used = Signal()
+#: A device token was presented at login and ignored (expired, revoked,
+#: another user's or not one at all): normal MFA applied.
+device_rejected = Signal()
+#: Remembered devices were revoked (``reason``: what revoked them).
+devices_revoked = Signal()

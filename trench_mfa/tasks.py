@@ -16,6 +16,7 @@ from typing import Any
 from celery import Task, shared_task
 
 from trench_mfa.backends.base import DispatchError
+from trench_mfa.dispatch import notifications as dispatch_notifications
 from trench_mfa.dispatch import queue as dispatch_queue
 
 logger = logging.getLogger("trench_mfa.dispatch")
@@ -61,3 +62,19 @@ def send_code(
     return dispatch_queue.run(
         method_id, purpose, challenge_id, payload, attempt=self.request.retries
     )
+
+
+@shared_task(
+    name=dispatch_notifications.SEND_NOTIFICATION_TASK,
+    autoretry_for=(OSError,),
+    max_retries=DEFAULT_MAX_RETRIES,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    ignore_result=True,
+)
+def send_notification(
+    kind: str, user_pk: str, context: dict[str, Any], language: str | None = None
+) -> bool:
+    """Send one security notification (see :mod:`trench_mfa.dispatch.notifications`)."""
+    job = dispatch_notifications.Notification(kind, user_pk, context, language)
+    return dispatch_notifications.send(job)

@@ -26,7 +26,7 @@ from rest_framework.authtoken.models import Token
 
 from tests.cluster import figures
 from tests.cluster.servers import AppServer, Mailbox, RedisServer, SmsGateway, ports
-from trench_mfa.models import MFAMethod
+from tests.support.methods import bound_method
 from trench_mfa.state.secrets_at_rest import encrypt_secret
 
 NEEDS_POSTGRES = (
@@ -168,13 +168,7 @@ def mfa_user(user_factory: Callable[..., Any]) -> Callable[..., Any]:
 
     def make(name: str, method: str = "email", *, secret: str = "", phone: str = "") -> Any:
         user = user_factory(username=name, email=f"{name}@example.com", phone_number=phone)
-        MFAMethod.objects.create(
-            user=user,
-            name=method,
-            secret=encrypt_secret(secret) if secret else "",
-            is_active=True,
-            is_primary=True,
-        )
+        bound_method(user, method, secret=encrypt_secret(secret) if secret else "", is_primary=True)
         return user
 
     return make

@@ -39,7 +39,8 @@ def test_without_flows_the_login_body_is_django_trenchs(tmp_path: Path) -> None:
     schema = generate(tmp_path)
     for flavour in ("jwt", "token"):
         body = body_schema(schema, f"/auth/{flavour}/login/")
-        assert set(body["properties"]) == {username_field(), "password"}
+        # django-trench's fields, plus the optional token of a remembered device.
+        assert set(body["properties"]) == {username_field(), "password", "device_token"}
         assert set(body["required"]) == {username_field(), "password"}
     assert answer_name(schema, "/auth/jwt/login/code/") == "JWTResponse"
     assert answer_name(schema, "/auth/token/login/code/") == "AuthTokenResponse"
@@ -53,7 +54,7 @@ def test_with_flows_the_login_body_lists_every_flows_fields(
     schema = generate(tmp_path)
     for flavour in ("jwt", "token"):
         body = body_schema(schema, f"/auth/{flavour}/login/")
-        fields = {username_field(), "email", "phone_number", "password", "hardcode"}
+        fields = {username_field(), "email", "phone_number", "password", "hardcode", "device_token"}
         assert set(body["properties"]) == fields
         assert "required" not in body  # each field alone is optional...
         # ...but one flow's identifier and knowledge secrets must be there.

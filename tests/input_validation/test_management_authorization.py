@@ -37,6 +37,8 @@ MANAGEMENT = [
     ("post", "/auth/verification/request/"),
     ("post", "/auth/verification/email/confirm/"),
     ("post", "/auth/token/logout/"),
+    ("get", "/auth/devices/"),
+    ("delete", "/auth/devices/1/"),
 ]
 
 

@@ -14,7 +14,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from trench_mfa import flows
-from trench_mfa.api.fields import CodeField, MethodNameField, StrictCharField
+from trench_mfa.api.fields import CodeField, MethodNameField, StrictCharField, TokenField
 from trench_mfa.api.serializers import InputSerializer
 from trench_mfa.conf import mfa_settings
 
@@ -53,6 +53,8 @@ class FlowLoginSerializer(InputSerializer):
             self.fields[name] = StrictCharField(max_length=MAX_IDENTIFIER_LENGTH, required=False)
         self.fields[flows.PASSWORD] = _secret_field(max_length=MAX_PASSWORD_LENGTH, required=False)
         self.fields[flows.HARDCODE] = _secret_field(max_length=MAX_HARDCODE_LENGTH, required=False)
+        # A remembered device's token: any string; one that is no live token is ignored.
+        self.fields["device_token"] = TokenField(required=False, write_only=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """At least one flow must have all its step-1 fields."""

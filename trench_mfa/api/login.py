@@ -18,9 +18,10 @@ from rest_framework.response import Response
 from trench_mfa.api import flow_serializers as fs
 from trench_mfa.api import serializers as s
 from trench_mfa.api.base import MFAView
+from trench_mfa.api.devices import enrolment_response, with_device
 from trench_mfa.api.throttles import LoginIPThrottle, LoginUsernameThrottle, SendIPThrottle
 from trench_mfa.api.views import dispatch_response
-from trench_mfa.login import factors, start
+from trench_mfa.login import factors, gate, start
 from trench_mfa.login.amr import VerifiedFactor
 from trench_mfa.login.steps import LoginStep
 
@@ -49,9 +50,12 @@ class LoginMixin(MFAView):
         """
 
     def step_response(self, step: LoginStep) -> Response:
-        """The tokens, or the challenge of the next factor."""
+        """The tokens, the challenge of the next factor, or an enrolment token."""
+        if step.enrolment_token is not None:
+            return enrolment_response(step.enrolment_token)
         if not step.needs_code:
-            return self.token_response(step.user, verified=step.verified)
+            response = self.token_response(step.user, verified=step.verified)
+            return with_device(response, step, secure=self.request.is_secure())
         return Response(
             {
                 "ephemeral_token": step.ephemeral_token,
@@ -83,8 +87,12 @@ class SecondStepView(LoginMixin):
     def post(self, request: Request) -> Response:
         """Verify the code: the next factor's challenge, or the tokens after the last one."""
         data = self.validated(s.LoginCodeSerializer, request)
-        step = factors.answer(
-            data["ephemeral_token"], data["code"], data.get("method"), request=request
+        step = gate.answer(
+            data["ephemeral_token"],
+            data["code"],
+            data.get("method"),
+            remember=data["remember_device"],
+            request=request,
         )
         return self.step_response(step)
 

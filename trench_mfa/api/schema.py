@@ -24,5 +24,6 @@ def document(**kwargs: Any) -> Callable[[F], F]:
 
 
 if _extend_schema is not None:
-    # Registers the extensions that describe login bodies under FLOWS.
-    from trench_mfa.api import schema_flows  # noqa: F401
+    # Registers the extensions that describe login bodies under FLOWS, and
+    # the enrolment token's security scheme.
+    from trench_mfa.api import schema_auth, schema_flows  # noqa: F401

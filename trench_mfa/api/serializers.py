@@ -90,6 +90,8 @@ class LoginSerializer(InputSerializer):
     """The user model's ``USERNAME_FIELD`` and the password."""
 
     password = StrictCharField(max_length=4096, trim_whitespace=False, write_only=True)
+    #: A remembered device's token (also read from a header or cookie).
+    device_token = TokenField(required=False, write_only=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,6 +109,8 @@ class LoginCodeSerializer(InputSerializer):
     ephemeral_token = TokenField()
     code = CodeField()
     method = MethodNameField(required=False)
+    #: Ask for a device token with the tokens (when remembered devices are on).
+    remember_device = serializers.BooleanField(required=False, default=False)
 
 
 class LoginCodeRequestSerializer(InputSerializer):
@@ -164,12 +168,29 @@ class JWTResponseSerializer(serializers.Serializer[Any]):
 
     refresh = serializers.CharField()
     access = serializers.CharField()
+    #: With ``remember_device`` (when remembered devices are on).
+    device_token = serializers.CharField(required=False)
+    device_expires_at = serializers.DateTimeField(required=False)
 
 
 class AuthTokenResponseSerializer(serializers.Serializer[Any]):
     """A DRF authtoken key."""
 
     auth_token = serializers.CharField()
+    #: With ``remember_device`` (when remembered devices are on).
+    device_token = serializers.CharField(required=False)
+    device_expires_at = serializers.DateTimeField(required=False)
+
+
+class DeviceSerializer(serializers.Serializer[Any]):
+    """One remembered device of the user."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    last_ip = serializers.IPAddressField(allow_null=True)
+    expires_at = serializers.DateTimeField()
 
 
 class ErrorResponseSerializer(serializers.Serializer[Any]):
@@ -255,6 +276,12 @@ class JWTLoginResponseSerializer(serializers.Serializer[Any]):
     method = serializers.CharField(required=False)
     other_methods = serializers.ListField(child=serializers.CharField(), required=False)
     factors_remaining = serializers.ListField(child=serializers.CharField(), required=False)
+    #: ``REQUIRE_MFA_FOR``: a user without MFA gets this instead of tokens.
+    enrolment_token = serializers.CharField(required=False)
+    methods = serializers.ListField(child=serializers.CharField(), required=False)
+    #: Step 2 under FLOWS with ``remember_device``.
+    device_token = serializers.CharField(required=False)
+    device_expires_at = serializers.DateTimeField(required=False)
 
 
 class AuthTokenLoginResponseSerializer(serializers.Serializer[Any]):
@@ -265,3 +292,9 @@ class AuthTokenLoginResponseSerializer(serializers.Serializer[Any]):
     method = serializers.CharField(required=False)
     other_methods = serializers.ListField(child=serializers.CharField(), required=False)
     factors_remaining = serializers.ListField(child=serializers.CharField(), required=False)
+    #: ``REQUIRE_MFA_FOR``: a user without MFA gets this instead of tokens.
+    enrolment_token = serializers.CharField(required=False)
+    methods = serializers.ListField(child=serializers.CharField(), required=False)
+    #: Step 2 under FLOWS with ``remember_device``.
+    device_token = serializers.CharField(required=False)
+    device_expires_at = serializers.DateTimeField(required=False)

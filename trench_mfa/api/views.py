@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from trench_mfa.api import serializers as s
 from trench_mfa.api.base import MFAView
+from trench_mfa.api.enrolment import AcceptsEnrolmentToken
 from trench_mfa.api.schema import document
 from trench_mfa.api.throttles import SendIPThrottle
 from trench_mfa.backends.base import DispatchResult
@@ -52,7 +53,7 @@ def dispatch_response(result: DispatchResult) -> Response:
     return Response({"details": result.details, **result.extra})
 
 
-class MFAMethodActivationView(MFAView):
+class MFAMethodActivationView(AcceptsEnrolmentToken, MFAView):
     """Start activating a method: its code (or QR code) is sent."""
 
     permission_classes = (IsAuthenticated,)
@@ -73,7 +74,7 @@ class MFAMethodActivationView(MFAView):
         )
 
 
-class MFAMethodConfirmActivationView(MFAView):
+class MFAMethodConfirmActivationView(AcceptsEnrolmentToken, MFAView):
     """Confirm activation with a code; the first method returns backup codes."""
 
     permission_classes = (IsAuthenticated,)

@@ -19,6 +19,13 @@ access token made from it):
 
 A password and a hardcode are both something the user knows: together they
 never make ``mfa``.
+
+A login whose code factors a remembered device skipped
+(:mod:`trench_mfa.services.devices`) records ``device`` instead of a code:
+``amr`` is then e.g. ``["pwd", "device"]``, without ``mfa`` and without
+``mfa_at`` (no code was verified by this login). ``device`` is not in RFC
+8176's registry; add it to ``MFA_ACCEPTED_AMR`` to let such logins pass
+:class:`~trench_mfa.permissions.IsMFAAuthenticated`.
 """
 
 from __future__ import annotations
@@ -41,14 +48,17 @@ PWD = "pwd"  # noqa: S105 - an RFC 8176 method name, not a secret
 PIN = "pin"
 OTP = "otp"
 MFA = "mfa"
+#: The ``amr`` value of a remembered device that skipped the code factors.
+DEVICE_AMR = "device"
 
 #: Kinds of :class:`VerifiedFactor`: the knowledge secrets, a code, a backup code.
 PASSWORD = "password"  # noqa: S105 - the name of a secret, not a secret
 HARDCODE = "hardcode"
 CODE = "code"
 BACKUP_CODE = "backup_code"
+DEVICE = "device"
 
-_KNOWLEDGE_AMR = {PASSWORD: PWD, HARDCODE: PIN}
+_FACTOR_AMR = {PASSWORD: PWD, HARDCODE: PIN, DEVICE: DEVICE_AMR}
 #: Ends a ``LoginChallenge.done`` entry whose factor a backup code answered.
 _BACKUP_SUFFIX = ":backup_code"
 
@@ -65,6 +75,11 @@ class VerifiedFactor:
     def secret(cls, name: str) -> VerifiedFactor:
         """A knowledge secret checked in login step 1 (``password`` or ``hardcode``)."""
         return cls(kind=name)
+
+    @classmethod
+    def device(cls) -> VerifiedFactor:
+        """A remembered device's token, presented in login step 1 in place of the codes."""
+        return cls(kind=DEVICE)
 
     @classmethod
     def code(cls, method: str, *, backup_code: bool = False) -> VerifiedFactor:
@@ -101,7 +116,7 @@ def _values_of(factor: VerifiedFactor) -> tuple[str, ...]:
         return _method_amr(factor.method)
     if factor.kind == BACKUP_CODE:
         return (OTP,)
-    return (_KNOWLEDGE_AMR[factor.kind],) if factor.kind in _KNOWLEDGE_AMR else ()
+    return (_FACTOR_AMR[factor.kind],) if factor.kind in _FACTOR_AMR else ()
 
 
 def is_multi_factor(factors: Sequence[VerifiedFactor]) -> bool:

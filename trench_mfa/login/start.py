@@ -27,7 +27,7 @@ from trench_mfa import flows
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import Throttled, Unauthenticated
 from trench_mfa.flows import HARDCODE, PASSWORD, Flow, active_flows
-from trench_mfa.login import decoys, factors
+from trench_mfa.login import decoys, factors, gate
 from trench_mfa.login.steps import LoginStep
 from trench_mfa.services import hardcode, identifiers
 from trench_mfa.state import identity
@@ -185,7 +185,7 @@ def start_login(request: AnyRequest, data: dict[str, Any]) -> LoginStep:
         needed = factors.code_factors(flow, user)
         if needed is None:
             continue  # this user cannot answer the flow's code factors
-        return factors.open_challenge(request, flow, user, needed)
+        return gate.next_step(request, flow, user, needed, data)
     if refused is not None:
         raise refused
     raise Unauthenticated()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from trench_mfa.flows import KNOWLEDGE_SECRETS, Factor, default_flow
 from trench_mfa.login.amr import VerifiedFactor
@@ -36,6 +37,11 @@ class LoginStep:
     factors_remaining: list[str] = field(default_factory=list)
     #: What the login verified, once it issues tokens (their ``amr`` claim).
     verified: tuple[VerifiedFactor, ...] = ()
+    #: A new remembered device's token and expiry (step 2 with ``remember_device``).
+    device_token: str | None = None
+    device_expires_at: datetime | None = None
+    #: Instead of tokens: a user whom ``REQUIRE_MFA_FOR`` makes set up MFA first.
+    enrolment_token: str | None = None
 
     @property
     def needs_code(self) -> bool:

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from trench_mfa import signals
 from trench_mfa.models import MFAMethod
+from trench_mfa.services import devices
 from trench_mfa.state import audit, backup_codes, codes
 from trench_mfa.state.locks import lock_account
 
@@ -15,8 +16,9 @@ from trench_mfa.state.locks import lock_account
 def disable_methods(user: Any, name: str | None = None) -> list[str]:
     """Deactivate ``name`` (or every method) of ``user`` without a code.
 
-    When no active method is left, the backup codes go too. Returns the
-    names of the methods that were deactivated.
+    When no active method is left, the backup codes go too; the user's
+    remembered devices always do. Returns the names of the methods that
+    were deactivated.
     """
     with transaction.atomic():
         lock_account(user.pk)
@@ -34,6 +36,7 @@ def disable_methods(user: Any, name: str | None = None) -> list[str]:
             backup_codes.delete_backup_codes(user.pk)
         else:
             _promote_primary(user)
+        devices.revoke_all(user, reason=devices.ADMIN_RESET)
     for method_name in names:
         audit.send(signals.mfa_method_deactivated, __name__, user=user, method=method_name)
     return names

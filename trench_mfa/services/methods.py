@@ -30,6 +30,7 @@ from trench_mfa.exceptions import (
     SourceFieldDoesNotExist,
 )
 from trench_mfa.models import CodePurpose, MFAMethod
+from trench_mfa.services import devices
 from trench_mfa.services.protection import require_config, usable_methods
 from trench_mfa.services.verification import (
     FactorCheck,
@@ -279,8 +280,12 @@ def deactivate_method(
         # captures the profile's value of that moment.
         mine.filter(pk=method.pk).update(is_active=False, is_primary=False, destination="")
         codes.void_codes(method)
-        if not others.exists():
+        mfa_off = not others.exists()
+        if mfa_off:
             backup_codes.delete_backup_codes(user.pk)
+        # A device remembered with the removed method must prove the others.
+        reason = devices.MFA_DISABLED if mfa_off else devices.METHOD_REMOVED
+        devices.revoke_all(user, reason=reason, request=request)
     audit.send(signals.mfa_method_deactivated, __name__, user=user, method=name, request=request)
 
 
@@ -306,6 +311,8 @@ def regenerate_backup_codes(
     with transaction.atomic():
         lock_account(user.pk)
         codes = backup_codes.replace_backup_codes(user.pk)
+        # Regenerating is what a user does who fears their codes leaked.
+        devices.revoke_all(user, reason=devices.BACKUP_CODES_REGENERATED, request=request)
     audit.send(signals.backup_codes_regenerated, __name__, user=user, method=name, request=request)
     return codes
 

@@ -42,8 +42,17 @@ EVENTS: dict[Signal, EventType] = {
     signals.backup_codes_regenerated: EventType.BACKUP_CODES_REGENERATED,
     signals.locked_out: EventType.LOCKED_OUT,
     signals.dispatch_failed: EventType.DISPATCH_FAILED,
+    signals.device_remembered: EventType.DEVICE_REMEMBERED,
+    signals.device_used: EventType.DEVICE_USED,
+    signals.device_rejected: EventType.DEVICE_REJECTED,
+    signals.devices_revoked: EventType.DEVICES_REVOKED,
 }
-_WARNINGS = {EventType.VERIFICATION_FAILED, EventType.LOCKED_OUT, EventType.DISPATCH_FAILED}
+_WARNINGS = {
+    EventType.VERIFICATION_FAILED,
+    EventType.LOCKED_OUT,
+    EventType.DISPATCH_FAILED,
+    EventType.DEVICE_REJECTED,
+}
 
 
 def client_ip(request: Request | HttpRequest | None) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from trench_mfa.api import identity_views, views
+from trench_mfa.api import devices, identity_views, views
 
 urlpatterns = [
     # Login flows: the hardcode, and identifier verification (see docs/flows.rst).
@@ -26,6 +26,9 @@ urlpatterns = [
         identity_views.VerificationLinkView.as_view(),
         name="mfa-verification-link",
     ),
+    # Remembered devices (see docs/devices.rst); listed before "<str:method>/...".
+    path("devices/", devices.DeviceListView.as_view(), name="mfa-devices"),
+    path("devices/<int:device_id>/", devices.DeviceDetailView.as_view(), name="mfa-device"),
     path("<str:method>/activate/", views.MFAMethodActivationView.as_view(), name="mfa-activate"),
     path(
         "<str:method>/activate/confirm/",

@@ -15,7 +15,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trench_mfa', '0007_mfa_method_destination'),
+        ('trench_mfa', '0008_remembered_devices'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
