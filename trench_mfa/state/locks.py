@@ -46,7 +46,7 @@ def lock_methods(user_id: UserPk) -> list[MFAMethod]:
     replay guard), so one query reads the state and serialises the checks of
     one user across methods.
     """
-    return list(locking(MFAMethod.objects.filter(user_id=user_id)).order_by("pk"))
+    return list(locking(MFAMethod.objects.for_user(user_id)).order_by("pk"))
 
 
 def lock_account(user_id: UserPk) -> None:

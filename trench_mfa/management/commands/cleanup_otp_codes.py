@@ -1,7 +1,9 @@
 """``manage.py cleanup_otp_codes``: prune expired and used codes (run from cron).
 
 With ``--events-days N`` it also prunes audit events older than N days;
-without it, audit events are kept.
+without it, audit events are kept. Idle send counters, hardcode failure
+counters and the idle phantom rows of decoy logins
+(:func:`trench_mfa.state.phantoms.idle`) go too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_noop
 
 from trench_mfa.management.commands._base import MFACommand
 from trench_mfa.models import HardcodeGuard, LoginChallenge, MFAEvent, OneTimeCode, SendQuota
+from trench_mfa.state import phantoms
 from trench_mfa.state.send_limits import RECIPIENT_WINDOW
 
 
@@ -51,7 +54,8 @@ class Command(MFACommand):
     counters that are not locked and have not changed for ``--days``: most
     are identifiers that name nobody, and a user's count starting again
     after a week of quiet gives a guesser fewer tries than the lockout's
-    one every ``LOCKOUT_DURATION``.
+    one every ``LOCKOUT_DURATION``. And the phantom rows of decoy logins with
+    no code, failure or lock left younger than ``--days``.
     """
 
     help = gettext_noop(
@@ -91,6 +95,7 @@ class Command(MFACommand):
         guards = HardcodeGuard.objects.filter(updated_at__lt=cutoff).exclude(
             locked_until__gt=timezone.now()
         )
+        idle_phantoms = phantoms.idle(cutoff, OneTimeCode.objects.exclude(old))
         events = None
         if events_days is not None:
             events = MFAEvent.objects.filter(
@@ -115,6 +120,12 @@ class Command(MFACommand):
                     _("Would delete %(guards)d idle hardcode failure counters.")
                     % {"guards": n_guards}
                 )
+            n_phantoms = idle_phantoms.count()
+            if n_phantoms:
+                self.stdout.write(
+                    _("Would delete %(phantoms)d idle decoy login states.")
+                    % {"phantoms": n_phantoms}
+                )
             if events is not None:
                 self.stdout.write(
                     _("Would delete %(events)d audit events older than %(days)d days.")
@@ -135,6 +146,12 @@ class Command(MFACommand):
         if n_guards:
             self.stdout.write(
                 _("Deleted %(guards)d idle hardcode failure counters.") % {"guards": n_guards}
+            )
+        # After the codes: a phantom row goes once none of its codes is left.
+        n_phantoms = _delete_in_batches(idle_phantoms, batch_size)
+        if n_phantoms:
+            self.stdout.write(
+                _("Deleted %(phantoms)d idle decoy login states.") % {"phantoms": n_phantoms}
             )
         if events is not None:
             n_events = _delete_in_batches(events, batch_size)
