@@ -217,11 +217,39 @@ class _Answered:
 
 
 @sensitive_variables()
+def _with_users_mfa(
+    challenge: LoginChallenge, left: list[Factor], rows: list[MFAMethod]
+) -> list[Factor]:
+    """``left``, plus the user's primary method when no factor of the login is one of theirs.
+
+    A user who turned MFA on answers one of their active methods in every
+    flow: a passwordless flow whose only factor is a passcode to the login
+    address would otherwise let whoever controls that address (a stolen
+    session can confirm a new one) skip the user's app, SMS or YubiKey.
+    Decided when the last factor is reached, from the locked rows, so step
+    1 costs the same for every identifier and only a right passcode learns
+    that more is needed. Decoys' phantom rows are never active.
+    """
+    if len(left) != 1:
+        return left
+    active = sorted(
+        (r for r in rows if r.is_active and mfa_settings.method(r.name) is not None),
+        key=lambda r: (not r.is_primary, r.pk),
+    )
+    if not active:
+        return left
+    answered = {VerifiedFactor.from_done(e).method for e in challenge.done}
+    names = {r.name for r in active}
+    if left[0].method in names or answered & names:
+        return left
+    return [*left, Factor(MFA_FACTOR, active[0].name)]
+
+
 def _answer_current(
     read: tokens.LockedChallenge, code: str, named: str | None, request: AnyRequest
 ) -> _Answered:
     challenge = read.challenge
-    left = _factors_of(challenge)
+    left = _with_users_mfa(challenge, _factors_of(challenge), read.rows)
     current = left[0]
     name = _answering_name(challenge, current, named)
     row = _row_in(read.rows, current.kind, name) if name else None
