@@ -20,6 +20,7 @@ PG_TESTS=(tests/throttling tests/input_validation tests/integration tests/audit 
           tests/app/test_concurrent_totp_logins_postgres.py
           tests/flows/test_concurrent_flow_logins_postgres.py
           tests/methods/test_authtoken_rotation_postgres.py
+          tests/flows/test_decoy_phantom_rows.py tests/flows/test_decoy_state_machine.py
           tests/sms/test_concurrent_sends_postgres.py
           tests/tokens/test_token_lifetime_edges.py
           tests/yubikey/test_validation_server_outage.py)

@@ -27,7 +27,19 @@ class MFAMethodQuerySet(models.QuerySet["MFAMethod"]):
         """Methods of one user, given the user or its primary key."""
         # A primary key need not be an int (UUID-keyed user models).
         user_id = user.pk if isinstance(user, models.Model) else user
+        if user_id is None:
+            # ``user_id=None`` would mean ``IS NULL``: every phantom row.
+            return self.none()
         return self.filter(user_id=user_id)
+
+    def of_account(self, method: MFAMethod) -> MFAMethodQuerySet:
+        """The rows whose failures add up to ``method``'s lockout.
+
+        Every row of its user; a phantom row (no user) stands alone.
+        """
+        if method.is_phantom:
+            return self.filter(pk=method.pk)
+        return self.for_user(method.user_id)
 
     def active(self) -> MFAMethodQuerySet:
         """Methods whose activation was confirmed."""
@@ -39,15 +51,37 @@ class MFAMethodQuerySet(models.QuerySet["MFAMethod"]):
 
 
 class MFAMethod(models.Model):
-    """One MFA method of one user: pending until confirmed, then active."""
+    """One MFA method of one user: pending until confirmed, then active.
+
+    A row without a user is a *phantom*: the state of decoy logins (a
+    passwordless login for an identifier nobody can use, see
+    ``trench_mfa.login.decoys``) under a keyed hash of the method and the
+    identifier. It carries codes, cooldowns and failure counters exactly like
+    a user's channel row, so decoys run the real rules; it is never active,
+    never primary and never verifies a code.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="mfa_methods",
         verbose_name=_("user"),
+        # Only phantom rows have none (see the check constraint).
+        null=True,
     )
     name = models.CharField(_("name"), max_length=255)
+    #: A phantom row's keyed hash of the method and the identifier (never the
+    #: identifier); ``NULL`` on a user's row. Unique: NULLs never collide, on
+    #: every database (a condition on the constraint would not be portable).
+    phantom = models.CharField(
+        _("phantom key"),
+        max_length=64,
+        null=True,
+        blank=True,
+        default=None,
+        unique=True,
+        editable=False,
+    )
     #: Reversible secret (TOTP seed, device data), encrypted at rest; never
     #: shown after activation.
     secret = models.TextField(_("secret"), blank=True, default="", editable=False)
@@ -83,10 +117,27 @@ class MFAMethod(models.Model):
                 condition=Q(is_primary=False) | Q(is_active=True),
                 name="trench_mfa_primary_is_active",
             ),
+            # A row has a user or is a phantom, never both; a phantom can
+            # never be active or primary, so it never answers as a method.
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(phantom__isnull=True))
+                | (
+                    Q(user__isnull=True)
+                    & Q(phantom__isnull=False)
+                    & Q(is_active=False)
+                    & Q(is_primary=False)
+                ),
+                name="trench_mfa_user_or_phantom",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user_id})"
+
+    @property
+    def is_phantom(self) -> bool:
+        """Whether this row holds the state of decoy logins rather than a user's."""
+        return self.phantom is not None
 
 
 class CodePurpose(models.TextChoices):

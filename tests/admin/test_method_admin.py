@@ -127,3 +127,14 @@ def test_expire_codes_action(staff: Client, user: Any, api_client: APIClient) ->
     assert OneTimeCode.objects.filter(method=method, consumed_at__isnull=True).count() == 1
     _act(staff, "expire_codes_of_selected", [method.pk])
     assert not OneTimeCode.objects.filter(method=method, consumed_at__isnull=True).exists()
+
+
+def test_phantom_rows_of_decoy_logins_are_not_listed(
+    staff: Client, app_user: tuple[Any, str, list[str]]
+) -> None:
+    phantom = MFAMethod.objects.create(name="email", phantom="f" * 64)
+    url = reverse("admin:trench_mfa_mfamethod_changelist")
+    listed = staff.get(url).context["cl"].result_list
+    assert [m.name for m in listed] == ["app"]
+    page = reverse("admin:trench_mfa_mfamethod_change", args=[phantom.pk])
+    assert staff.get(page).status_code == 302  # Django's "does not exist" redirect

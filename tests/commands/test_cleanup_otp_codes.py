@@ -199,3 +199,40 @@ def test_idle_unlocked_hardcode_counters_are_pruned(db: None, time_machine: Any)
     assert re.search(r"\b1 idle hardcode failure counters\b", run())
     kept = set(HardcodeGuard.objects.values_list("pk", flat=True))
     assert kept == {rows["recent"].pk, rows["locked"].pk}
+
+
+@pytest.fixture
+def phantoms(user: Any, time_machine: Any) -> dict[str, set[int]]:
+    """Phantom rows of decoy logins at ``NOW``: idle ones (to delete) and the rest."""
+
+    def phantom(tag: str, **state: Any) -> MFAMethod:
+        return MFAMethod.objects.create(name="email", phantom=tag * 64, **state)
+
+    time_machine.move_to(NOW - 10 * DAY, tick=False)
+    idle = phantom("a")
+    old_code_only = phantom("b")
+    make_code(old_code_only, expires=NOW - 9 * DAY)
+    recent_code = phantom("c")
+    make_code(recent_code, expires=NOW - 2 * DAY)
+    failed = phantom("d", failure_count=3, last_failure_at=NOW - DAY)
+    locked = phantom("e", failure_count=1, locked_until=NOW + timedelta(hours=1))
+    channel_row = MFAMethod.objects.create(user=user, name="email")  # a user's: never pruned
+    time_machine.move_to(NOW, tick=False)
+    fresh = phantom("f")
+    return {
+        "old": {idle.pk, old_code_only.pk},
+        "keep": {recent_code.pk, failed.pk, locked.pk, channel_row.pk, fresh.pk},
+    }
+
+
+def method_ids() -> set[int]:
+    """Ids of the method rows left."""
+    return set(MFAMethod.objects.values_list("pk", flat=True))
+
+
+def test_idle_phantom_rows_of_decoy_logins_are_pruned(phantoms: dict[str, set[int]]) -> None:
+    assert re.search(r"\b2 idle decoy login states\b", run("--dry-run"))
+    assert method_ids() == phantoms["old"] | phantoms["keep"]
+    assert re.search(r"\b2 idle decoy login states\b", run())
+    assert method_ids() == phantoms["keep"]
+    assert "decoy" not in run()  # nothing left to prune: no line

@@ -175,3 +175,19 @@ def test_task_is_registered_under_a_stable_name(eager: Any) -> None:
     assert task.max_retries == tasks.DEFAULT_MAX_RETRIES == 3
     assert set(task.autoretry_for) == {tasks.DispatchError, OSError}
     assert task.retry_backoff and task.ignore_result
+
+
+def test_a_decoy_login_is_queued_like_a_real_one_and_its_task_sends_nothing(
+    eager: Any,
+    flows_config: Callable[..., Any],
+    verified_user: Any,
+    published: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    flows_config(flows=[("email", "passcode")], DISPATCH="celery")
+    for address in (EMAIL, "nobody@example.com"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = APIClient().post("/auth/jwt/login/", {"email": address})
+        assert response.status_code == 200
+    assert len(published) == 2  # the decoy's task is queued and runs too
+    assert [message.to for message in mail.outbox] == [[EMAIL]]

@@ -518,3 +518,47 @@ def test_a_non_text_identifier_field_refuses_bad_values_with_4xx(
     flows_config(flows=[(field, "password")])
     response = login(flavour, {field: value, "password": PASSWORD})
     assert response.status_code == 400, response.content
+
+
+# --- a user's own MFA in every flow ----------------------------------------------
+
+
+def test_a_stolen_session_cannot_log_in_by_a_new_address_without_the_users_app(
+    flavour: Flavour,
+    verified_user: Any,
+    client_for: Callable[[Any], APIClient],
+    time_machine: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    time_machine.move_to("2026-01-01 12:00:00+00:00", tick=False)
+    session = client_for(verified_user)
+    app = activate_and_confirm_app(session)
+    # The session writes and confirms an address of the attacker's.
+    with django_capture_on_commit_callbacks(execute=True):
+        verified_user.email = "attacker@evil.example"
+        verified_user.save()
+    confirmed = session.post("/auth/verification/email/confirm/", {"code": last_code()})
+    assert confirmed.status_code == 200, confirmed.content
+    # A passwordless login by that address: the passcode is not enough.
+    token = login(flavour, {"email": "attacker@evil.example"}).json()["ephemeral_token"]
+    passcode = APIClient().post(flavour.code, {"ephemeral_token": token, "code": last_code()})
+    assert passcode.status_code == 200, passcode.content
+    body = passcode.json()
+    assert set(body) == CHALLENGE_KEYS
+    assert (body["method"], body["factors_remaining"]) == ("app", [])
+    assert LoginChallenge.objects.get().used_at is None
+    # Only the user's own app code finishes it.
+    time_machine.shift(30)
+    done = APIClient().post(flavour.code, {"ephemeral_token": token, "code": app.now()})
+    assert set(done.json()) == flavour.token_keys
+
+
+def test_a_flow_that_already_asks_for_the_users_method_asks_nothing_more(
+    flavour: Flavour, verified_user: Any, client_for: Callable[[Any], APIClient]
+) -> None:
+    session = client_for(verified_user)
+    assert session.post("/auth/email/activate/").status_code == 200
+    assert session.post("/auth/email/activate/confirm/", {"code": last_code()}).status_code == 200
+    token = login(flavour, {"email": ALICE}).json()["ephemeral_token"]
+    done = APIClient().post(flavour.code, {"ephemeral_token": token, "code": last_code()})
+    assert set(done.json()) == flavour.token_keys

@@ -104,6 +104,23 @@ def test_spellings_of_one_mailbox_share_its_cap(
 
 
 @needs_shared_addresses
+def test_quoted_and_internationalised_spellings_share_the_cap(
+    sign_up: Callable[[str, str], Any], mailbox: Mailbox
+) -> None:
+    for n, spelling in enumerate(
+        [
+            '"victim"@éxample.com',
+            '"v\\ictim"@xn--xample-9ua.com',
+            "victim@ÉXAMPLE.com",
+            "victim@xn--xample-9ua.com",
+            '"vi\\ctim+tag"@éxample.com',
+        ]
+    ):
+        sign_up(f"squatter{n}", spelling)
+    assert len(mailbox.messages) == CAP
+
+
+@needs_shared_addresses
 def test_the_quota_row_holds_no_address(
     sign_up: Callable[[str, str], Any], mailbox: Mailbox
 ) -> None:

@@ -7,7 +7,8 @@ the same service functions as the support commands, so invariants and
 signals stay intact. Deleting a method (its delete button or "Delete
 selected") disables it through that service first: the user's backup codes
 go with the last active method, another method becomes primary, and the
-audit trail records the deactivation.
+audit trail records the deactivation. The phantom rows of decoy logins
+(:mod:`trench_mfa.state.phantoms`) are not listed.
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ class MFAMethodAdmin(_MethodAdminBase):
         "locked_until",
     )
     actions = ("disable_selected", "unlock_selected", "expire_codes_of_selected")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MFAMethod]:
+        """Users' methods only: a phantom row (a decoy login's state) belongs to nobody."""
+        return super().get_queryset(request).filter(user__isnull=False)
 
     @admin.display(description=_("bound to"))
     def bound_to(self, obj: MFAMethod) -> str:

@@ -188,10 +188,12 @@ class MFAAdminSiteMixin(_SiteBase):
                 context.update(method=name, details=result.details, **result.extra)
             elif request.method == "POST" and name:
                 code = str(request.POST.get("code", "")).strip()
-                backup = methods.confirm_activation(request.user, name, code, request=request)
+                confirmed = methods.confirm_activation(request.user, name, code, request=request)
                 request.session.pop(SETUP_KEY, None)
                 request.session[VERIFIED_KEY] = str(request.user.pk)
-                return self._page(request, self.mfa_setup_template, backup_codes=backup)
+                return self._page(
+                    request, self.mfa_setup_template, backup_codes=confirmed.backup_codes
+                )
         except MFAError as exc:
             context["error"] = _error_text(exc)
         return self._page(request, self.mfa_setup_template, **context)

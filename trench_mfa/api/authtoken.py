@@ -27,12 +27,13 @@ class AuthTokenMixin:
 
         An authtoken key carries no claims, so ``verified`` is not recorded:
         :class:`~trench_mfa.permissions.IsMFAAuthenticated` refuses it. A
-        login that verified no code (MFA off) gets its key only while MFA is
+        login that verified no code (MFA off; a remembered device counts as
+        one) gets its key only while MFA is
         still off (``ROTATE_AUTHTOKEN_ON_ENABLE``): a first method confirmed
         meanwhile deleted the key, and this login is refused like a wrong
         password (``400 unauthenticated``); a new login gets the challenge.
         """
-        key = authtokens.login_key(user, code_verified=any(f.is_code for f in verified))
+        key = authtokens.login_key(user, code_verified=any(f.stands_for_mfa for f in verified))
         if key is None:
             raise Unauthenticated()
         return Response({"auth_token": key})

@@ -137,7 +137,9 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
 
     def get_account_name(self) -> str:
         """The account shown in the app: the user's ``USERNAME_FIELD`` value."""
-        return str(self._mfa_method.user.get_username())
+        # Only a user's row is ever activated (a phantom row has no user).
+        user: Any = self._mfa_method.user
+        return str(user.get_username())
 
     @sensitive_variables()
     def get_provisioning_uri(self) -> str:

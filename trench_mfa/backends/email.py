@@ -10,6 +10,7 @@ whoever asks for them (see :mod:`trench_mfa.state.send_limits`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -66,13 +67,25 @@ class EmailMessageDispatcher(CodeDispatcher):
         return int(limit) if limit else None
 
     def cap_identity(self, recipient: str) -> str:
-        """The mailbox an address reaches: case-folded, without a ``+tag``.
+        """The mailbox an address reaches, written one way.
 
-        ``Alice@Example.com`` and ``alice+1@example.com`` land in one inbox
-        at most providers (RFC 5233 subaddresses), so they share one quota.
+        ``Alice@Example.com``, ``alice+1@example.com`` (RFC 5233
+        subaddresses), ``"alice"@example.com`` and ``"a\\lice"@example.com``
+        (RFC 5321 quoted strings) and ``alice@exämple.com`` next to its
+        punycode ``alice@xn--exmple-cua.com`` all land in one inbox, so they
+        share one quota: quotes and escapes are undone, the ``+tag`` dropped,
+        the domain IDNA-encoded, everything case-folded.
         """
-        local, _at, domain = recipient.strip().casefold().rpartition("@")
-        return f"{local.split('+', 1)[0] or local}@{domain}"
+        local, _at, domain = recipient.strip().rpartition("@")
+        if len(local) >= 2 and local[0] == local[-1] == '"':
+            local = re.sub(r"\\(.)", r"\1", local[1:-1])
+        local = local.casefold()
+        domain = domain.rstrip(".")
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass  # not a host name (e.g. an address literal): counted as written
+        return f"{local.split('+', 1)[0] or local}@{domain.casefold()}"
 
     def verification_link(self, recipient: str) -> str | None:
         """The confirmation link for ``recipient`` (``VERIFICATION_LINK_URL``), or ``None``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from trench_mfa.backends.base import AbstractMessageDispatcher, DispatchResult
+from trench_mfa.backends.silent import silent_class
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import MethodDoesNotExist
 from trench_mfa.models import CodePurpose, MFAMethod
@@ -24,13 +25,19 @@ def get_mfa_handler(
     """The configured dispatcher for ``mfa_method``.
 
     ``request`` is the current request, for dispatchers that log or audit
-    it. Raises :class:`MethodDoesNotExist` when the method is no longer
-    configured.
+    it. A phantom row (a decoy login's, see :mod:`trench_mfa.state.phantoms`)
+    gets the configured dispatcher made silent
+    (:func:`~trench_mfa.backends.silent.silent_class`). Raises
+    :class:`MethodDoesNotExist` when the method is no longer configured.
     """
     config = mfa_settings.method(mfa_method.name)
     if config is None:
         raise MethodDoesNotExist()
-    handler: AbstractMessageDispatcher = config.handler(mfa_method, config)
+    handler_class = config.handler
+    if mfa_method.is_phantom:
+        # A decoy login's row: the method's own rules, but nothing is sent.
+        handler_class = silent_class(handler_class)
+    handler: AbstractMessageDispatcher = handler_class(mfa_method, config)
     # Set after construction so that dispatchers with django-trench's
     # two-argument constructor keep working.
     handler.purpose = purpose

@@ -106,6 +106,11 @@ class VerifiedFactor:
         """Whether a one-time code (not a static secret) was verified."""
         return self.kind in (CODE, BACKUP_CODE)
 
+    @property
+    def stands_for_mfa(self) -> bool:
+        """Whether this factor is MFA: a code, or a device remembered after an MFA login."""
+        return self.is_code or self.kind == DEVICE
+
     def as_done(self) -> str:
         """The entry a flow login keeps in ``LoginChallenge.done`` for this code factor."""
         if self.kind == BACKUP_CODE:

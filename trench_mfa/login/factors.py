@@ -16,11 +16,15 @@ the user's method rows (locked) and the backup code candidate
 (:func:`trench_mfa.state.tokens.resolve_locked`); the check, the token's use or
 failure count and the audit row are written and committed together. The
 next factor's code is sent after the commit.
+
+A decoy (a challenge without a user, :mod:`trench_mfa.login.decoys`) goes
+through the same functions: its phantom row stands where the user's channel
+row stands, read and locked in the same transaction.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -41,7 +45,7 @@ from trench_mfa.exceptions import (
 from trench_mfa.flows import MFA_FACTOR, PASSCODE_FACTOR, Factor, Flow
 from trench_mfa.login import decoys
 from trench_mfa.login.amr import VerifiedFactor
-from trench_mfa.login.steps import LoginStep, knowledge
+from trench_mfa.login.steps import FactorPlan, LoginStep, knowledge
 from trench_mfa.models import CodePurpose, LoginChallenge, MFAMethod
 from trench_mfa.services import identifiers
 from trench_mfa.services.protection import usable_methods
@@ -57,16 +61,6 @@ from trench_mfa.user import AnyRequest, AnyUser
 
 if TYPE_CHECKING:
     pass
-
-
-@dataclass(frozen=True)
-class FactorPlan:
-    """The code factors a user must answer, and the other methods that may answer the first."""
-
-    factors: list[Factor]
-    other_methods: list[str] = field(default_factory=list)
-    #: The row answering the first factor, when reading the plan found it.
-    first_row: MFAMethod | None = None
 
 
 def code_factors(flow: Flow, user: AnyUser) -> FactorPlan | None:
@@ -108,22 +102,31 @@ def _factor_row(user: AnyUser, kind: str, name: str) -> MFAMethod | None:
 
 
 def _send(request: AnyRequest, challenge_id: int, method: MFAMethod) -> DispatchResult:
-    return deliver(
+    result = deliver(
         get_mfa_handler(
             method, purpose=CodePurpose.LOGIN, challenge_id=challenge_id, request=request
         )
     )
+    if method.is_phantom:
+        decoys.imitate_audit(challenge_id)
+    return result
 
 
 @sensitive_variables()
-def open_challenge(request: AnyRequest, flow: Flow, user: AnyUser, plan: FactorPlan) -> LoginStep:
-    """Tokens when ``plan`` has no factor, else a challenge with the first factor's code sent."""
+def open_challenge(
+    request: AnyRequest, flow: Flow, user: AnyUser | None, plan: FactorPlan
+) -> LoginStep:
+    """Tokens when ``plan`` has no factor, else a challenge with the first factor's code sent.
+
+    ``user=None`` opens a decoy (:mod:`trench_mfa.login.decoys`): the plan's
+    first row is then a phantom row.
+    """
     if not plan.factors:
         return LoginStep(user=user, verified=knowledge(flow.label))
     current = plan.factors[0]
-    token, challenge = tokens.issue_token(
-        user, current.method, flow=flow.label, factors=[f.as_json() for f in plan.factors]
-    )
+    stored = [f.as_json() for f in plan.factors]
+    stored[0].update(plan.first_data)
+    token, challenge = tokens.issue_token(user, current.method, flow=flow.label, factors=stored)
     method = plan.first_row or _factor_row(user, current.kind, current.method)
     try:
         if method is None:  # pragma: no cover - code_factors checked it
@@ -158,11 +161,20 @@ def _answering_name(challenge: LoginChallenge, current: Factor, named: str | Non
 
 
 def _row_in(rows: list[MFAMethod], kind: str, name: str) -> MFAMethod | None:
-    """The locked row answering a factor: an active, configured method, or a channel row."""
+    """The locked row answering a factor: an active, configured method, or a channel row.
+
+    A decoy's phantom row answers any factor; never being active, it fails
+    every method factor's check, with the back-off of a real failure.
+    """
     if kind != PASSCODE_FACTOR and mfa_settings.method(name) is None:
         return None
     return next(
-        (r for r in rows if r.name == name and (r.is_active or kind == PASSCODE_FACTOR)), None
+        (
+            r
+            for r in rows
+            if r.name == name and (r.is_active or kind == PASSCODE_FACTOR or r.is_phantom)
+        ),
+        None,
     )
 
 
@@ -206,11 +218,39 @@ class _Answered:
 
 
 @sensitive_variables()
+def _with_users_mfa(
+    challenge: LoginChallenge, left: list[Factor], rows: list[MFAMethod]
+) -> list[Factor]:
+    """``left``, plus the user's primary method when no factor of the login is one of theirs.
+
+    A user who turned MFA on answers one of their active methods in every
+    flow: a passwordless flow whose only factor is a passcode to the login
+    address would otherwise let whoever controls that address (a stolen
+    session can confirm a new one) skip the user's app, SMS or YubiKey.
+    Decided when the last factor is reached, from the locked rows, so step
+    1 costs the same for every identifier and only a right passcode learns
+    that more is needed. Decoys' phantom rows are never active.
+    """
+    if len(left) != 1:
+        return left
+    active = sorted(
+        (r for r in rows if r.is_active and mfa_settings.method(r.name) is not None),
+        key=lambda r: (not r.is_primary, r.pk),
+    )
+    if not active:
+        return left
+    answered = {VerifiedFactor.from_done(e).method for e in challenge.done}
+    names = {r.name for r in active}
+    if left[0].method in names or answered & names:
+        return left
+    return [*left, Factor(MFA_FACTOR, active[0].name)]
+
+
 def _answer_current(
     read: tokens.LockedChallenge, code: str, named: str | None, request: AnyRequest
 ) -> _Answered:
     challenge = read.challenge
-    left = _factors_of(challenge)
+    left = _with_users_mfa(challenge, _factors_of(challenge), read.rows)
     current = left[0]
     name = _answering_name(challenge, current, named)
     row = _row_in(read.rows, current.kind, name) if name else None
@@ -221,7 +261,7 @@ def _answer_current(
     last = len(left) == 1
     passcode = current.kind == PASSCODE_FACTOR
     check = FactorCheck(
-        challenge.user,
+        row.user,  # the challenge's user; a decoy's stand-in on a phantom row
         row,
         code,
         CodePurpose.LOGIN,
@@ -265,10 +305,10 @@ def answer(
         read = tokens.resolve_locked(
             token, backup_bucket=backup_codes.bucket_of(code), allow_decoy=True
         )
+        if read.challenge.user_id is None:
+            read = decoys.with_phantom(read)
         challenge = read.challenge
-        answered = _answer_current(read, code, method_name, request) if challenge.user else None
-    if answered is None:
-        decoys.answer(challenge, code, method_name)
+        answered = _answer_current(read, code, method_name, request)
     # Raised after the commit: a wrong code's counts must stay written.
     if answered.error is not None:
         raise answered.error
@@ -301,11 +341,14 @@ def resend(
 ) -> DispatchResult:
     """Send the current factor's code again (or another active method's, for MFA)."""
     challenge = tokens.resolve_token(token, allow_decoy=True)
-    if challenge.user_id is None:
-        return decoys.resend(challenge, method_name)
     current = _factors_of(challenge)[0]
     name = _answering_name(challenge, current, method_name)
-    method = _factor_row(challenge.user, current.kind, name) if name else None
+    if not name:
+        method = None
+    elif challenge.user_id is None:
+        method = decoys.phantom_row(challenge)
+    else:
+        method = _factor_row(challenge.user, current.kind, name)
     if method is None:
         raise InvalidCode()
     if name != challenge.method:

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import EmailField
 from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa import flows
@@ -31,6 +30,7 @@ from trench_mfa.flows import HARDCODE, PASSWORD, Flow, active_flows
 from trench_mfa.login import decoys, factors, gate
 from trench_mfa.login.steps import LoginStep
 from trench_mfa.services import hardcode, identifiers
+from trench_mfa.state import identity
 from trench_mfa.user import AnyRequest, AnyUser
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _lookup(field: str, value: str) -> AnyUser | None:
             return manager.get_by_natural_key(value)
         except model.DoesNotExist:
             return None
-    lookup = f"{field}__iexact" if isinstance(model._meta.get_field(field), EmailField) else field
+    lookup = f"{field}__iexact" if identity.ignores_case(field) else field
     users = manager.filter(**{lookup: value})
     if field in flows.identifiers():
         # Only confirmed values count: a copy of someone's address or number
@@ -169,13 +169,8 @@ def start_login(request: AnyRequest, data: dict[str, Any]) -> LoginStep:
             user = find_user(flow.identifier, value)
             needed = factors.code_factors(flow, user) if user is not None else None
             if not needed:
-                token, first = decoys.start(flow, value)
-                return LoginStep(
-                    user=None,
-                    ephemeral_token=token,
-                    method=first.method,
-                    factors_remaining=[f.method for f in flow.factors[1:]],
-                )
+                # Nobody can log in with this value: a decoy, on the same path.
+                return factors.open_challenge(request, flow, None, decoys.plan(flow, value))
             return factors.open_challenge(request, flow, user, needed)
         if HARDCODE in flow.knowledge:
             try:

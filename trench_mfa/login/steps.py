@@ -1,4 +1,4 @@
-"""What a login step answers: the tokens' user, or the next challenge."""
+"""What a login step answers (the tokens' user, or the next challenge), and what it asks."""
 
 from __future__ import annotations
 
@@ -6,9 +6,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from trench_mfa.flows import KNOWLEDGE_SECRETS, default_flow
+from trench_mfa.flows import KNOWLEDGE_SECRETS, Factor, default_flow
 from trench_mfa.login.amr import VerifiedFactor
+from trench_mfa.models import MFAMethod
 from trench_mfa.user import AnyUser
+
+
+@dataclass(frozen=True)
+class FactorPlan:
+    """The code factors a user must answer, and the other methods that may answer the first."""
+
+    factors: list[Factor]
+    other_methods: list[str] = field(default_factory=list)
+    #: The row answering the first factor, when reading the plan found it
+    #: (a decoy's phantom row, see :mod:`trench_mfa.login.decoys`).
+    first_row: MFAMethod | None = None
+    #: What the challenge keeps next to the first factor (a decoy's sealed
+    #: identifier, which its resends need).
+    first_data: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -47,6 +48,7 @@ from trench_mfa.state.confirmations import confirmed_by_another
 from trench_mfa.state.confirmations import confirmed_user_ids as confirmed_user_ids
 from trench_mfa.state.confirmations import is_confirmed as is_confirmed
 from trench_mfa.state.confirmations import require_confirmed as require_confirmed
+from trench_mfa.state.locks import lock_value
 from trench_mfa.user import AnyRequest, AnyUser
 
 if TYPE_CHECKING:
@@ -91,11 +93,15 @@ def _claim(user: AnyUser, field: str, value: str) -> None:
     (:func:`trench_mfa.login.start.find_user`): whoever signs up with the
     owner's address, and gets a mail filter to open the link, would switch
     the owner's passwordless login off. The first confirmation keeps the
-    value; nothing is written for the second.
+    value; nothing is written for the second, also when both confirm at once
+    (the value's lock serialises the check and the write).
     """
-    if confirmed_by_another(user, field, value):
-        raise IdentifierTaken()
-    mark_confirmed(user, field)
+    using = router.db_for_write(VerifiedIdentifier)
+    with transaction.atomic(using=using):
+        lock_value(field, identity.value_digest(field, value), using=using)
+        if confirmed_by_another(user, field, value):
+            raise IdentifierTaken()
+        mark_confirmed(user, field)
 
 
 def reset(user: AnyUser, field: str) -> None:

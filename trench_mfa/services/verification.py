@@ -225,6 +225,10 @@ def _verify(
             result = Result.BACKUP_CODE
         else:
             result = Result.INVALID
+    if current.is_phantom and result in (Result.VERIFIED, Result.BACKUP_CODE):
+        # A decoy's row (trench_mfa.state.phantoms) runs the whole check, its
+        # writes to the code's attempts included, but it never lets anyone in.
+        result = Result.INVALID
     if result in (Result.VERIFIED, Result.BACKUP_CODE) and not backoff.record_success(
         current,
         rows,

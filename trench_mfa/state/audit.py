@@ -84,7 +84,14 @@ def send(
     request: Request | HttpRequest | None = None,
     **extra: Any,
 ) -> None:
-    """Send ``signal`` with ``user``, ``method``, ``request`` and ``ip``."""
+    """Send ``signal`` with ``user``, ``method``, ``request`` and ``ip``.
+
+    Nothing is sent for a user that was never saved: the stand-in of a decoy
+    login (:mod:`trench_mfa.state.phantoms`). Signals and the audit trail are
+    about accounts, and a receiver must never see one that does not exist.
+    """
+    if getattr(user, "pk", None) is None:
+        return
     signal.send(
         sender=sender, user=user, method=method, request=request, ip=client_ip(request), **extra
     )

@@ -5,6 +5,8 @@ next check waits ``THROTTLE_FACTOR`` * 2**(n-1) seconds. The **lockout** is
 per user: when the consecutive failures of all the user's methods add up to
 ``LOCKOUT_THRESHOLD``, every method of the user is refused for
 ``LOCKOUT_DURATION`` seconds, and each further failure locks again. A
+phantom row (a decoy login's, :mod:`trench_mfa.state.phantoms`) is an account
+of its own. A
 success resets every counter of the user. Counters change only by ``F()``
 updates; :mod:`trench_mfa.services.verification` holds the row locks that
 make check, evaluation and recording one step, so the rules hold across
@@ -100,7 +102,7 @@ def record_failure(method: MFAMethod, rows: Sequence[MFAMethod]) -> bool:
         total += method.failure_count  # its row is gone; count what the caller read
     if total < mfa_settings.LOCKOUT_THRESHOLD:
         return False
-    MFAMethod.objects.filter(user_id=method.user_id).update(
+    MFAMethod.objects.of_account(method).update(
         locked_until=now + timedelta(seconds=mfa_settings.LOCKOUT_DURATION)
     )
     return True

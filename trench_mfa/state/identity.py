@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import EmailField
 from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.conf import mfa_settings
@@ -32,6 +35,26 @@ MAX_LINK_KEY_LENGTH = 512
 def normalise(value: Any) -> str:
     """The compared form of an identifier value: stripped and case-folded."""
     return str(value).strip().casefold()
+
+
+def ignores_case(field: str) -> bool:
+    """Whether a login by ``field`` finds its user whatever the case of the value.
+
+    Email fields do (``iexact``), except ``USERNAME_FIELD``, which is looked
+    up like Django does (``get_by_natural_key``: exact).
+    """
+    model = get_user_model()
+    if field == model.USERNAME_FIELD:
+        return False
+    try:
+        return isinstance(model._meta.get_field(field), EmailField)
+    except FieldDoesNotExist:
+        return False
+
+
+def login_form(field: str, value: str) -> str:
+    """The part of ``value`` that decides whom a login by ``field`` finds (case-folded or not)."""
+    return value.casefold() if ignores_case(field) else value
 
 
 def as_text(value: Any) -> str | None:

@@ -1,7 +1,12 @@
-"""Row locks, always taken in one order: the user row, then their method rows by key."""
+"""Row locks, always taken in one order: the user row, then their method rows by key.
+
+Plus one lock that is not a row's: :func:`lock_value`, for claims of one
+identifier value across accounts.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
@@ -41,7 +46,7 @@ def lock_methods(user_id: UserPk) -> list[MFAMethod]:
     replay guard), so one query reads the state and serialises the checks of
     one user across methods.
     """
-    return list(locking(MFAMethod.objects.filter(user_id=user_id)).order_by("pk"))
+    return list(locking(MFAMethod.objects.for_user(user_id)).order_by("pk"))
 
 
 def lock_account(user_id: UserPk) -> None:
@@ -53,3 +58,23 @@ def lock_account(user_id: UserPk) -> None:
     """
     lock_user(user_id)
     lock_methods(user_id)
+
+
+def lock_value(field: str, digest: str, *, using: str = "default") -> None:
+    """Serialise, until the transaction ends, the claims of one identifier value.
+
+    Two accounts confirming the same address at once must not both win
+    (:func:`trench_mfa.services.identifiers.confirm_link`): the check that no
+    other account holds it and the write must not interleave, and the rows
+    involved belong to different users, so no row lock covers them. On
+    PostgreSQL this is a transaction-level advisory lock keyed by the value's
+    keyed digest; SQLite has one writer, and a second claimant's write fails
+    rather than interleaves. Call inside ``transaction.atomic()``.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    name = f"trench_mfa.claim:{field}:{digest}".encode()
+    key = int.from_bytes(hashlib.sha256(name).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

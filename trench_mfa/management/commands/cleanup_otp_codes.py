@@ -1,7 +1,9 @@
 """``manage.py cleanup_otp_codes``: prune expired and used codes (run from cron).
 
 With ``--events-days N`` it also prunes audit events older than N days;
-without it, audit events are kept.
+without it, audit events are kept. Idle send counters, hardcode failure
+counters and the idle phantom rows of decoy logins
+(:func:`trench_mfa.state.phantoms.idle`) go too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from trench_mfa.management.commands._base import MFACommand
+<<<<<<< HEAD
 from trench_mfa.models import (
     HardcodeGuard,
     LoginChallenge,
@@ -24,6 +27,10 @@ from trench_mfa.models import (
     SendQuota,
     WebAuthnChallenge,
 )
+=======
+from trench_mfa.models import HardcodeGuard, LoginChallenge, MFAEvent, OneTimeCode, SendQuota
+from trench_mfa.state import phantoms
+>>>>>>> main
 from trench_mfa.state.send_limits import RECIPIENT_WINDOW
 
 
@@ -58,7 +65,8 @@ class Command(MFACommand):
     counters that are not locked and have not changed for ``--days``: most
     are identifiers that name nobody, and a user's count starting again
     after a week of quiet gives a guesser fewer tries than the lockout's
-    one every ``LOCKOUT_DURATION``.
+    one every ``LOCKOUT_DURATION``. And the phantom rows of decoy logins with
+    no code, failure or lock left younger than ``--days``.
     """
 
     help = gettext_noop(
@@ -101,6 +109,7 @@ class Command(MFACommand):
         guards = HardcodeGuard.objects.filter(updated_at__lt=cutoff).exclude(
             locked_until__gt=timezone.now()
         )
+        idle_phantoms = phantoms.idle(cutoff, OneTimeCode.objects.exclude(old))
         events = None
         if events_days is not None:
             events = MFAEvent.objects.filter(
@@ -125,10 +134,18 @@ class Command(MFACommand):
                     _("Would delete %(guards)d idle hardcode failure counters.")
                     % {"guards": n_guards}
                 )
+<<<<<<< HEAD
             if webauthn.exists():
                 self.stdout.write(
                     _("Would delete %(count)d WebAuthn challenges older than %(days)d days.")
                     % {"count": webauthn.count(), "days": days}
+=======
+            n_phantoms = idle_phantoms.count()
+            if n_phantoms:
+                self.stdout.write(
+                    _("Would delete %(phantoms)d idle decoy login states.")
+                    % {"phantoms": n_phantoms}
+>>>>>>> main
                 )
             if events is not None:
                 self.stdout.write(
@@ -151,11 +168,19 @@ class Command(MFACommand):
             self.stdout.write(
                 _("Deleted %(guards)d idle hardcode failure counters.") % {"guards": n_guards}
             )
+<<<<<<< HEAD
         n_webauthn = _delete_in_batches(webauthn, batch_size)
         if n_webauthn:
             self.stdout.write(
                 _("Deleted %(count)d WebAuthn challenges older than %(days)d days.")
                 % {"count": n_webauthn, "days": days}
+=======
+        # After the codes: a phantom row goes once none of its codes is left.
+        n_phantoms = _delete_in_batches(idle_phantoms, batch_size)
+        if n_phantoms:
+            self.stdout.write(
+                _("Deleted %(phantoms)d idle decoy login states.") % {"phantoms": n_phantoms}
+>>>>>>> main
             )
         if events is not None:
             n_events = _delete_in_batches(events, batch_size)

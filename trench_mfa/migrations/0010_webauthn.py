@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trench_mfa', '0008_remembered_devices'),
+        ('trench_mfa', '0009_phantom_methods'),
     ]
 
     operations = [
