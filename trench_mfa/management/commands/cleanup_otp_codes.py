@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from trench_mfa.management.commands._base import MFACommand
-<<<<<<< HEAD
 from trench_mfa.models import (
     HardcodeGuard,
     LoginChallenge,
@@ -27,10 +26,7 @@ from trench_mfa.models import (
     SendQuota,
     WebAuthnChallenge,
 )
-=======
-from trench_mfa.models import HardcodeGuard, LoginChallenge, MFAEvent, OneTimeCode, SendQuota
 from trench_mfa.state import phantoms
->>>>>>> main
 from trench_mfa.state.send_limits import RECIPIENT_WINDOW
 
 
@@ -134,18 +130,16 @@ class Command(MFACommand):
                     _("Would delete %(guards)d idle hardcode failure counters.")
                     % {"guards": n_guards}
                 )
-<<<<<<< HEAD
-            if webauthn.exists():
-                self.stdout.write(
-                    _("Would delete %(count)d WebAuthn challenges older than %(days)d days.")
-                    % {"count": webauthn.count(), "days": days}
-=======
             n_phantoms = idle_phantoms.count()
             if n_phantoms:
                 self.stdout.write(
                     _("Would delete %(phantoms)d idle decoy login states.")
                     % {"phantoms": n_phantoms}
->>>>>>> main
+                )
+            if webauthn.exists():
+                self.stdout.write(
+                    _("Would delete %(count)d WebAuthn challenges older than %(days)d days.")
+                    % {"count": webauthn.count(), "days": days}
                 )
             if events is not None:
                 self.stdout.write(
@@ -168,19 +162,17 @@ class Command(MFACommand):
             self.stdout.write(
                 _("Deleted %(guards)d idle hardcode failure counters.") % {"guards": n_guards}
             )
-<<<<<<< HEAD
-        n_webauthn = _delete_in_batches(webauthn, batch_size)
-        if n_webauthn:
-            self.stdout.write(
-                _("Deleted %(count)d WebAuthn challenges older than %(days)d days.")
-                % {"count": n_webauthn, "days": days}
-=======
         # After the codes: a phantom row goes once none of its codes is left.
         n_phantoms = _delete_in_batches(idle_phantoms, batch_size)
         if n_phantoms:
             self.stdout.write(
                 _("Deleted %(phantoms)d idle decoy login states.") % {"phantoms": n_phantoms}
->>>>>>> main
+            )
+        n_webauthn = _delete_in_batches(webauthn, batch_size)
+        if n_webauthn:
+            self.stdout.write(
+                _("Deleted %(count)d WebAuthn challenges older than %(days)d days.")
+                % {"count": n_webauthn, "days": days}
             )
         if events is not None:
             n_events = _delete_in_batches(events, batch_size)
