@@ -174,7 +174,9 @@ class WebAuthnDispatcher(AbstractMessageDispatcher):
         uv = self.user_verification
         resident = ResidentKeyRequirement(str(self._config.get("RESIDENT_KEY", "preferred")))
         attestation = AttestationConveyancePreference(str(self._config.get("ATTESTATION", "none")))
-        username = str(self._mfa_method.user.get_username())
+        user = self._mfa_method.user
+        assert user is not None  # registration is for a user's own method row
+        username = str(user.get_username())
         options = generate_registration_options(
             rp_id=self.rp_id,
             rp_name=self.rp_name,
