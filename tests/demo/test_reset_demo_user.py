@@ -50,7 +50,11 @@ def _mess_up_the_demo() -> str:
     token = client.post("/auth/token/login/", CREDENTIALS).json()["auth_token"]
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.post("/auth/email/activate/").status_code == 200
-    assert client.post("/auth/email/activate/confirm/", {"code": last_code()}).status_code == 200
+    confirmed = client.post("/auth/email/activate/confirm/", {"code": last_code()})
+    assert confirmed.status_code == 200
+    # Turning MFA on replaced the key; the answer carries the new one.
+    token = confirmed.json()["auth_token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     user = _demo_user()
     hardcode.store_hardcode(user, "9753")
     user.email = "someone-else@example.com"
