@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import time_machine
@@ -14,7 +15,10 @@ from trench_mfa.models import EventType, MFAEvent, MFAMethod, WebAuthnCredential
 
 
 def test_activation_hands_out_creation_options_with_a_random_user_handle(
-    user: Any, api_client: APIClient
+    user: Any,
+    api_client: APIClient,
+    user_factory: Callable[..., Any],
+    client_for: Callable[[Any], APIClient],
 ) -> None:
     response = api_client.post("/auth/webauthn/activate/", {})
     assert response.status_code == 200, response.content
@@ -24,8 +28,11 @@ def test_activation_hands_out_creation_options_with_a_random_user_handle(
     assert options["rp"] == {"id": RP_ID, "name": "Example"}
     assert options["user"]["name"] == user.get_username()
     handle = unb64url(options["user"]["id"])
-    assert len(handle) == 32
-    assert str(user.pk).encode() not in handle
+    # 32 random bytes: not the primary key, and another user's differs.
+    assert len(handle) == 32 and handle != str(user.pk).encode()
+    other = client_for(user_factory(username="other"))
+    theirs = other.post("/auth/webauthn/activate/", {}).json()["options"]["user"]["id"]
+    assert unb64url(theirs) != handle
     assert len(unb64url(options["challenge"])) == 32
     assert options["attestation"] == "none"
     assert options["authenticatorSelection"]["residentKey"] == "preferred"
