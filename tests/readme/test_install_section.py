@@ -186,10 +186,10 @@ def _check_walk(steps: list[dict[str, Any]], token_keys: set[str]) -> None:
         "status": 200,
         "body": [{"name": "email", "is_primary": True}],
     }
-    # The README's rate: 10 logins a minute per username (counted in windows
-    # of a minute); two were made above. So the 9th wrong password is
-    # refused, or, when a minute ended during the run, at the latest the
-    # 11th of the next minute.
+    # The README's rate: 10 logins a minute per username (over a sliding
+    # minute); two were made above. So the 9th wrong password is refused,
+    # or a little later when the previous minute's logins have begun to
+    # slide out during a slow run.
     wrong = [step for step in steps if step["step"] == "wrong password"]
     statuses = [step["status"] for step in wrong]
     assert statuses[-1] == 429 and set(statuses[:-1]) == {400}, statuses

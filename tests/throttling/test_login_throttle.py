@@ -129,19 +129,36 @@ def test_behind_one_proxy_the_forwarded_address_is_the_client(
     assert attempt(anon_client, "z", HTTP_X_FORWARDED_FOR="198.51.100.8").status_code == 400
 
 
-def test_the_count_starts_over_when_the_window_ends(anon_client: APIClient) -> None:
-    # Fixed windows of the rate's duration, aligned on the epoch
-    # (1_800_000_000 is a multiple of 60): Retry-After counts down to the end.
+def test_the_previous_window_weighs_less_as_it_slides_out(anon_client: APIClient) -> None:
+    # Windows of the rate's duration, aligned on the epoch (1_800_000_000 is
+    # a multiple of 60); the previous one counts by the share of it still
+    # inside the last minute. Retry-After says when one more would pass.
     with time_machine.travel(1_800_000_000, tick=False) as clock:
         for n in range(RATE):
             attempt(anon_client, f"nobody{n}")
         refused = attempt(anon_client, "x")
         assert_throttled(refused)
-        assert refused["Retry-After"] == "60"
+        # The next window starts with 10 weighed in full; 9 of them after 6 s.
+        assert refused["Retry-After"] == "66"
         shift(clock, 45.5)
-        assert attempt(anon_client, "x")["Retry-After"] == "15"
+        assert attempt(anon_client, "x")["Retry-After"] == "21"
         shift(clock, 14.5)
+        assert attempt(anon_client, "x")["Retry-After"] == "6"
+        shift(clock, 6)
         assert attempt(anon_client, "x").status_code == 400
+        assert_throttled(attempt(anon_client, "y"))
+
+
+def test_a_burst_across_the_end_of_a_window_passes_no_more_than_the_rate(
+    anon_client: APIClient,
+) -> None:
+    with time_machine.travel(1_800_000_000 - 0.1, tick=False) as clock:
+        for n in range(RATE // 2):
+            assert attempt(anon_client, f"early{n}").status_code == 400
+        shift(clock, 0.2)
+        for n in range(RATE - RATE // 2):
+            assert attempt(anon_client, f"late{n}").status_code == 400
+        assert_throttled(attempt(anon_client, "one too many"))
 
 
 def test_no_rate_means_no_throttling(anon_client: APIClient, settings: Any) -> None:

@@ -6,10 +6,11 @@ the scope ``trench_mfa_send``. Rates come from
 ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (e.g. ``"10/min"``), read on
 every request; when the project sets no rate for a scope, nothing is
 throttled. The counts live in Django's default cache, so with several app
-servers it must be a shared one (Redis). They are fixed windows of the
-rate's duration, counted with the cache's ``add()`` and ``incr()``, which
-are atomic on Redis, memcached and LocMemCache (not on the database or file
-caches), so parallel requests never pass more than the rate in one window.
+servers it must be a shared one (Redis). They are windows of the rate's
+duration, counted with the cache's ``add()`` and ``incr()``, which are
+atomic on Redis, memcached and LocMemCache (not on the database or file
+caches), and checked over a sliding window, so neither parallel requests
+nor a burst across a window's end pass more than the rate.
 The client IP follows DRF's
 ``NUM_PROXIES`` rule. When the cache cannot be reached the request is
 refused (429): failing open would switch the limit off exactly when an
@@ -115,15 +116,23 @@ class LoginThrottle(SimpleRateThrottle):
             return False
 
     def _allow(self, keys: list[str]) -> bool:
-        """Count the request under every key of the current window, atomically.
+        """Count the request under every key, atomically, over a sliding window.
 
         Each window of ``duration`` seconds (aligned on the epoch) has its own
         counter per key, created by ``add()`` (set only if absent) and counted
         by ``incr()``: both are single atomic operations on Redis and
         memcached (and under a lock in LocMemCache), so N parallel requests
-        get N distinct counts and at most ``num_requests`` of them pass. A
-        read-modify-write of a history list lost updates between parallel
-        requests and let several times the rate through.
+        get N distinct counts. A read-modify-write of a history list lost
+        updates between parallel requests and let several times the rate
+        through.
+
+        The rate is checked against the current window's count plus the
+        previous window's, weighted by how much of the previous window still
+        lies within the last ``duration`` seconds. A burst across the end of a
+        window therefore passes no more than the rate (fixed windows passed
+        up to twice the rate there), and since every parallel request gets
+        its own count, at most the rate minus the weighted previous count
+        passes at once.
 
         A refused request takes its counts back, as the history list never
         recorded refusals: otherwise requests refused by one key (an
@@ -131,45 +140,59 @@ class LoginThrottle(SimpleRateThrottle):
         identifiers in the same body. Taking back only undoes this request's
         own increments, so a count never falls below the number of requests
         that passed under it.
-
-        At a window's end the count starts over, so a burst straddling the
-        boundary may pass twice the rate within a short time; inside one
-        window no more than the rate ever passes.
         """
         self.now = self.timer()
         window = int(self.now // self.duration)
-        self.window_end = float((window + 1) * self.duration)
+        start = window * self.duration
+        share = 1 - (self.now - start) / self.duration  # of the previous window
+        previous = self.cache.get_many([f"{key}:{window - 1}" for key in keys])
         counted: list[str] = []
-        allowed = True
+        self.allowed_at = self.now
         for key in keys:
             window_key = f"{key}:{window}"
-            # The counter outlives its window by at most ``duration``; the
-            # next window uses a fresh key, so no reset is ever needed.
-            self.cache.add(window_key, 0, timeout=self.duration)
+            # A counter lives through the next window too, which weighs it;
+            # later windows use fresh keys, so no reset is ever needed.
+            self.cache.add(window_key, 0, timeout=2 * self.duration)
             count = self.cache.incr(window_key)
             counted.append(window_key)
-            if count > self.num_requests:
-                allowed = False
-                break
-        if not allowed:
-            for window_key in counted:
-                self.cache.decr(window_key)
-            return self.throttle_failure()
+            before = int(previous.get(f"{key}:{window - 1}") or 0)
+            # The epsilon absorbs float rounding of the weight at exact rates.
+            if before * share + count > self.num_requests + 1e-9:
+                self.allowed_at = self._next_pass(start, before, count - 1)
+                for taken in counted:
+                    self.cache.decr(taken)
+                return self.throttle_failure()
         return self.throttle_success()
+
+    def _next_pass(self, start: float, before: int, current: int) -> float:
+        """When one more request would pass, if nobody else comes meanwhile.
+
+        ``before`` and ``current``: the previous and current windows' counts
+        (this request's taken back). Inside this window the weight of
+        ``before`` falls until ``before * share + current + 1`` fits the
+        rate; else the next window, where ``current`` is the weighed one.
+        """
+        rate = self.num_requests
+        if current + 1 <= rate and before > 0:
+            return start + (1 - (rate - current - 1) / before) * self.duration
+        end = start + self.duration
+        if current <= 0:
+            return end
+        return end + max(0.0, 1 - (rate - 1) / current) * self.duration
 
     def throttle_success(self) -> bool:
         """Pass (the counts were already taken in :meth:`_allow`)."""
         return True
 
     def throttle_failure(self) -> bool:
-        """Refuse; :meth:`wait` gives the end of the current window."""
+        """Refuse; :meth:`wait` gives when one more request would pass."""
         return False
 
     def wait(self) -> float | None:
-        """Seconds until the current window ends (whole seconds, at least 1)."""
+        """Seconds until one more request would pass (whole seconds, at least 1)."""
         if self.cache_failed:
             return float(getattr(self, "duration", None) or 60)
-        return float(max(1, math.ceil(self.window_end - self.now)))
+        return float(max(1, math.ceil(self.allowed_at - self.now - 1e-9)))
 
 
 class LoginIPThrottle(LoginThrottle):
