@@ -150,9 +150,16 @@ class MFAUserAdminMixin(_UserAdminBase):
             messages.SUCCESS,
         )
 
-    def get_actions(self, request: HttpRequest) -> Any:
-        """The project's actions plus "Reset MFA of the selected users"."""
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> Any:
+        """The project's actions plus "Reset MFA of the selected users".
+
+        ``action_location`` is Django 6.1's (where the actions are shown);
+        it is passed on only when given, as Django 5.2 does not know it.
+        """
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            actions = super().get_actions(request, action_location=action_location)  # type: ignore[call-arg]
         if self.has_change_permission(request):
             func = type(self).reset_mfa
             description = str(func.short_description)  # type: ignore[attr-defined]
