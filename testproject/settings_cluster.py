@@ -23,11 +23,12 @@ The limits below are module constants, so the tests read the same numbers
 the servers enforce.
 """
 
+import copy
 import os
 
 from testproject.mail import mail_settings
 from testproject.settings import *  # noqa: F403
-from testproject.settings import DATABASES, REST_FRAMEWORK, TRENCH_AUTH
+from testproject.settings import DATABASES, LOGGING, REST_FRAMEWORK, TRENCH_AUTH
 
 #: Login step 1 attempts per client IP and per username in one throttle window.
 LOGIN_RATE = 24
@@ -118,19 +119,12 @@ TRENCH_AUTH = {
     "SMS_MAX_PER_NUMBER": SMS_MAX_PER_NUMBER,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "simple": {"format": "{levelname} {name}: {message}", "style": "{"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "simple"},
-    },
-    "loggers": {
-        "trench_mfa": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        # Server errors (a lost database connection) go to the server's log,
-        # never into a response: DEBUG is off.
-        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
-    },
+# The console logging of testproject/settings.py, plus server errors (a lost
+# database connection): they go to the server's log, never into a response,
+# as DEBUG is off.
+LOGGING = copy.deepcopy(LOGGING)
+LOGGING["loggers"]["django.request"] = {
+    "handlers": ["console"],
+    "level": "ERROR",
+    "propagate": False,
 }

@@ -11,10 +11,8 @@ from __future__ import annotations
 import email
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,19 +29,13 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from testproject import settings_cluster
+from tests.support.smtp import code_in, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Bound of every wait for a process to come up or go away.
 START_TIMEOUT = 60.0
 #: Pause between two readiness probes (bounded by START_TIMEOUT).
 PROBE_INTERVAL = 0.05
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ports(count: int) -> list[int]:
@@ -194,16 +186,7 @@ class Mailbox:
         """The 6-digit code of the last message to ``address``."""
         messages = self.to(address)
         assert messages, f"no message to {address}"
-        message = messages[-1]
-        parts = message.walk() if message.is_multipart() else [message]
-        text = next(
-            p.get_payload(decode=True).decode()
-            for p in parts
-            if p.get_content_type() == "text/plain"
-        )
-        match = re.search(r"\b([0-9]{6})\b", text)
-        assert match, text
-        return match.group(1)
+        return code_in(messages[-1])
 
 
 class SmsGateway:

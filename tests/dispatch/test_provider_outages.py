@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_error, use_mail
-from tests.support.smtp import free_port
+from tests.conftest import assert_error
+from tests.support.smtp import use_smtp_that_is_down
 from trench_mfa.models import MFAMethod, OneTimeCode
 
 pytestmark = pytest.mark.django_db
@@ -17,13 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_smtp_down_is_a_generic_503_and_leaves_no_code(
     user: Any, api_client: APIClient, settings: Any
 ) -> None:
-    use_mail(
-        settings,
-        "django.core.mail.backends.smtp.EmailBackend",
-        host="127.0.0.1",
-        port=free_port(),
-        timeout=2,
-    )
+    use_smtp_that_is_down(settings)
     response = api_client.post("/auth/email/activate/")
     assert_error(response, 503, "dispatch_failed")
     assert set(response.json()) == {"error", "error_code"}

@@ -47,16 +47,18 @@ class Mailbox:
 
     def last_code(self) -> str:
         """The 6-digit code in the plain-text part of the last message."""
-        message = self.messages[-1]
-        parts = message.walk() if message.is_multipart() else [message]
-        text = next(
-            p.get_payload(decode=True).decode()
-            for p in parts
-            if p.get_content_type() == "text/plain"
-        )
-        match = re.search(r"\b([0-9]{6})\b", text)
-        assert match, text
-        return match.group(1)
+        return code_in(self.messages[-1])
+
+
+def code_in(message: Message) -> str:
+    """The 6-digit code in the plain-text part of ``message``."""
+    parts = message.walk() if message.is_multipart() else [message]
+    text = next(
+        p.get_payload(decode=True).decode() for p in parts if p.get_content_type() == "text/plain"
+    )
+    match = re.search(r"\b([0-9]{6})\b", text)
+    assert match, text
+    return match.group(1)
 
 
 def free_port() -> int:
@@ -66,7 +68,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def use_smtp(settings: Any, port: int) -> None:
+def use_smtp(settings: Any, port: int, timeout: int = 5) -> None:
     """Point Django's SMTP backend at 127.0.0.1:``port``."""
     use_mail(
         settings,
@@ -77,8 +79,13 @@ def use_smtp(settings: Any, port: int) -> None:
         use_ssl=False,
         username="",
         password="",
-        timeout=5,
+        timeout=timeout,
     )
+
+
+def use_smtp_that_is_down(settings: Any) -> None:
+    """Point Django's SMTP backend at a loopback port nobody listens on."""
+    use_smtp(settings, free_port(), timeout=2)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import assert_error, credentials, last_code, use_mail
-from tests.support.smtp import free_port
+from tests.support.smtp import use_smtp_that_is_down
 from tests.support.throttling import answer, login, shift
 from trench_mfa.models import OneTimeCode
 
@@ -43,13 +43,7 @@ def test_sends_that_failed_do_not_use_up_the_cap(
 ) -> None:
     user, _ = email_user
     # The mail server is down: more failed sends than the cap allows.
-    use_mail(
-        settings,
-        "django.core.mail.backends.smtp.EmailBackend",
-        host="127.0.0.1",
-        port=free_port(),
-        timeout=2,
-    )
+    use_smtp_that_is_down(settings)
     for _ in range(6):
         assert_error(api_client.post("/auth/code/request/"), 503, "dispatch_failed")
         assert_error(
