@@ -20,9 +20,10 @@ def mailbox(settings: Any) -> Iterator[Mailbox]:
 
 
 @pytest.fixture
-def notifying(trench_auth: Callable[..., dict[str, Any]]) -> None:
-    """Every kind of security notification on."""
+def notifying(trench_auth: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """Every kind of security notification on; returns ``trench_auth`` for more settings."""
     trench_auth(SECURITY_NOTIFICATIONS=True)
+    return trench_auth
 
 
 def text_of(message: Message, kind: str = "text/plain") -> str:

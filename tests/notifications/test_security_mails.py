@@ -43,13 +43,9 @@ def test_adding_a_method(
 
 
 def test_removing_a_method_and_changing_the_primary(
-    user: Any,
-    api_client: APIClient,
-    mailbox: Mailbox,
-    notifying: None,
-    trench_auth: Callable[..., dict[str, Any]],
+    user: Any, api_client: APIClient, mailbox: Mailbox, notifying: Callable[..., dict[str, Any]]
 ) -> None:
-    trench_auth(methods={"email2": EMAIL2})
+    notifying(methods={"email2": EMAIL2})
     activate(api_client, mailbox)
     activate(api_client, mailbox, "email2")
     mailbox.messages.clear()
@@ -91,13 +87,9 @@ def test_using_and_regenerating_backup_codes(
 
 
 def test_remembering_a_device(
-    user: Any,
-    api_client: APIClient,
-    mailbox: Mailbox,
-    notifying: None,
-    trench_auth: Callable[..., dict[str, Any]],
+    user: Any, api_client: APIClient, mailbox: Mailbox, notifying: Callable[..., dict[str, Any]]
 ) -> None:
-    trench_auth(REMEMBER_DEVICE=True)
+    notifying(REMEMBER_DEVICE=True)
     activate(api_client, mailbox)
     mailbox.messages.clear()
     client = APIClient(HTTP_USER_AGENT="Mozilla/5.0 (Windows NT 10.0) Firefox/128.0")
@@ -118,13 +110,9 @@ def test_remembering_a_device(
 
 
 def test_a_lockout(
-    user: Any,
-    api_client: APIClient,
-    mailbox: Mailbox,
-    notifying: None,
-    trench_auth: Callable[..., dict[str, Any]],
+    user: Any, api_client: APIClient, mailbox: Mailbox, notifying: Callable[..., dict[str, Any]]
 ) -> None:
-    trench_auth(LOCKOUT_THRESHOLD=2)
+    notifying(LOCKOUT_THRESHOLD=2)
     activate(api_client, mailbox)
     mailbox.messages.clear()
     token = APIClient().post(JWT.login, credentials(user)).json()["ephemeral_token"]
