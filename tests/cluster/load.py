@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import requests
 
 from testproject import settings_cluster
@@ -138,3 +139,28 @@ class OneThrottleWindow:
 
     def __exit__(self, *exc: object) -> None:
         self.crossed = int(time.time() // settings_cluster.RATE_WINDOW) != self.start
+
+
+def burst_in_one_window(requests_: Sequence[Request]) -> list[Reply]:
+    """:func:`burst` inside one throttle window; the test is skipped when it straddled two."""
+    with OneThrottleWindow() as window:
+        replies = burst(requests_)
+    if window.crossed:
+        pytest.skip("the burst straddled two throttle windows")
+    return replies
+
+
+def answers_at_once(servers: Sequence[AppServer], tokens: Sequence[str], code: str) -> list[Reply]:
+    """Login step 2 with ``code`` for each of ``tokens`` in one burst, the servers taking turns.
+
+    Answer ``n`` comes from client ``n``; pass one token many times to answer
+    one login many times.
+    """
+    return burst(
+        [
+            request(server, LOGIN_CODE, {"ephemeral_token": token, "code": code}, ip=client_ip(n))
+            for n, (server, token) in enumerate(
+                zip(spread(servers, len(tokens)), tokens, strict=True)
+            )
+        ]
+    )

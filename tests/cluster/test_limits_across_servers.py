@@ -21,9 +21,10 @@ from tests.cluster.conftest import Cluster
 from tests.cluster.load import (
     LOGIN,
     LOGIN_CODE,
-    OneThrottleWindow,
     Reply,
+    answers_at_once,
     burst,
+    burst_in_one_window,
     call,
     client_ip,
     login_body,
@@ -64,14 +65,7 @@ def test_the_back_off_lets_one_of_many_parallel_codes_be_checked(
     user = mfa_user("back-off")
     token = start_login(servers[0], user, client_ip(0))
     code = cluster.mailbox.last_code(user.email)
-    replies = burst(
-        [
-            request(
-                server, LOGIN_CODE, {"ephemeral_token": token, "code": wrong(code)}, ip=client_ip(n)
-            )
-            for n, server in enumerate(spread(servers, PARALLEL))
-        ]
-    )
+    replies = answers_at_once(servers, [token] * PARALLEL, wrong(code))
     figures.record("back-off: parallel wrong codes, one token", replies, success=401)
     assert statuses(replies) == {401: 1, 429: PARALLEL - 1}
     assert MFAMethod.objects.get(user=user).failure_count == 1
@@ -91,14 +85,7 @@ def test_parallel_failures_lock_the_account_once(
     )
     token = start_login(servers[0], user, client_ip(0))
     code = cluster.mailbox.last_code(user.email)
-    replies = burst(
-        [
-            request(
-                server, LOGIN_CODE, {"ephemeral_token": token, "code": wrong(code)}, ip=client_ip(n)
-            )
-            for n, server in enumerate(spread(servers, PARALLEL))
-        ]
-    )
+    replies = answers_at_once(servers, [token] * PARALLEL, wrong(code))
     figures.record("lockout: parallel wrong codes at the threshold", replies, success=401)
     assert statuses(replies) == {401: 1, 429: PARALLEL - 1}
     row = MFAMethod.objects.get(user=user)
@@ -114,15 +101,12 @@ def test_parallel_wrong_passwords_for_one_username_pass_at_most_the_rate(
 ) -> None:
     user = user_factory(username="throttled-user")
     body = login_body(user, "wrong-password")
-    with OneThrottleWindow() as window:
-        replies = burst(
-            [
-                request(server, LOGIN, body, ip=client_ip(n))
-                for n, server in enumerate(spread(servers, OVER_THE_RATE))
-            ]
-        )
-    if window.crossed:
-        pytest.skip("the burst straddled two throttle windows")
+    replies = burst_in_one_window(
+        [
+            request(server, LOGIN, body, ip=client_ip(n))
+            for n, server in enumerate(spread(servers, OVER_THE_RATE))
+        ]
+    )
     figures.record("login throttle: one username, 60 client IPs", replies, success=400)
     assert statuses(replies) == {400: limits.LOGIN_RATE, 429: OVER_THE_RATE - limits.LOGIN_RATE}
 
@@ -130,15 +114,12 @@ def test_parallel_wrong_passwords_for_one_username_pass_at_most_the_rate(
 def test_parallel_logins_from_one_address_pass_at_most_the_rate(
     servers: list[AppServer],
 ) -> None:
-    with OneThrottleWindow() as window:
-        replies = burst(
-            [
-                request(server, LOGIN, {"username": f"nobody{n}", "password": "x"}, ip=client_ip(0))
-                for n, server in enumerate(spread(servers, OVER_THE_RATE))
-            ]
-        )
-    if window.crossed:
-        pytest.skip("the burst straddled two throttle windows")
+    replies = burst_in_one_window(
+        [
+            request(server, LOGIN, {"username": f"nobody{n}", "password": "x"}, ip=client_ip(0))
+            for n, server in enumerate(spread(servers, OVER_THE_RATE))
+        ]
+    )
     figures.record("login throttle: one client IP, 60 usernames", replies, success=400)
     assert statuses(replies) == {400: limits.LOGIN_RATE, 429: OVER_THE_RATE - limits.LOGIN_RATE}
 
@@ -171,15 +152,12 @@ def test_parallel_code_requests_from_one_address_pass_at_most_the_send_rate(
 ) -> None:
     users = [mfa_user(f"sender{n}") for n in range(2 * limits.SEND_RATE)]
     keys = [api_token(user) for user in users]
-    with OneThrottleWindow() as window:
-        replies = burst(
-            [
-                request(server, "/auth/code/request/", ip=client_ip(0), token=key)
-                for server, key in zip(spread(servers, len(keys)), keys, strict=True)
-            ]
-        )
-    if window.crossed:
-        pytest.skip("the burst straddled two throttle windows")
+    replies = burst_in_one_window(
+        [
+            request(server, "/auth/code/request/", ip=client_ip(0), token=key)
+            for server, key in zip(spread(servers, len(keys)), keys, strict=True)
+        ]
+    )
     figures.record("send throttle: one client IP, 24 users", replies)
     assert statuses(replies) == {200: limits.SEND_RATE, 429: len(keys) - limits.SEND_RATE}
     assert sum(len(cluster.mailbox.to(user.email)) for user in users) == limits.SEND_RATE

@@ -19,6 +19,7 @@ from tests.cluster.conftest import Cluster
 from tests.cluster.load import (
     LOGIN,
     LOGIN_CODE,
+    answers_at_once,
     burst,
     client_ip,
     login_body,
@@ -95,14 +96,7 @@ def test_one_backup_code_logs_in_once(
     user = mfa_user("backup-code")
     backup = replace_backup_codes(user.pk)
     tokens = tokens_for(servers, user, PARALLEL)
-    replies = burst(
-        [
-            request(
-                server, LOGIN_CODE, {"ephemeral_token": token, "code": backup[0]}, ip=client_ip(n)
-            )
-            for n, (server, token) in enumerate(zip(spread(servers, PARALLEL), tokens, strict=True))
-        ]
-    )
+    replies = answers_at_once(servers, tokens, backup[0])
     figures.record("one backup code (20 logins)", replies)
     counts = statuses(replies)
     assert counts[200] == 1, counts
@@ -117,12 +111,7 @@ def test_one_totp_code_logs_in_once(servers: list[AppServer], mfa_user: Callable
     user = mfa_user("totp-code", "app", secret=seed)
     tokens = tokens_for(servers, user, PARALLEL)
     code = pyotp.TOTP(seed).now()
-    replies = burst(
-        [
-            request(server, LOGIN_CODE, {"ephemeral_token": token, "code": code}, ip=client_ip(n))
-            for n, (server, token) in enumerate(zip(spread(servers, PARALLEL), tokens, strict=True))
-        ]
-    )
+    replies = answers_at_once(servers, tokens, code)
     figures.record("one TOTP code (20 logins)", replies)
     counts = statuses(replies)
     assert counts[200] == 1, counts
