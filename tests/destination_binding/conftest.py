@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from tests.conftest import credentials, username_field
 from tests.support.sms_providers import PROVIDERS, Provider
 from tests.support.smtp import Mailbox
+from trench_mfa.services import identifiers
 
 #: The address alice activated the email method with.
 ORIGINAL = "alice@example.com"
@@ -79,6 +80,32 @@ def change_email(how: str, session: APIClient, user: Any, address: str) -> Any:
     changed = get_user_model().objects.get(pk=user.pk)
     assert changed.email == address
     return changed
+
+
+@pytest.fixture
+def address_changed_under_identifiers(
+    flows_config: Callable[..., Any],
+    user: Any,
+    api_client: APIClient,
+    client_for: Callable[[Any], APIClient],
+    mailbox: Mailbox,
+) -> Callable[..., tuple[Any, APIClient]]:
+    """``change(address, **flows)``: the email method bound to a confirmed address, then moved.
+
+    Under ``IDENTIFIERS`` (``flows_config(**flows)``), alice's address is
+    confirmed and her email method activated on it; then ``address`` is
+    written into her profile by ``user.save()``. Returns her reloaded user
+    and a client logged in as her.
+    """
+
+    def change(address: str, **flows: Any) -> tuple[Any, APIClient]:
+        flows_config(**flows)
+        identifiers.mark_confirmed(user, "email")
+        activate_email(api_client, mailbox)
+        changed = change_email(EMAIL_CHANGES[1], api_client, user, address)
+        return changed, client_for(changed)
+
+    return change
 
 
 @pytest.fixture(params=PROVIDERS, ids=repr)

@@ -31,7 +31,6 @@ from tests.support.flows import sms_code
 from tests.support.sms_outbox import OUTBOX
 from tests.support.smtp import Mailbox
 from tests.support.throttling import shift
-from trench_mfa.services import identifiers
 
 pytestmark = pytest.mark.django_db
 
@@ -114,16 +113,10 @@ def test_moving_a_factor_while_mfa_stays_on_needs_a_code_of_the_primary(
 
 def test_with_identifiers_the_new_address_is_confirmed_before_the_factor_moves(
     clock: time_machine.Coordinates,
-    flows_config: Callable[..., Any],
-    user: Any,
-    api_client: APIClient,
-    client_for: Callable[[Any], APIClient],
+    address_changed_under_identifiers: Callable[..., tuple[Any, APIClient]],
     mailbox: Mailbox,
 ) -> None:
-    flows_config()
-    identifiers.mark_confirmed(user, "email")
-    activate_email(api_client, mailbox)
-    client = client_for(change_email(EMAIL_CHANGES[1], api_client, user, NEW))
+    _, client = address_changed_under_identifiers(NEW)
     # The unconfirmed new address holds nothing back: the code goes to the old one.
     assert client.post("/auth/code/request/").status_code == 200
     assert mailbox.recipients[-1] == ORIGINAL

@@ -78,19 +78,12 @@ def test_every_code_goes_to_the_activated_address_after_a_profile_edit(
 
 def test_a_new_address_the_session_confirmed_does_not_get_the_codes_either(
     clock: time_machine.Coordinates,
-    flows_config: Callable[..., Any],
-    user: Any,
-    api_client: APIClient,
-    client_for: Callable[[Any], APIClient],
+    address_changed_under_identifiers: Callable[..., tuple[Any, APIClient]],
     mailbox: Mailbox,
 ) -> None:
     # With IDENTIFIERS the new address gets a verification code, which the
     # attacker reads and confirms: still, the factor stays where it was.
-    flows_config()
-    identifiers.mark_confirmed(user, "email")
-    activate_email(api_client, mailbox)
-    changed = change_email(EMAIL_CHANGES[1], api_client, user, ATTACKERS)
-    session = client_for(changed)
+    changed, session = address_changed_under_identifiers(ATTACKERS)
     assert session.post("/auth/verification/request/", {"field": "email"}).status_code == 200
     assert mailbox.recipients[-1] == ATTACKERS
     confirm = session.post("/auth/verification/email/confirm/", {"code": mailbox.last_code()})
@@ -104,17 +97,11 @@ def test_a_new_address_the_session_confirmed_does_not_get_the_codes_either(
 
 
 def test_a_passwordless_login_by_the_new_address_sends_its_passcode_to_the_bound_one(
-    flows_config: Callable[..., Any],
-    user: Any,
-    api_client: APIClient,
-    client_for: Callable[[Any], APIClient],
-    mailbox: Mailbox,
+    address_changed_under_identifiers: Callable[..., tuple[Any, APIClient]], mailbox: Mailbox
 ) -> None:
-    flows_config(flows=[(username_field(), "password"), ("email", "passcode")])
-    identifiers.mark_confirmed(user, "email")
-    activate_email(api_client, mailbox)
-    changed = change_email(EMAIL_CHANGES[1], api_client, user, ATTACKERS)
-    session = client_for(changed)
+    changed, session = address_changed_under_identifiers(
+        ATTACKERS, flows=[(username_field(), "password"), ("email", "passcode")]
+    )
     session.post("/auth/verification/request/", {"field": "email"})
     session.post("/auth/verification/email/confirm/", {"code": mailbox.last_code()})
     assert identifiers.is_confirmed(changed, "email")
