@@ -120,6 +120,19 @@ class RaisingHasher(MD5PasswordHasher):
 
 
 @pytest.fixture
+def raising_hasher(settings: Any) -> None:
+    """The project's preferred password hasher is a :class:`RaisingHasher`.
+
+    Hashing a password fails; checking one against an MD5 hash still works
+    and then fails while upgrading the hash to the preferred one.
+    """
+    settings.PASSWORD_HASHERS = [
+        "tests.error_reports.conftest.RaisingHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+
+
+@pytest.fixture
 def break_mail(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """``break_mail()``: from now on the email method's templates fail to render.
 
@@ -191,3 +204,41 @@ def tokens_issued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(tokens, "issue_token", spy)
     return seen
+
+
+@dataclass(frozen=True)
+class Failing:
+    """The fixtures of a debug-page test together: how a request is made to fail, what it held.
+
+    ``codes``, ``tokens`` and ``backup_codes``: every one-time code, ephemeral
+    token and backup code the server made (fixtures ``issued``,
+    ``tokens_issued``, ``backup_codes_issued``).
+    """
+
+    page: Callable[[Callable[[], Any]], ErrorPage]
+    browser: Callable[..., APIClient]
+    break_mail: Callable[[], None]
+    crash_on: Callable[..., list[Any]]
+    codes: list[str]
+    tokens: list[str]
+    backup_codes: list[str]
+
+    def post(self, path: str, body: Any = None, user: Any = None, **extra: Any) -> ErrorPage:
+        """The report of a failing POST of ``body`` to ``path`` (as ``user`` when given)."""
+        return self.page(lambda: self.browser(user).post(path, body, **extra))
+
+
+@pytest.fixture
+def failing(
+    error_page: Callable[[Callable[[], Any]], ErrorPage],
+    browser: Callable[..., APIClient],
+    break_mail: Callable[[], None],
+    crash_on: Callable[..., list[Any]],
+    issued: list[str],
+    tokens_issued: list[str],
+    backup_codes_issued: list[str],
+) -> Failing:
+    """The debug-page fixtures as one :class:`Failing`."""
+    return Failing(
+        error_page, browser, break_mail, crash_on, issued, tokens_issued, backup_codes_issued
+    )

@@ -127,11 +127,7 @@ def test_activating_an_authenticator_app(user: Any, monkeypatch: pytest.MonkeyPa
     assert shown(report, [seed]) == []
 
 
-def test_setting_a_hardcode(user: Any, settings: Any) -> None:
-    settings.PASSWORD_HASHERS = [
-        "tests.error_reports.conftest.RaisingHasher",
-        "django.contrib.auth.hashers.MD5PasswordHasher",
-    ]
+def test_setting_a_hardcode(user: Any, raising_hasher: None) -> None:
     report = report_of(hardcode.set_hardcode, user, HARDCODE, password=PASSWORD)
     assert shown(report, [HARDCODE, PASSWORD]) == []
 
