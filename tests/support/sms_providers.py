@@ -48,6 +48,11 @@ class Answer:
     content_type: str = "application/json"
 
 
+def json_answer(status: int, payload: Any) -> Answer:
+    """A stub response with ``payload`` as its JSON body."""
+    return Answer(status, json.dumps(payload))
+
+
 @dataclass(frozen=True)
 class Provider:
     """One provider: settings, expected request, answers, secrets."""
@@ -55,8 +60,10 @@ class Provider:
     name: str
     path: str
     tls: bool
-    settings: Callable[[str], dict[str, Any]]
-    check: Callable[[Request, str], None]
+    #: The method's settings besides ``ENDPOINT_URL``.
+    options: dict[str, Any]
+    #: Checks of a request's ``Authorization`` header and form, given the text.
+    check_auth_and_form: Callable[[Request, str], None]
     ok: Answer
     client_error: Answer
     server_error: Answer
@@ -67,6 +74,16 @@ class Provider:
 
     def __repr__(self) -> str:
         return self.name
+
+    def settings(self, url: str) -> dict[str, Any]:
+        """The method's settings, its official client pointed at the stub at ``url``."""
+        return {**self.options, "ENDPOINT_URL": url}
+
+    def check(self, request: Request, text: str) -> None:
+        """Assert that ``request`` is the one the official client makes to send ``text``."""
+        assert request.method == "POST"
+        assert request.path == self.path
+        self.check_auth_and_form(request, text)
 
     def recipient(self, request: Request) -> str:
         """The number a stub request was sent to, in E.164."""
@@ -81,15 +98,11 @@ class Provider:
 
 
 def _check_twilio(request: Request, text: str) -> None:
-    assert request.method == "POST"
-    assert request.path == f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json"
     assert request.headers["Authorization"] == basic(TWILIO_SID, TWILIO_TOKEN)
     assert request.form.to_dict() == {"To": PHONE, "From": TWILIO_FROM, "Body": text}
 
 
 def _check_smsapi(request: Request, text: str) -> None:
-    assert request.method == "POST"
-    assert request.path == "/sms.do"
     assert request.headers["Authorization"] == f"Bearer {SMSAPI_TOKEN}"
     assert request.form.to_dict() == {
         "to": PHONE.lstrip("+"),
@@ -100,8 +113,6 @@ def _check_smsapi(request: Request, text: str) -> None:
 
 
 def _check_aws(request: Request, text: str) -> None:
-    assert request.method == "POST"
-    assert request.path == "/"
     auth = request.headers["Authorization"]
     assert auth.startswith(f"AWS4-HMAC-SHA256 Credential={AWS_KEY}/")
     assert "/eu-central-1/sns/aws4_request" in auth
@@ -117,8 +128,6 @@ def _check_aws(request: Request, text: str) -> None:
 
 
 def _check_vonage(request: Request, text: str) -> None:
-    assert request.method == "POST"
-    assert request.path == "/sms/json"
     assert request.headers["Authorization"] == basic(VONAGE_KEY, VONAGE_SECRET)
     assert request.form.to_dict() == {"from": SENDER, "to": PHONE.lstrip("+"), "text": text}
 
@@ -135,18 +144,17 @@ TWILIO = Provider(
     name="sms_twilio",
     path=f"/2010-04-01/Accounts/{TWILIO_SID}/Messages.json",
     tls=False,
-    settings=lambda url: {
+    options={
         "TWILIO_ACCOUNT_SID": TWILIO_SID,
         "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "TWILIO_VERIFIED_FROM_NUMBER": TWILIO_FROM,
-        "ENDPOINT_URL": url,
     },
-    check=_check_twilio,
-    ok=Answer(201, json.dumps({"sid": "SM" + "0" * 32, "status": "queued", "to": PHONE})),
-    client_error=Answer(
-        400, json.dumps({"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400})
+    check_auth_and_form=_check_twilio,
+    ok=json_answer(201, {"sid": "SM" + "0" * 32, "status": "queued", "to": PHONE}),
+    client_error=json_answer(
+        400, {"code": 21211, "message": "Invalid 'To' Phone Number", "status": 400}
     ),
-    server_error=Answer(500, json.dumps({"code": 20500, "message": "Internal", "status": 500})),
+    server_error=json_answer(500, {"code": 20500, "message": "Internal", "status": 500}),
     secrets=(TWILIO_TOKEN, TWILIO_SID),
     to_field="To",
     text_field="Body",
@@ -156,32 +164,29 @@ SMSAPI = Provider(
     name="sms_api",
     path="/sms.do",
     tls=False,
-    settings=lambda url: {
+    options={
         "SMSAPI_ACCESS_TOKEN": SMSAPI_TOKEN,
         "SMSAPI_FROM_NUMBER": SENDER,
-        "ENDPOINT_URL": url,
     },
-    check=_check_smsapi,
-    ok=Answer(
+    check_auth_and_form=_check_smsapi,
+    ok=json_answer(
         200,
-        json.dumps(
-            {
-                "count": 1,
-                "list": [
-                    {
-                        "id": "5E6F0000",
-                        "points": 0.16,
-                        "number": PHONE.lstrip("+"),
-                        "date_sent": 1767614400,
-                        "submitted_number": PHONE.lstrip("+"),
-                        "status": "QUEUE",
-                        "error": None,
-                    }
-                ],
-            }
-        ),
+        {
+            "count": 1,
+            "list": [
+                {
+                    "id": "5E6F0000",
+                    "points": 0.16,
+                    "number": PHONE.lstrip("+"),
+                    "date_sent": 1767614400,
+                    "submitted_number": PHONE.lstrip("+"),
+                    "status": "QUEUE",
+                    "error": None,
+                }
+            ],
+        },
     ),
-    client_error=Answer(401, json.dumps({"error": 101, "message": "Authorization failed"})),
+    client_error=json_answer(401, {"error": 101, "message": "Authorization failed"}),
     server_error=Answer(502, "<html>Bad gateway</html>", "text/html"),
     secrets=(SMSAPI_TOKEN,),
     to_field="to",
@@ -192,13 +197,12 @@ AWS = Provider(
     name="sms_aws",
     path="/",
     tls=False,
-    settings=lambda url: {
+    options={
         "AWS_ACCESS_KEY": AWS_KEY,
         "AWS_SECRET_KEY": AWS_SECRET,
         "AWS_REGION": "eu-central-1",
-        "ENDPOINT_URL": url,
     },
-    check=_check_aws,
+    check_auth_and_form=_check_aws,
     ok=Answer(
         200,
         '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
@@ -218,33 +222,30 @@ VONAGE = Provider(
     name="sms_vonage",
     path="/sms/json",
     tls=True,
-    settings=lambda url: {
+    options={
         "VONAGE_API_KEY": VONAGE_KEY,
         "VONAGE_API_SECRET": VONAGE_SECRET,
         "VONAGE_FROM_NUMBER": SENDER,
-        "ENDPOINT_URL": url,
     },
-    check=_check_vonage,
-    ok=Answer(
+    check_auth_and_form=_check_vonage,
+    ok=json_answer(
         200,
-        json.dumps(
-            {
-                "message-count": "1",
-                "messages": [
-                    {
-                        "to": PHONE.lstrip("+"),
-                        "message-id": "0A0000000123ABCD1",
-                        "status": "0",
-                        "remaining-balance": "3.14",
-                        "message-price": "0.03",
-                        "network": "26002",
-                    }
-                ],
-            }
-        ),
+        {
+            "message-count": "1",
+            "messages": [
+                {
+                    "to": PHONE.lstrip("+"),
+                    "message-id": "0A0000000123ABCD1",
+                    "status": "0",
+                    "remaining-balance": "3.14",
+                    "message-price": "0.03",
+                    "network": "26002",
+                }
+            ],
+        },
     ),
-    client_error=Answer(401, json.dumps({"type": "unauthorized", "title": "Unauthorized"})),
-    server_error=Answer(503, json.dumps({"title": "Service Unavailable"})),
+    client_error=json_answer(401, {"type": "unauthorized", "title": "Unauthorized"}),
+    server_error=json_answer(503, {"title": "Service Unavailable"}),
     secrets=(VONAGE_SECRET,),
     to_field="to",
     text_field="text",
