@@ -22,7 +22,6 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
 from tests.cluster import figures
 from tests.cluster.servers import AppServer, Mailbox, RedisServer, SmsGateway, ports
@@ -170,16 +169,5 @@ def mfa_user(user_factory: Callable[..., Any]) -> Callable[..., Any]:
         user = user_factory(username=name, email=f"{name}@example.com", phone_number=phone)
         bound_method(user, method, secret=encrypt_secret(secret) if secret else "", is_primary=True)
         return user
-
-    return make
-
-
-@pytest.fixture
-def api_token() -> Callable[[Any], str]:
-    """The DRF token key of a user (created on first use): ``Authorization: Token <key>``."""
-
-    def make(user: Any) -> str:
-        token, _ = Token.objects.get_or_create(user=user)
-        return str(token.key)
 
     return make

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from rest_framework.authtoken.models import Token
 
 from testproject import settings_cluster
 from tests.cluster.servers import AppServer
@@ -74,6 +75,25 @@ def request(
     return lambda: call(server, path, body, **options)
 
 
+def same_request(
+    servers: Sequence[AppServer],
+    count: int,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    first_client: int = 0,
+    **options: Any,
+) -> list[Request]:
+    """``count`` copies of one request (see :func:`call`), the servers taking turns.
+
+    Copy ``n`` comes from client ``first_client + n``.
+    """
+    return [
+        request(server, path, body, ip=client_ip(first_client + n), **options)
+        for n, server in enumerate(spread(servers, count))
+    ]
+
+
 def burst(requests_: Sequence[Request]) -> list[Reply]:
     """Send every request from its own thread, all released at once; the replies in order."""
     barrier = threading.Barrier(len(requests_), timeout=TIMEOUT)
@@ -116,6 +136,12 @@ def client_ip(n: int) -> str:
 def login_body(user: Any, password: str | None = None) -> dict[str, str]:
     """Login step 1's body for ``user`` (the right password unless ``password``)."""
     return {"username": user.get_username(), "password": password or PASSWORD}
+
+
+def token_key(user: Any) -> str:
+    """The DRF token key of ``user`` (created on first use): the ``token`` of :func:`call`."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return str(token.key)
 
 
 def start_login(server: AppServer, user: Any, ip: str) -> str:

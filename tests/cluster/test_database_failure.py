@@ -33,6 +33,7 @@ from tests.cluster.load import (
     login_body,
     request,
     start_login,
+    token_key,
 )
 from tests.cluster.servers import AppServer
 from trench_mfa.models import (
@@ -124,10 +125,9 @@ def test_a_code_request_whose_session_ends_sends_nothing(
     cluster: Cluster,
     servers: list[AppServer],
     mfa_user: Callable[..., Any],
-    api_token: Callable[[Any], str],
 ) -> None:
     user = mfa_user("killed-send", "sms", phone=PHONE)
-    key = api_token(user)
+    key = token_key(user)
     quota = SendQuota.objects.create(key=send_limits.recipient_key("sms", PHONE))
     before = state_of(user)
     # Blocked reserving the number's send, holding the method row's lock.

@@ -16,7 +16,16 @@ import pytest
 
 from tests.cluster import figures
 from tests.cluster.conftest import Cluster
-from tests.cluster.load import LOGIN, LOGIN_CODE, Reply, call, client_ip, login_body, spread
+from tests.cluster.load import (
+    LOGIN,
+    LOGIN_CODE,
+    Reply,
+    call,
+    client_ip,
+    login_body,
+    spread,
+    token_key,
+)
 from tests.cluster.servers import AppServer
 from trench_mfa.models import LoginChallenge, MFAMethod, OneTimeCode, SendQuota
 from trench_mfa.state import send_limits
@@ -58,16 +67,15 @@ def test_smtp_down_answers_503_and_leaves_no_code(
     servers: list[AppServer],
     mfa_user: Callable[..., Any],
     user_factory: Callable[..., Any],
-    api_token: Callable[[Any], str],
 ) -> None:
     user = mfa_user("smtp-down")
-    key = api_token(user)
+    key = token_key(user)
     newcomer = user_factory(username="smtp-newcomer")
     cluster.mailbox.stop()
     try:
         logins = send_while_down(servers, LOGIN, login_body(user))
         requested = send_while_down(servers, "/auth/code/request/", token=key)
-        activations = send_while_down(servers, "/auth/email/activate/", token=api_token(newcomer))
+        activations = send_while_down(servers, "/auth/email/activate/", token=token_key(newcomer))
     finally:
         cluster.mailbox.start()
     figures.record("SMTP down: login, code request, activation", logins + requested + activations)
@@ -94,10 +102,9 @@ def test_sms_provider_down_answers_503_and_leaves_no_code(
     cluster: Cluster,
     servers: list[AppServer],
     mfa_user: Callable[..., Any],
-    api_token: Callable[[Any], str],
 ) -> None:
     user = mfa_user("sms-down", "sms", phone=PHONE)
-    key = api_token(user)
+    key = token_key(user)
     if outage == "closed":
         cluster.sms.stop()
     else:

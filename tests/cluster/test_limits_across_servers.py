@@ -29,9 +29,11 @@ from tests.cluster.load import (
     client_ip,
     login_body,
     request,
+    same_request,
     spread,
     start_login,
     statuses,
+    token_key,
 )
 from tests.cluster.servers import AppServer
 from trench_mfa.models import CodePurpose, EventType, MFAEvent, MFAMethod, OneTimeCode, SendQuota
@@ -101,12 +103,7 @@ def test_parallel_wrong_passwords_for_one_username_pass_at_most_the_rate(
 ) -> None:
     user = user_factory(username="throttled-user")
     body = login_body(user, "wrong-password")
-    replies = burst_in_one_window(
-        [
-            request(server, LOGIN, body, ip=client_ip(n))
-            for n, server in enumerate(spread(servers, OVER_THE_RATE))
-        ]
-    )
+    replies = burst_in_one_window(same_request(servers, OVER_THE_RATE, LOGIN, body))
     figures.record("login throttle: one username, 60 client IPs", replies, success=400)
     assert statuses(replies) == {400: limits.LOGIN_RATE, 429: OVER_THE_RATE - limits.LOGIN_RATE}
 
@@ -128,16 +125,10 @@ def test_parallel_code_requests_send_one_code_inside_the_cooldown(
     cluster: Cluster,
     servers: list[AppServer],
     mfa_user: Callable[..., Any],
-    api_token: Callable[[Any], str],
 ) -> None:
     user = mfa_user("cooldown")
-    key = api_token(user)
-    replies = burst(
-        [
-            request(server, "/auth/code/request/", ip=client_ip(n), token=key)
-            for n, server in enumerate(spread(servers, PARALLEL))
-        ]
-    )
+    key = token_key(user)
+    replies = burst(same_request(servers, PARALLEL, "/auth/code/request/", token=key))
     figures.record("send cooldown: parallel code requests, one user", replies)
     assert statuses(replies) == {200: 1, 429: PARALLEL - 1}
     assert len(cluster.mailbox.to(user.email)) == 1
@@ -148,10 +139,9 @@ def test_parallel_code_requests_from_one_address_pass_at_most_the_send_rate(
     cluster: Cluster,
     servers: list[AppServer],
     mfa_user: Callable[..., Any],
-    api_token: Callable[[Any], str],
 ) -> None:
     users = [mfa_user(f"sender{n}") for n in range(2 * limits.SEND_RATE)]
-    keys = [api_token(user) for user in users]
+    keys = [token_key(user) for user in users]
     replies = burst_in_one_window(
         [
             request(server, "/auth/code/request/", ip=client_ip(0), token=key)
@@ -167,10 +157,9 @@ def test_parallel_sms_to_one_number_stop_at_its_cap(
     cluster: Cluster,
     servers: list[AppServer],
     mfa_user: Callable[..., Any],
-    api_token: Callable[[Any], str],
 ) -> None:
     # Twenty accounts share one number (SMS pumping): the cap is the number's.
-    keys = [api_token(mfa_user(f"pump{n}", "sms", phone=PHONE)) for n in range(PARALLEL)]
+    keys = [token_key(mfa_user(f"pump{n}", "sms", phone=PHONE)) for n in range(PARALLEL)]
     replies = burst(
         [
             request(server, "/auth/code/request/", ip=client_ip(n), token=key)

@@ -32,9 +32,10 @@ from tests.cluster.load import (
     client_ip,
     login_body,
     request,
-    spread,
+    same_request,
     start_login,
     statuses,
+    token_key,
 )
 from tests.cluster.servers import AppServer
 from trench_mfa.models import CodePurpose, LoginChallenge, OneTimeCode
@@ -66,23 +67,16 @@ def test_redis_down_fails_the_throttles_closed_and_loses_no_count(
     servers: list[AppServer],
     mfa_user: Callable[..., Any],
     user_factory: Callable[..., Any],
-    api_token: Callable[[Any], str],
 ) -> None:
     user = mfa_user("through-the-outage")
-    key = api_token(user)
+    key = token_key(user)
     backup = replace_backup_codes(user.pk)
     token = start_login(servers[0], user, client_ip(0))
     code = cluster.mailbox.last_code(user.email)
     guessed = login_body(user_factory(username="guessed"), "wrong-password")
 
     with OneThrottleWindow() as window:
-        run = run_and_crash(
-            [
-                request(server, LOGIN, guessed, ip=client_ip(n))
-                for n, server in enumerate(spread(servers, RUN))
-            ],
-            cluster.redis.kill,
-        )
+        run = run_and_crash(same_request(servers, RUN, LOGIN, guessed), cluster.redis.kill)
         figures.record("Redis killed during 20 wrong passwords", run, success=400)
         counted = statuses(run)[400]
         # Answered before the crash: counted. After: refused, never passed uncounted.
@@ -134,12 +128,7 @@ def test_redis_down_fails_the_throttles_closed_and_loses_no_count(
         cluster.redis.start()
         # The window goes on from where it was: RUN more wrong passwords,
         # and only what was left of the rate passes.
-        after = burst(
-            [
-                request(server, LOGIN, guessed, ip=client_ip(100 + n))
-                for n, server in enumerate(spread(servers, RUN))
-            ]
-        )
+        after = burst(same_request(servers, RUN, LOGIN, guessed, first_client=100))
     if window.crossed:
         pytest.skip("the run straddled two throttle windows")
     figures.record("Redis back: 20 more wrong passwords", after, success=400)

@@ -25,9 +25,11 @@ from tests.cluster.load import (
     login_body,
     per_server,
     request,
+    same_request,
     spread,
     start_login,
     statuses,
+    token_key,
 )
 from tests.cluster.servers import AppServer
 from trench_mfa.models import (
@@ -49,12 +51,7 @@ PARALLEL = 20
 
 def tokens_for(servers: list[AppServer], user: Any, count: int) -> list[str]:
     """``count`` ephemeral tokens of ``user``: parallel logins over both servers."""
-    replies = burst(
-        [
-            request(server, LOGIN, login_body(user), ip=client_ip(n))
-            for n, server in enumerate(spread(servers, count))
-        ]
-    )
+    replies = burst(same_request(servers, count, LOGIN, login_body(user)))
     assert statuses(replies) == {200: count}, [r.text for r in replies if r.status != 200]
     return [str(r.body["ephemeral_token"]) for r in replies]
 
@@ -63,20 +60,15 @@ def test_one_email_code_confirms_one_action(
     cluster: Cluster,
     servers: list[AppServer],
     mfa_user: Callable[..., Any],
-    api_token: Callable[[Any], str],
 ) -> None:
     user = mfa_user("email-code")
-    key = api_token(user)
+    key = token_key(user)
     sent = request(servers[0], "/auth/code/request/", ip=client_ip(0), token=key)()
     assert sent.status == 200, sent.text
     code = cluster.mailbox.last_code(user.email)
+    body = {"code": code}
     replies = burst(
-        [
-            request(
-                server, "/auth/email/codes/regenerate/", {"code": code}, ip=client_ip(n), token=key
-            )
-            for n, server in enumerate(spread(servers, PARALLEL))
-        ]
+        same_request(servers, PARALLEL, "/auth/email/codes/regenerate/", body, token=key)
     )
     figures.record("one email code (regenerate backup codes)", replies)
     assert per_server(replies) == {s.name: PARALLEL // 2 for s in servers}
