@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import reduce
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ from trench_mfa.services import devices
 from trench_mfa.services.protection import require_config, usable_methods
 from trench_mfa.services.verification import (
     FactorCheck,
+    Outcome,
     require_well_formed,
     verify_factor,
     verify_protected_action,
@@ -225,10 +226,14 @@ def _add_credential(
 
 
 @sensitive_variables()
-def _confirm_credential(
+def _checked_activation_code(
     user: AnyUser, method: MFAMethod, code: str, request: AnyRequest
-) -> Confirmed:
-    """Store the credential whose registration ``code`` answers, for the active ``method``."""
+) -> tuple[datetime, Outcome]:
+    """Check ``code`` against ``method``'s started activation; when it started, and the outcome.
+
+    Raises ``400 code_invalid_or_expired`` for a malformed, wrong or late
+    code and ``429`` while the method backs off or is locked.
+    """
     check = FactorCheck(user, method, code, CodePurpose.ACTIVATION, request=request)
     require_well_formed(check.dispatcher(), code, allow_backup=False)
     started = method.activation_started_at
@@ -239,6 +244,15 @@ def _confirm_credential(
     outcome.raise_if_refused()
     if not outcome.ok:
         raise CodeInvalidOrExpired()
+    return started, outcome
+
+
+@sensitive_variables()
+def _confirm_credential(
+    user: AnyUser, method: MFAMethod, code: str, request: AnyRequest
+) -> Confirmed:
+    """Store the credential whose registration ``code`` answers, for the active ``method``."""
+    started, outcome = _checked_activation_code(user, method, code, request)
     with transaction.atomic():
         lock_account(user.pk)
         if not MFAMethod.objects.filter(
@@ -272,16 +286,7 @@ def confirm_activation(
         if getattr(config.handler, "adds_credentials", False):
             return _confirm_credential(user, method, code, request)
         raise MethodAlreadyActive()
-    check = FactorCheck(user, method, code, CodePurpose.ACTIVATION, request=request)
-    require_well_formed(check.dispatcher(), code, allow_backup=False)
-    started = method.activation_started_at
-    window = timedelta(seconds=mfa_settings.ACTIVATION_VALIDITY)
-    if started is None or started + window <= timezone.now():
-        raise CodeInvalidOrExpired()
-    outcome = verify_factor(check)
-    outcome.raise_if_refused()
-    if not outcome.ok:
-        raise CodeInvalidOrExpired()
+    started, outcome = _checked_activation_code(user, method, code, request)
     with transaction.atomic():
         lock_account(user.pk)
         # Conditional on the activation read above: one that was restarted
