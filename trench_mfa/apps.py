@@ -24,6 +24,7 @@ class TrenchMFAConfig(AppConfig):
         identifier_hooks.connect()
         notifications.connect()
         self._register_celery_task()
+        self._register_schema_extensions()
 
     @staticmethod
     def _register_celery_task() -> None:
@@ -38,3 +39,18 @@ class TrenchMFAConfig(AppConfig):
         except ImportError:
             return
         from trench_mfa import tasks  # noqa: F401  (registers the task)
+
+    @staticmethod
+    def _register_schema_extensions() -> None:
+        """Register the OpenAPI extensions when drf-spectacular is installed (optional).
+
+        They describe the login bodies under ``FLOWS`` and the enrolment
+        token's security scheme; defining their classes registers them.
+        Imported here, not by :mod:`trench_mfa.api.schema`, because they
+        describe serializers that themselves import that module.
+        """
+        try:
+            import drf_spectacular  # noqa: F401
+        except ImportError:
+            return
+        from trench_mfa.api import schema_auth, schema_flows  # noqa: F401

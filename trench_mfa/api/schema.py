@@ -34,9 +34,3 @@ def document_field(schema: dict[str, Any]) -> Callable[[T], T]:
         return lambda field: field
     decorator: Callable[[T], T] = _extend_schema_field(schema)
     return decorator
-
-
-if _extend_schema is not None:
-    # Registers the extensions that describe login bodies under FLOWS, and
-    # the enrolment token's security scheme.
-    from trench_mfa.api import schema_auth, schema_flows  # noqa: F401

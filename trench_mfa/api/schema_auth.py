@@ -1,6 +1,6 @@
 """OpenAPI (drf-spectacular): the enrolment token's security scheme.
 
-Imported by :mod:`trench_mfa.api.schema` only when drf-spectacular is
+Imported by ``TrenchMFAConfig.ready()`` only when drf-spectacular is
 installed; defining the class registers it.
 """
 

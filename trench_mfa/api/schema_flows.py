@@ -11,7 +11,7 @@ endpoints then accept and answer:
 * step 2 (``login/code/``): tokens, or the next factor's challenge (the
   step-1 answer shapes ``JWTLoginResponse`` and ``AuthTokenLoginResponse``).
 
-Imported by :mod:`trench_mfa.api.schema` only when drf-spectacular is
+Imported by ``TrenchMFAConfig.ready()`` only when drf-spectacular is
 installed; defining the classes registers them.
 """
 
