@@ -185,35 +185,38 @@ class ApplicationMessageDispatcher(AbstractMessageDispatcher):
         return matched
 
     @sensitive_variables()
-    def _matching_newer(self, code: str) -> tuple[int, Q] | None:
-        """The step ``code`` answers, and the replay guard's condition for storing it."""
+    def _matching_newer(self, code: str) -> int | None:
+        """The step ``code`` answers, when it is newer than the last one accepted.
+
+        The replay guard, as far as the row read says: an older or equal step
+        is a used code. The write that stores the step repeats the condition
+        (:class:`~trench_mfa.state.backoff.StagedUpdate`), so of several
+        concurrent requests only one stores it, whatever they read.
+        """
         if not self._mfa_method.secret or not self.is_well_formed(code):
             return None
         step = self.matching_step(code)
-        if step is None:
+        last = self._mfa_method.last_used_step
+        if step is None or (last is not None and step <= last):
             return None
-        # The replay guard: only a step newer than the last accepted one can
-        # be stored, and only one of several concurrent requests stores it.
-        return step, Q(last_used_step__isnull=True) | Q(last_used_step__lt=step)
+        return step
 
     @sensitive_variables()
     def check_code(self, code: str) -> CodeCheck:
         """A right code's step, for the check service to store with the counter reset."""
-        matched = self._matching_newer(code)
-        if matched is None:
+        step = self._matching_newer(code)
+        if step is None:
             return CodeCheck(False)
-        step, newer = matched
-        return CodeCheck(True, StagedUpdate(values={"last_used_step": step}, condition=newer))
+        return CodeCheck(True, StagedUpdate({"last_used_step": step}, newer="last_used_step"))
 
     @sensitive_variables()
     def _verify(self, code: str) -> bool:
-        matched = self._matching_newer(code)
-        if matched is None:
+        step = self._matching_newer(code)
+        if step is None:
             return False
-        step, newer = matched
         burned = (
             MFAMethod.objects.filter(pk=self._mfa_method.pk)
-            .filter(newer)
+            .filter(Q(last_used_step__isnull=True) | Q(last_used_step__lt=step))
             .update(last_used_step=step)
         )
         if burned:

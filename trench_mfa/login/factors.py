@@ -25,9 +25,8 @@ row stands, read and locked in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import router, transaction
 from django.views.decorators.debug import sensitive_variables
 
 from trench_mfa.backends.base import DispatchResult
@@ -56,11 +55,9 @@ from trench_mfa.services.verification import (
     Result,
     verify_locked,
 )
-from trench_mfa.state import backup_codes, tokens
+from trench_mfa.state import audit, backup_codes, tokens
+from trench_mfa.state.step_writes import StepWrites
 from trench_mfa.user import AnyRequest, AnyUser
-
-if TYPE_CHECKING:
-    pass
 
 
 def code_factors(flow: Flow, user: AnyUser) -> FactorPlan | None:
@@ -198,7 +195,9 @@ def _check(
         # The token must still be answerable (the method rows' locks serialise
         # the answers of one user, but the challenge was read before them).
         if not (
-            tokens.consume_challenge(challenge) if consume else tokens.is_answerable(challenge)
+            tokens.consume_challenge(challenge, locked.writes)
+            if consume
+            else tokens.is_answerable(challenge)
         ):
             raise InvalidToken()
         return None, outcome
@@ -247,7 +246,11 @@ def _with_users_mfa(
 
 
 def _answer_current(
-    read: tokens.LockedChallenge, code: str, named: str | None, request: AnyRequest
+    read: tokens.LockedChallenge,
+    code: str,
+    named: str | None,
+    request: AnyRequest,
+    writes: StepWrites,
 ) -> _Answered:
     challenge = read.challenge
     left = _with_users_mfa(challenge, _factors_of(challenge), read.rows)
@@ -270,7 +273,7 @@ def _answer_current(
         allow_backup=not passcode,
         require_active=not passcode,
     )
-    locked = LockedRows(read.rows, None if passcode else read.backup)
+    locked = LockedRows(read.rows, None if passcode else read.backup, writes)
     error, outcome = _check(check, challenge, locked, consume=last)
     if error is not None:
         return _Answered(error=error)
@@ -301,14 +304,20 @@ def answer(
     the token, which dies after ``MAX_CODE_ATTEMPTS`` of them (401
     ``invalid_token``); a wrong code is 401 ``invalid_code``.
     """
-    with transaction.atomic():
+    db = router.db_for_write(MFAMethod)
+    with transaction.atomic(using=db):
         read = tokens.resolve_locked(
             token, backup_bucket=backup_codes.bucket_of(code), allow_decoy=True
         )
         if read.challenge.user_id is None:
             read = decoys.with_phantom(read)
         challenge = read.challenge
-        answered = _answer_current(read, code, method_name, request)
+        # The method row's, the challenge's and the audit row's writes go
+        # out together at the end (one round trip on PostgreSQL).
+        writes = StepWrites(db)
+        with audit.deferred_to(writes):
+            answered = _answer_current(read, code, method_name, request, writes)
+        writes.flush()
     # Raised after the commit: a wrong code's counts must stay written.
     if answered.error is not None:
         raise answered.error

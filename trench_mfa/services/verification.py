@@ -28,7 +28,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
@@ -41,10 +40,8 @@ from trench_mfa.models import CodePurpose, MFAMethod
 from trench_mfa.services.protection import is_plausible_code, reject_malformed_code
 from trench_mfa.state import audit, backoff, backup_codes
 from trench_mfa.state.locks import lock_methods
+from trench_mfa.state.step_writes import StepWrites
 from trench_mfa.user import AnyRequest, AnyUser
-
-if TYPE_CHECKING:
-    pass
 
 
 class Result(enum.Enum):
@@ -155,11 +152,14 @@ class FactorCheck:
 class LockedRows:
     """What a caller read inside its own transaction: the user's rows, locked.
 
-    ``backup`` is the backup code candidate read along with them (login step 2).
+    ``backup`` is the backup code candidate read along with them (login step 2);
+    ``writes`` collects the method row's success write for the caller to send
+    with its own (login step 2, see :mod:`trench_mfa.state.step_writes`).
     """
 
     rows: Sequence[MFAMethod]
     backup: backup_codes.BackupCandidate | None = None
+    writes: StepWrites | None = None
 
 
 @sensitive_variables()
@@ -235,6 +235,7 @@ def _verify(
         # A backup code is not a use of the method: its own row records it.
         touch=check.purpose != CodePurpose.ACTIVATION and result is Result.VERIFIED,
         staged=staged if result is Result.VERIFIED else None,
+        writes=locked.writes,
     ):
         result = Result.INVALID  # the TOTP replay guard: this step was used meanwhile
     locked_now = False

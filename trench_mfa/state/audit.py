@@ -15,14 +15,21 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from django.db import router
 from django.dispatch import Signal
+from django.utils import timezone
 from rest_framework.throttling import BaseThrottle
 
 from trench_mfa import signals
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import EventType, MFAEvent
+from trench_mfa.state import sql
+from trench_mfa.state.step_writes import StepWrites, Write
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -97,8 +104,54 @@ def send(
     )
 
 
+#: Where :func:`record_signal` puts event rows instead of inserting them at
+#: once (see :func:`deferred_to`). A context variable, not an argument: the
+#: rows are written by a signal receiver, which only gets the signal's
+#: arguments, and those reach every other receiver too.
+_DEFERRED: ContextVar[StepWrites | None] = ContextVar("trench_mfa_audit_deferred", default=None)
+
+#: The columns of an event row, in the ``INSERT``'s order.
+_EVENT_FIELDS = ("user", "method", "event", "purpose", "outcome", "ip", "created_at")
+
+
+@contextmanager
+def deferred_to(writes: StepWrites) -> Iterator[None]:
+    """Event rows recorded inside the block go into ``writes``, sent with its other writes.
+
+    Login step 2 uses it so that the audit row costs no round trip of its own;
+    the log line is still written at once.
+    """
+    token = _DEFERRED.set(writes)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
+def _event_write(using: str, values: dict[str, Any]) -> Write:
+    """The ``INSERT`` of one event row."""
+    text = sql.insert_statement(using, MFAEvent, _EVENT_FIELDS)
+    params = [sql.prepared(using, MFAEvent, n, values[n]) for n in _EVENT_FIELDS]
+    return Write(text, params, must_match=False)
+
+
+def _store(values: dict[str, Any]) -> MFAEvent | None:
+    """Insert the event row now, or collect it where :func:`deferred_to` says."""
+    writes = _DEFERRED.get()
+    if writes is not None and router.db_for_write(MFAEvent) == writes.using:
+        writes.add(_event_write(writes.using, {**values, "created_at": timezone.now()}))
+        return None
+    return MFAEvent.objects.create(
+        user_id=values["user"], **{k: v for k, v in values.items() if k != "user"}
+    )
+
+
 def record_signal(sender: Any, signal: Signal, **kwargs: Any) -> MFAEvent | None:
-    """Receiver: log the event and store it (``AUDIT_LOG``)."""
+    """Receiver: log the event and store it (``AUDIT_LOG``).
+
+    Returns the stored row; ``None`` when ``AUDIT_LOG`` is off or the row was
+    collected for later (:func:`deferred_to`).
+    """
     event = EVENTS[signal]
     user = kwargs.get("user")
     user_id = getattr(user, "pk", None)
@@ -120,8 +173,15 @@ def record_signal(sender: Any, signal: Signal, **kwargs: Any) -> MFAEvent | None
     )
     if not mfa_settings.AUDIT_LOG:
         return None
-    return MFAEvent.objects.create(
-        user_id=user_id, method=method, event=event, purpose=purpose, outcome=outcome, ip=ip
+    return _store(
+        {
+            "user": user_id,
+            "method": method,
+            "event": event,
+            "purpose": purpose,
+            "outcome": outcome,
+            "ip": ip,
+        }
     )
 
 

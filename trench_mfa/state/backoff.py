@@ -21,11 +21,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import F, Q
+from django.db import router
+from django.db.models import F
 from django.utils import timezone
 
 from trench_mfa.conf import mfa_settings
 from trench_mfa.models import MFAMethod
+from trench_mfa.state import sql
+from trench_mfa.state.step_writes import StepWrites, Write, execute
 
 #: Longest back-off, whatever the failure count (one year): keeps the delay
 #: finite after THROTTLE_FACTOR is raised on a row with many old failures.
@@ -36,13 +39,14 @@ MAX_BACKOFF = 365 * 24 * 3600
 class StagedUpdate:
     """Fields a dispatcher's successful check writes to its method row, and when.
 
-    ``condition`` must still hold at write time (e.g. the TOTP step is newer
-    than the last one used); :func:`record_success` writes ``values`` together
-    with the counter reset, in one ``UPDATE``.
+    ``values`` are written together with the counter reset, in one ``UPDATE``
+    (:func:`record_success`). ``newer`` names one of them that must move
+    forward: the row is written only while its stored value is ``NULL`` or
+    below the new one (the TOTP replay guard's ``last_used_step``).
     """
 
     values: dict[str, Any]
-    condition: Q
+    newer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,31 +118,60 @@ def _has_failures(row: MFAMethod) -> bool:
     )
 
 
+def _success_write(
+    using: str, method: MFAMethod, values: dict[str, Any], newer: str | None
+) -> Write:
+    """``UPDATE`` of ``method``'s row with ``values``, under the ``newer`` guard."""
+    names = sorted(values)
+    guard = f"{newer}?" if newer else ""
+
+    def build() -> str:
+        table, pk = sql.quoted_table(using, MFAMethod), sql.quoted_column(using, MFAMethod)
+        sets = ", ".join(f"{sql.quoted_column(using, MFAMethod, n)} = %s" for n in names)
+        where = f"{pk} = %s"
+        if newer:
+            col = sql.quoted_column(using, MFAMethod, newer)
+            where += f" AND ({col} IS NULL OR {col} < %s)"
+        return f"UPDATE {table} SET {sets} WHERE {where}"  # noqa: S608 - quoted names only
+
+    text = sql.cached(using, f"method-success:{','.join(names)}:{guard}", build)
+    params = [sql.prepared(using, MFAMethod, n, values[n]) for n in names]
+    params.append(method.pk)
+    if newer:
+        params.append(sql.prepared(using, MFAMethod, newer, values[newer]))
+    return Write(text, params)
+
+
 def record_success(
     method: MFAMethod,
     rows: Sequence[MFAMethod],
     *,
     touch: bool = True,
     staged: StagedUpdate | None = None,
+    writes: StepWrites | None = None,
 ) -> bool:
     """Reset every failure counter of the user; ``touch`` sets ``last_used_at``.
 
     ``staged`` is the dispatcher's own write for this success (the TOTP replay
     guard): it goes into the same ``UPDATE`` of ``method``'s row, under its
-    condition. Returns ``False`` (and writes nothing) when that condition no
-    longer holds, i.e. the code was a replay. One statement in the common
-    case; a second only when another method of the user has failures.
+    guard. Returns ``False`` (and writes nothing) when the guard no longer
+    holds, i.e. the code was a replay. One statement in the common case; a
+    second only when another method of the user has failures. With
+    ``writes`` (login step 2), the row's ``UPDATE`` is collected there and
+    sent with the step's other writes; its guard is checked then.
     """
     values: dict[str, Any] = {"failure_count": 0, "last_failure_at": None, "locked_until": None}
     if touch:
         values["last_used_at"] = timezone.now()
-    own = MFAMethod.objects.filter(pk=method.pk)
     if staged is not None:
         values.update(staged.values)
-        own = own.filter(staged.condition)
     dirty = [r.pk for r in rows if _has_failures(r)]
-    if (touch or staged is not None or method.pk in dirty) and own.update(**values) != 1:
-        if staged is not None:
+    if touch or staged is not None or method.pk in dirty:
+        using = writes.using if writes is not None else router.db_for_write(MFAMethod)
+        write = _success_write(using, method, values, staged.newer if staged else None)
+        if writes is not None:
+            writes.add(write)
+        elif execute(using, write) != 1 and staged is not None:
             return False
     dirty = [pk for pk in dirty if pk != method.pk]
     if dirty:

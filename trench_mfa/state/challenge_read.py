@@ -16,8 +16,8 @@ built with ``Model.from_db``. The statement, for the default tables::
     SELECT m.*, u.*, c.*,
            (SELECT b.id        FROM trench_mfa_backupcode b
              WHERE b.user_id = m.user_id AND b.bucket = %s AND b.used_at IS NULL
-             ORDER BY b.id LIMIT 1),
-           (SELECT b.code_hash FROM ... the same ...)
+             ORDER BY b.id LIMIT 1),         -- NULL unless the code is shaped
+           (SELECT b.code_hash FROM ... the same ...)   -- like a backup code
       FROM trench_mfa_mfamethod m
       JOIN <user table> u ON u.<pk> = m.user_id
       JOIN trench_mfa_loginchallenge c ON c.user_id = u.<pk>
@@ -44,6 +44,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from trench_mfa.models import BackupCode, LoginChallenge, MFAMethod
+from trench_mfa.state.sql import column
 
 
 @dataclass(frozen=True)
@@ -75,26 +76,24 @@ def _lock_clause(alias: str) -> str:
     return " FOR UPDATE"
 
 
-def _column(model: type[Model], name: str | None = None) -> str:
-    """The column of field ``name`` of ``model`` (its primary key by default)."""
-    field = model._meta.get_field(name) if name else model._meta.pk
-    assert isinstance(field, Field) and field.column  # concrete fields only
-    return field.column
+def _statement(alias: str, with_backup: bool) -> str:
+    """The read's SQL for ``alias``: identifiers from the models, values as parameters.
 
-
-def _statement(alias: str) -> str:
-    """The read's SQL for ``alias``: identifiers from the models, values as parameters."""
+    ``with_backup``: with the two backup-code subqueries (whose planning
+    costs more than the rest of the read), for a code shaped like a backup
+    code; without them the columns are ``NULL``.
+    """
     quote = connections[alias].ops.quote_name
     user_model = get_user_model()
 
     def columns(model: type[Model], table: str) -> list[str]:
         return [f"{table}.{quote(str(f.column))}" for f in _fields(model)]
 
-    user_pk = quote(_column(user_model))
-    method_user = quote(_column(MFAMethod, "user"))
+    user_pk = quote(column(user_model))
+    method_user = quote(column(MFAMethod, "user"))
 
     def backup_column(name: str) -> str:
-        return f"b.{quote(_column(BackupCode, name))}"
+        return f"b.{quote(column(BackupCode, name))}"
 
     backup = (
         f"FROM {quote(BackupCode._meta.db_table)} b"
@@ -106,8 +105,8 @@ def _statement(alias: str) -> str:
         *columns(MFAMethod, "m"),
         *columns(user_model, "u"),
         *columns(LoginChallenge, "c"),
-        f"(SELECT {backup_column('id')} {backup})",
-        f"(SELECT {backup_column('code_hash')} {backup})",
+        f"(SELECT {backup_column('id')} {backup})" if with_backup else "NULL",
+        f"(SELECT {backup_column('code_hash')} {backup})" if with_backup else "NULL",
     ]
     # Only quoted identifiers from the models' metadata are formatted in;
     # the challenge id and the bucket are query parameters.
@@ -116,15 +115,15 @@ def _statement(alias: str) -> str:
         f" FROM {quote(MFAMethod._meta.db_table)} m"
         f" INNER JOIN {quote(user_model._meta.db_table)} u ON u.{user_pk} = m.{method_user}"
         f" INNER JOIN {quote(LoginChallenge._meta.db_table)} c"
-        f" ON c.{quote(_column(LoginChallenge, 'user'))} = u.{user_pk}"
-        f" WHERE c.{quote(_column(LoginChallenge))} = %s"
-        f" ORDER BY m.{quote(_column(MFAMethod))}" + _lock_clause(alias)
+        f" ON c.{quote(column(LoginChallenge, 'user'))} = u.{user_pk}"
+        f" WHERE c.{quote(column(LoginChallenge))} = %s"
+        f" ORDER BY m.{quote(column(MFAMethod))}" + _lock_clause(alias)
     )
 
 
-#: Statements by (database alias, user model): the models' metadata is fixed
-#: once Django is set up, so the text never changes for a process.
-_STATEMENTS: dict[tuple[str, str], str] = {}
+#: Statements by (database alias, user model, with backup code): the models'
+#: metadata is fixed once Django is set up, so a text never changes for a process.
+_STATEMENTS: dict[tuple[str, str, bool], str] = {}
 
 
 def _convert(alias: str, fields: Sequence[Field[Any, Any]], values: Sequence[Any]) -> list[Any]:
@@ -148,22 +147,26 @@ def _convert(alias: str, fields: Sequence[Field[Any, Any]], values: Sequence[Any
     return out
 
 
-def read_step_two(challenge_id: int, bucket: str, *, using: str) -> StepTwoRow | None:
+def read_step_two(challenge_id: int, bucket: str | None, *, using: str) -> StepTwoRow | None:
     """The challenge ``challenge_id`` with its user and locked rows; ``None`` without rows.
 
     Must run inside ``transaction.atomic()``: the row locks last until the
-    transaction ends. ``bucket`` selects the backup code candidate.
+    transaction ends. ``bucket`` selects the backup code candidate (none is
+    read without one).
     """
     connection = connections[using]
     if connection.get_autocommit():
         raise TransactionManagementError("the step-2 read must run inside atomic()")
     user_model = get_user_model()
-    key = (using, user_model._meta.label)
+    key = (using, user_model._meta.label, bucket is not None)
     sql = _STATEMENTS.get(key)
     if sql is None:
-        sql = _STATEMENTS[key] = _statement(using)
+        sql = _STATEMENTS[key] = _statement(using, bucket is not None)
+    params: list[str | int] = [challenge_id]
+    if bucket is not None:
+        params = [bucket, bucket, challenge_id]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [bucket, bucket, challenge_id])
+        cursor.execute(sql, params)
         fetched = cursor.fetchall()
     if not fetched:
         return None

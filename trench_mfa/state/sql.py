@@ -1,0 +1,101 @@
+"""Plain SQL for the login step's fixed statements, written from the models' metadata.
+
+Login step 2 reads and writes a handful of rows with statements whose shape
+never changes. Building them as querysets costs more Python than running
+them (a few hundred microseconds per queryset, on every request), so their
+text is written once per database from public metadata (``_meta`` table and
+column names, quoted by the database backend) and cached; values always
+travel as query parameters, each prepared by its own field's
+``get_db_prep_save``, as the ORM would prepare it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from django.db import connections
+from django.db.models import Field, Model
+
+_M = TypeVar("_M", bound=Model)
+
+#: Statement texts by (database alias, what they do): the models' metadata
+#: is fixed once Django is set up, so a text never changes for a process.
+_TEXTS: dict[tuple[str, str], str] = {}
+
+
+def cached(using: str, key: str, build: Callable[[], str]) -> str:
+    """The text ``build()`` writes for ``using``, written once per process."""
+    text = _TEXTS.get((using, key))
+    if text is None:
+        text = _TEXTS[(using, key)] = build()
+    return text
+
+
+def column(model: type[Model], name: str | None = None) -> str:
+    """The column of field ``name`` of ``model`` (its primary key by default), unquoted."""
+    field = model._meta.get_field(name) if name else model._meta.pk
+    assert isinstance(field, Field) and field.column  # concrete fields only
+    return field.column
+
+
+def quoted_column(using: str, model: type[Model], name: str | None = None) -> str:
+    """:func:`column`, quoted for ``using``'s database."""
+    return connections[using].ops.quote_name(column(model, name))
+
+
+def quoted_table(using: str, model: type[Model]) -> str:
+    """``model``'s table, quoted for ``using``'s database."""
+    return connections[using].ops.quote_name(model._meta.db_table)
+
+
+def prepared(using: str, model: type[Model], name: str, value: Any) -> Any:
+    """``value`` of field ``name`` as a query parameter, prepared like the ORM prepares it."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field.get_db_prep_save(value, connections[using])
+
+
+def insert_statement(
+    using: str, model: type[Model], names: Sequence[str], *, returning: bool = False
+) -> str:
+    """``INSERT`` of one ``model`` row with the fields ``names`` (parameters in that order).
+
+    ``returning``: ending in ``RETURNING`` the primary key, where the database
+    can return columns from an insert (PostgreSQL, SQLite 3.35+).
+    """
+    returns = returning and connections[using].features.can_return_columns_from_insert
+
+    def build() -> str:
+        columns = ", ".join(quoted_column(using, model, n) for n in names)
+        marks = ", ".join(["%s"] * len(names))
+        text = f"INSERT INTO {quoted_table(using, model)} ({columns}) VALUES ({marks})"  # noqa: S608
+        if returns:
+            text += f" RETURNING {quoted_column(using, model)}"
+        return text
+
+    return cached(using, f"insert:{model._meta.label}:{','.join(names)}:{returns}", build)
+
+
+def insert_row(using: str, model: type[_M], values: dict[str, Any]) -> _M:
+    """Insert one ``model`` row with ``values`` (by field name); the row as loaded.
+
+    One statement; the instance is built with ``Model.from_db``, as a query
+    would build it, so it carries the new primary key and the given values.
+    """
+    names = list(values)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            insert_statement(using, model, names, returning=True),
+            [prepared(using, model, n, values[n]) for n in names],
+        )
+        if connection.features.can_return_columns_from_insert:
+            returned = cursor.fetchone()
+            assert returned is not None
+            pk = returned[0]
+        else:  # pragma: no cover - databases without INSERT ... RETURNING
+            pk = connection.ops.last_insert_id(cursor, model._meta.db_table, column(model))
+    attnames = [model._meta.get_field(n).attname for n in names]  # type: ignore[union-attr]
+    pk_name = model._meta.pk.attname
+    return model.from_db(using, [pk_name, *attnames], [pk, *values.values()])
