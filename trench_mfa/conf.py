@@ -316,6 +316,8 @@ class MFASettings:
         system check ``trench_mfa.E007`` reports that without raising).
         """
         raw = getattr(settings, SETTING_NAME, None)
+        if type(raw) is dict:
+            return raw  # the common case, read on every access: no ABC check
         if raw is None:
             return {}
         if not isinstance(raw, Mapping):

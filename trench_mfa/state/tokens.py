@@ -23,9 +23,10 @@ from django.views.decorators.debug import sensitive_variables
 from trench_mfa.conf import mfa_settings
 from trench_mfa.exceptions import InvalidToken
 from trench_mfa.models import LoginChallenge, MFAMethod
-from trench_mfa.state import crypto
+from trench_mfa.state import crypto, sql
 from trench_mfa.state.backup_codes import BackupCandidate
 from trench_mfa.state.challenge_read import read_step_two
+from trench_mfa.state.step_writes import StepWrites, Write, execute
 from trench_mfa.user import AnyUser
 
 _SALT = "trench_mfa.ephemeral-token"
@@ -59,15 +60,26 @@ def issue_token(
     when asked for decoys and which can never be answered.
     """
     secret = secrets.token_urlsafe(32)
-    challenge = LoginChallenge.objects.create(
-        user=user,
-        method=method,
-        flow=flow,
-        factors=factors or [],
-        secret_hash=crypto.plain_hash(secret),
-        # A decoy has no password hash to fingerprint: any value will do.
-        user_state=user_state(user) if user is not None else crypto.plain_hash(secret),
-        expires_at=timezone.now() + timedelta(seconds=mfa_settings.EPHEMERAL_TOKEN_VALIDITY),
+    now = timezone.now()
+    # One plain INSERT (trench_mfa.state.sql): the ORM's would cost more
+    # Python than the rest of login step 1 but the password check.
+    challenge = sql.insert_row(
+        router.db_for_write(LoginChallenge),
+        LoginChallenge,
+        {
+            "user": user.pk if user is not None else None,
+            "method": method,
+            "flow": flow,
+            "factors": factors or [],
+            "done": [],
+            "secret_hash": crypto.plain_hash(secret),
+            # A decoy has no password hash to fingerprint: any value will do.
+            "user_state": user_state(user) if user is not None else crypto.plain_hash(secret),
+            "failed_attempts": 0,
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=mfa_settings.EPHEMERAL_TOKEN_VALIDITY),
+            "used_at": None,
+        },
     )
     return _signer().sign(f"{challenge.pk}.{secret}"), challenge
 
@@ -173,7 +185,7 @@ def resolve_locked(
     """
     challenge_id, secret = parse_token(token)
     db = router.db_for_write(MFAMethod)
-    read = read_step_two(challenge_id, backup_bucket or "", using=db)
+    read = read_step_two(challenge_id, backup_bucket, using=db)
     if read is None:
         # A user without method rows (or a decoy): nothing to lock.
         return LockedChallenge(
@@ -215,9 +227,41 @@ def advance_challenge(
     )
 
 
-def consume_challenge(challenge: LoginChallenge) -> bool:
-    """Mark the challenge used; ``False`` when another request did first."""
-    return _answerable(challenge).update(used_at=timezone.now()) == 1
+def _consume_write(using: str, challenge: LoginChallenge) -> Write:
+    """``UPDATE`` marking the challenge used, while unused and with attempts left."""
+
+    def build() -> str:
+        table = sql.quoted_table(using, LoginChallenge)
+
+        def col(name: str | None = None) -> str:
+            return sql.quoted_column(using, LoginChallenge, name)
+
+        return (
+            f"UPDATE {table} SET {col('used_at')} = %s"  # noqa: S608 - quoted names only
+            f" WHERE {col()} = %s AND {col('used_at')} IS NULL"
+            f" AND {col('failed_attempts')} < %s"
+        )
+
+    now = sql.prepared(using, LoginChallenge, "used_at", timezone.now())
+    return Write(
+        sql.cached(using, "challenge-consume", build),
+        [now, challenge.pk, mfa_settings.MAX_CODE_ATTEMPTS],
+    )
+
+
+def consume_challenge(challenge: LoginChallenge, writes: StepWrites | None = None) -> bool:
+    """Mark the challenge used; ``False`` when another request did first.
+
+    With ``writes`` (login step 2), the ``UPDATE`` is collected there and
+    sent with the step's other writes, which then check that it found the
+    row (``True`` here).
+    """
+    using = writes.using if writes is not None else router.db_for_write(LoginChallenge)
+    write = _consume_write(using, challenge)
+    if writes is not None:
+        writes.add(write)
+        return True
+    return execute(using, write) == 1
 
 
 def reserve_attempt(challenge: LoginChallenge) -> bool:
