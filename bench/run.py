@@ -53,32 +53,38 @@ def build_envs() -> None:
                 raise SystemExit(f"installing {label} failed; see bench/.scratch/logs")
 
 
-def start_workers(hasher: str) -> tuple[Worker, Worker]:
+def start_workers(hasher: str, sqlite_sync: str = "full") -> tuple[Worker, Worker]:
     """One in-process worker per package for ``hasher``, each on its own SQLite file."""
+    tag = hasher if sqlite_sync == "full" else f"{hasher}-sync-{sqlite_sync}"
     return tuple(  # type: ignore[return-value]
         Worker(
             env,
             hasher,
-            SCRATCH / f"{env.key}-{hasher}.sqlite3",
-            LOGS / f"worker-{env.key}-{hasher}.log",
+            SCRATCH / f"{env.key}-{tag}.sqlite3",
+            LOGS / f"worker-{env.key}-{tag}.log",
+            sqlite_sync=sqlite_sync,
         )
         for env in (MFA, TRENCH)
     )
 
 
 def in_process(results: dict[str, Any], plan: Any) -> None:
-    """Scenarios 1-3 with four workers started at once (seeding runs in parallel)."""
+    """Scenarios 1-3 with six workers started at once (seeding runs in parallel)."""
     md5, slow = start_workers("md5"), start_workers("default")
+    # The MD5 login again with SQLite's commits not flushed: what durability
+    # costs a package that commits at each step, next to one that never writes.
+    unflushed = start_workers("md5", sqlite_sync="off")
     try:
-        for worker in (*md5, *slow):
+        for worker in (*md5, *slow, *unflushed):
             worker.receive(timeout=600)
         guarded(results, "queries", lambda: inprocess.queries(md5))
         guarded(results, "login_md5", lambda: inprocess.login_md5(md5, plan))
+        guarded(results, "login_md5_unflushed", lambda: inprocess.login_md5(unflushed, plan))
         guarded(results, "login_default", lambda: inprocess.login_default(slow, plan))
         guarded(results, "backup", lambda: inprocess.backup_codes(slow, plan))
         guarded(results, "passkey", lambda: inprocess.passkey_step2(md5, plan))
     finally:
-        for worker in (*md5, *slow):
+        for worker in (*md5, *slow, *unflushed):
             worker.close()
 
 

@@ -79,7 +79,10 @@ def write(results: dict[str, Any], path: Path) -> Path:
         "login_md5",
         "Full two-step login, in-process (SQLite, JWT)",
         lambda: report.login_section(
-            results.get("login_md5") or {}, results.get("login_default") or {}, targets
+            results.get("login_md5") or {},
+            results.get("login_default") or {},
+            results.get("login_md5_unflushed") or {},
+            targets,
         ),
     )
     body += _section(

@@ -24,14 +24,17 @@ class WorkerError(RuntimeError):
 class Worker:
     """One ``bench_worker`` process."""
 
-    def __init__(self, env: Env, hasher: str, db_file: Path, log: Path) -> None:
+    def __init__(
+        self, env: Env, hasher: str, db_file: Path, log: Path, *, sqlite_sync: str = "full"
+    ) -> None:
         self.env = env
         self.hasher = hasher
-        self.name = f"{env.label} ({hasher})"
+        self.name = f"{env.label} ({hasher}, SQLite synchronous={sqlite_sync})"
         environ = {
             **os.environ,
             "BENCH_DB": f"sqlite:{db_file}",
             "BENCH_HASHER": hasher,
+            "BENCH_SQLITE_SYNC": sqlite_sync,
             "PYTHONUNBUFFERED": "1",
         }
         self._log = log.open("wb")

@@ -6,6 +6,9 @@
                   ``BENCH_PG_USER`` (default ``postgres``, trust auth).
 ``BENCH_HASHER``  ``md5`` (framework cost only) or ``default`` (Django's own
                   default password hasher of the installed Django version).
+``BENCH_SQLITE_SYNC``  ``full`` (SQLite's default) or ``off``: a diagnostic
+                  run whose SQLite commits are not flushed to disk (see
+                  ``bench_common.apps``).
 
 A site's settings module star-imports this one and adds its package's app,
 URLs and ``TRENCH_AUTH``; everything else is the same for both packages.
