@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 from trench_mfa.conf import MethodConfig, mfa_settings
 from trench_mfa.exceptions import InvalidCode, MalformedCode, MethodDoesNotExist
 from trench_mfa.models import MFAMethod
+from trench_mfa.state.active_methods import active_methods
 from trench_mfa.user import AnyUser
 
 _M = TypeVar("_M", bound=Model)
@@ -21,8 +22,7 @@ _M = TypeVar("_M", bound=Model)
 
 def usable_methods(user: AnyUser) -> list[MFAMethod]:
     """The user's active methods that are still configured, the primary first."""
-    active = MFAMethod.objects.for_user(user).active().order_by("-is_primary", "created_at")
-    return [m for m in active if mfa_settings.method(m.name) is not None]
+    return [m for m in active_methods(user.pk) if mfa_settings.method(m.name) is not None]
 
 
 def require_config(name: str) -> MethodConfig:

@@ -31,20 +31,15 @@ It is standard SQL and runs on SQLite, PostgreSQL and MySQL/MariaDB.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections
-from django.db.models import DateTimeField, Field, Model
 from django.db.transaction import TransactionManagementError
-from django.utils import timezone
 
 from trench_mfa.models import BackupCode, LoginChallenge, MFAMethod
-from trench_mfa.state.sql import column
+from trench_mfa.state.sql import column, concrete_fields, loaded, select_list
 
 
 @dataclass(frozen=True)
@@ -56,10 +51,6 @@ class StepTwoRow:
     rows: list[MFAMethod]
     backup_pk: int | None
     backup_hash: str | None
-
-
-def _fields(model: type[Model]) -> list[Field[Any, Any]]:
-    return list(model._meta.concrete_fields)
 
 
 def _lock_clause(alias: str) -> str:
@@ -86,9 +77,6 @@ def _statement(alias: str, with_backup: bool) -> str:
     quote = connections[alias].ops.quote_name
     user_model = get_user_model()
 
-    def columns(model: type[Model], table: str) -> list[str]:
-        return [f"{table}.{quote(str(f.column))}" for f in _fields(model)]
-
     user_pk = quote(column(user_model))
     method_user = quote(column(MFAMethod, "user"))
 
@@ -102,9 +90,9 @@ def _statement(alias: str, with_backup: bool) -> str:
         f" ORDER BY {backup_column('id')} LIMIT 1"
     )
     selected = [
-        *columns(MFAMethod, "m"),
-        *columns(user_model, "u"),
-        *columns(LoginChallenge, "c"),
+        *select_list(alias, MFAMethod, "m"),
+        *select_list(alias, user_model, "u"),
+        *select_list(alias, LoginChallenge, "c"),
         f"(SELECT {backup_column('id')} {backup})" if with_backup else "NULL",
         f"(SELECT {backup_column('code_hash')} {backup})" if with_backup else "NULL",
     ]
@@ -124,27 +112,6 @@ def _statement(alias: str, with_backup: bool) -> str:
 #: Statements by (database alias, user model, with backup code): the models'
 #: metadata is fixed once Django is set up, so a text never changes for a process.
 _STATEMENTS: dict[tuple[str, str, bool], str] = {}
-
-
-def _convert(alias: str, fields: Sequence[Field[Any, Any]], values: Sequence[Any]) -> list[Any]:
-    """``values`` as the ORM would load them, through the fields' public conversions."""
-    connection = connections[alias]
-    out = []
-    for field, value in zip(fields, values, strict=True):
-        if value is not None:
-            if hasattr(field, "from_db_value"):
-                value = field.from_db_value(value, None, connection)
-            value = field.to_python(value)
-            if (
-                isinstance(field, DateTimeField)
-                and isinstance(value, dt.datetime)
-                and settings.USE_TZ
-                and timezone.is_naive(value)
-            ):
-                # SQLite keeps UTC datetimes without an offset.
-                value = timezone.make_aware(value, connection.timezone)
-        out.append(value)
-    return out
 
 
 def read_step_two(challenge_id: int, bucket: str | None, *, using: str) -> StepTwoRow | None:
@@ -170,21 +137,14 @@ def read_step_two(challenge_id: int, bucket: str | None, *, using: str) -> StepT
         fetched = cursor.fetchall()
     if not fetched:
         return None
-    method_fields, user_fields = _fields(MFAMethod), _fields(user_model)
-    challenge_fields = _fields(LoginChallenge)
-    n_method, n_user = len(method_fields), len(user_fields)
+    n_method, n_user = len(concrete_fields(MFAMethod)), len(concrete_fields(user_model))
     first = fetched[0]
-
-    def build(model: type[Model], fields: list[Field[Any, Any]], values: Sequence[Any]) -> Any:
-        names = [f.attname for f in fields]
-        return model.from_db(using, names, _convert(using, fields, values))
-
-    user = build(user_model, user_fields, first[n_method : n_method + n_user])
-    challenge = build(LoginChallenge, challenge_fields, first[n_method + n_user : -2])
+    user = loaded(using, user_model, first[n_method : n_method + n_user])
+    challenge = loaded(using, LoginChallenge, first[n_method + n_user : -2])
     challenge.user = user
     rows = []
     for values in fetched:
-        row = build(MFAMethod, method_fields, values[:n_method])
+        row = loaded(using, MFAMethod, values[:n_method])
         row.user = user  # one user object, as the ORM would share it
         rows.append(row)
     backup_pk, backup_hash = first[-2:]

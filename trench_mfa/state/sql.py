@@ -11,11 +11,14 @@ travel as query parameters, each prepared by its own field's
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import connections
-from django.db.models import Field, Model
+from django.db.models import DateTimeField, Field, Model
+from django.utils import timezone
 
 _M = TypeVar("_M", bound=Model)
 
@@ -99,3 +102,42 @@ def insert_row(using: str, model: type[_M], values: dict[str, Any]) -> _M:
     attnames = [model._meta.get_field(n).attname for n in names]  # type: ignore[union-attr]
     pk_name = model._meta.pk.attname
     return model.from_db(using, [pk_name, *attnames], [pk, *values.values()])
+
+
+def concrete_fields(model: type[Model]) -> list[Field[Any, Any]]:
+    """``model``'s columns, in the order :func:`select_list` and :func:`loaded` use."""
+    return list(model._meta.concrete_fields)
+
+
+def select_list(using: str, model: type[Model], alias: str) -> list[str]:
+    """``alias.<column>`` of every concrete field of ``model``, quoted for ``using``."""
+    quote = connections[using].ops.quote_name
+    return [f"{alias}.{quote(str(f.column))}" for f in concrete_fields(model)]
+
+
+def _converted(using: str, fields: Sequence[Field[Any, Any]], values: Sequence[Any]) -> list[Any]:
+    """``values`` as the ORM would load them, through the fields' public conversions."""
+    connection = connections[using]
+    out = []
+    for field, value in zip(fields, values, strict=True):
+        if value is not None:
+            if hasattr(field, "from_db_value"):
+                value = field.from_db_value(value, None, connection)
+            value = field.to_python(value)
+            if (
+                isinstance(field, DateTimeField)
+                and isinstance(value, dt.datetime)
+                and settings.USE_TZ
+                and timezone.is_naive(value)
+            ):
+                # SQLite keeps UTC datetimes without an offset.
+                value = timezone.make_aware(value, connection.timezone)
+        out.append(value)
+    return out
+
+
+def loaded(using: str, model: type[_M], values: Sequence[Any]) -> _M:
+    """A ``model`` instance from the values of :func:`select_list`'s columns, as loaded."""
+    fields = concrete_fields(model)
+    names = [f.attname for f in fields]
+    return model.from_db(using, names, _converted(using, fields, values))
