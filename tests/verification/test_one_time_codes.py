@@ -14,13 +14,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import (
-    ActivatedUser,
-    Flavour,
-    assert_error,
-    last_code,
-    start_login,
-)
+from tests.conftest import ActivatedUser, Flavour, assert_error, last_code, start_login
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
 from trench_mfa.state import codes, crypto
