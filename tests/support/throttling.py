@@ -83,6 +83,12 @@ def email_login_token(
     return login(anon_client, email_user[0])
 
 
+@pytest.fixture
+def email_challenge(email_login_token: str) -> tuple[str, str]:
+    """:func:`email_login_token` and the code its login emailed; (token, code)."""
+    return email_login_token, last_code()
+
+
 def login(client: APIClient, user: Any, **extra: Any) -> str:
     """Login step 1 (JWT flavour); the ephemeral token."""
     response = client.post(JWT.login, credentials(user), **extra)
