@@ -416,6 +416,12 @@ def assert_field_error(response: Any, field: str) -> None:
 
 
 @pytest.fixture
+def no_resend_cooldown(trench_auth: Callable[..., dict[str, Any]]) -> None:
+    """``RESEND_COOLDOWN`` 0: the test sends codes back to back."""
+    trench_auth(RESEND_COOLDOWN=0)
+
+
+@pytest.fixture
 def email2_configured(trench_auth: Callable[..., dict[str, Any]]) -> None:
     """``email2`` (:data:`EMAIL2`) among the configured methods, not activated by anyone."""
     trench_auth(methods={"email2": EMAIL2})

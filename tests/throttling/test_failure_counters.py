@@ -42,10 +42,8 @@ def test_failures_are_counted_without_lost_updates(email_user: Any) -> None:
     assert not codes.consume_code(method, CodePurpose.ACTION, code)  # conditional UPDATE
 
 
-def test_a_code_dies_after_five_wrong_tries(
-    email_user: Any, anon_client: APIClient, trench_auth: Callable[..., Any]
-) -> None:
-    trench_auth(RESEND_COOLDOWN=0)
+@pytest.mark.usefixtures("no_resend_cooldown")
+def test_a_code_dies_after_five_wrong_tries(email_user: Any, anon_client: APIClient) -> None:
     user, _ = email_user
     token, code = challenge(anon_client, user)
     for _ in range(5):

@@ -56,13 +56,10 @@ def test_the_ephemeral_token_is_for_step_two_only(
     assert_error(answer(anon_client, tokens["access"], "123456"), 401, "invalid_token")
 
 
+@pytest.mark.usefixtures("no_resend_cooldown")
 def test_the_token_is_single_use_and_dies_with_a_password_change(
-    user: Any,
-    email_challenge: tuple[str, str],
-    anon_client: APIClient,
-    trench_auth: Callable[..., Any],
+    user: Any, email_challenge: tuple[str, str], anon_client: APIClient
 ) -> None:
-    trench_auth(RESEND_COOLDOWN=0)
     token, code = email_challenge
     assert answer(anon_client, token, code).status_code == 200
     assert_error(answer(anon_client, token, code), 401, "invalid_token")  # replay
