@@ -105,6 +105,18 @@ def verified_user(user: Any) -> Any:
     return user
 
 
+@pytest.fixture
+def stored_user(verified_user: Any) -> Any:
+    """``verified_user`` read back from the database, as a profile edit would load it.
+
+    A fresh instance holds none of the state the confirming left on the
+    fixture's object, so a save compares against what is stored.
+    """
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(pk=verified_user.pk)
+
+
 def password_body(field: str, value: str, password: str = PASSWORD) -> dict[str, str]:
     """A step-1 body with an identifier and the password."""
     return {field: value, "password": password}
