@@ -416,13 +416,22 @@ def assert_field_error(response: Any, field: str) -> None:
 
 
 @pytest.fixture
+def no_resend_cooldown(trench_auth: Callable[..., dict[str, Any]]) -> None:
+    """``RESEND_COOLDOWN`` 0: the test sends codes back to back."""
+    trench_auth(RESEND_COOLDOWN=0)
+
+
+@pytest.fixture
+def email2_configured(trench_auth: Callable[..., dict[str, Any]]) -> None:
+    """``email2`` (:data:`EMAIL2`) among the configured methods, not activated by anyone."""
+    trench_auth(methods={"email2": EMAIL2})
+
+
+@pytest.fixture
 def two_email_user(
-    email_mfa_user: ActivatedUser,
-    api_client: APIClient,
-    trench_auth: Callable[..., dict[str, Any]],
+    email_mfa_user: ActivatedUser, api_client: APIClient, email2_configured: None
 ) -> ActivatedUser:
     """``user`` with ``email`` (primary) and ``email2`` active; (user, backup codes)."""
-    trench_auth(methods={"email2": EMAIL2})
     assert activate(api_client, "email2") == []
     mail.outbox.clear()
     return email_mfa_user

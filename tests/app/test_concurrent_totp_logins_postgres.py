@@ -10,21 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 import pyotp
-import pytest
 import time_machine
 from rest_framework.test import APIClient
 
 from tests.conftest import credentials
 from tests.support.app import activate_app, totp_from_uri
-from tests.support.races import race_step_two
+from tests.support.races import LOGIN_RACE_MARKS, race_step_two
 from trench_mfa.models import MFAMethod
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    # Many logins of one user within a minute: over the demo's login rate.
-    pytest.mark.usefixtures("no_login_throttle"),
-]
+pytestmark = LOGIN_RACE_MARKS
 
 THREADS = 20
 T0 = 1_700_000_010

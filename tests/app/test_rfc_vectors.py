@@ -53,16 +53,40 @@ HOTP = [
 ]
 
 
+@pytest.fixture
+def sha1_method(app_method: Callable[..., MFAMethod]) -> MFAMethod:
+    """An active ``app`` method with the RFCs' SHA1 seed."""
+    return app_method(SEEDS["SHA1"])
+
+
+@pytest.fixture
+def window_zero(app_options: Callable[..., Any]) -> None:
+    """``VALID_WINDOW=0``: only the current step verifies, as the RFC tables assume."""
+    app_options(VALID_WINDOW=0)
+
+
+@pytest.fixture
+def vector_method(
+    app_options: Callable[..., Any], app_method: Callable[..., MFAMethod]
+) -> Callable[..., MFAMethod]:
+    """``vector_method(mode, **options)``: the seed of ``mode`` under RFC 6238's settings.
+
+    The algorithm is ``mode`` and the window zero, so that only the step of
+    the vector's time verifies; ``options`` adds more (``DIGITS=8``).
+    """
+
+    def make(mode: str, **options: Any) -> MFAMethod:
+        app_options(ALGORITHM=mode, VALID_WINDOW=0, **options)
+        return app_method(SEEDS[mode])
+
+    return make
+
+
 @pytest.mark.parametrize(("at", "mode", "value"), RFC6238)
 def test_rfc6238_eight_digit_vectors(
-    at: int,
-    mode: str,
-    value: str,
-    app_options: Callable[..., Any],
-    app_method: Callable[..., MFAMethod],
+    at: int, mode: str, value: str, vector_method: Callable[..., MFAMethod]
 ) -> None:
-    app_options(DIGITS=8, ALGORITHM=mode, VALID_WINDOW=0)
-    method = app_method(SEEDS[mode])
+    method = vector_method(mode, DIGITS=8)
     with time_machine.travel(at, tick=False):
         handler = handler_for(method)
         assert handler.current_step() == at // 30
@@ -75,15 +99,10 @@ def test_rfc6238_eight_digit_vectors(
 
 @pytest.mark.parametrize(("at", "mode", "value"), RFC6238)
 def test_rfc6238_six_digit_values(
-    at: int,
-    mode: str,
-    value: str,
-    app_options: Callable[..., Any],
-    app_method: Callable[..., MFAMethod],
+    at: int, mode: str, value: str, vector_method: Callable[..., MFAMethod]
 ) -> None:
     # A 6-digit TOTP is the 8-digit value mod 10^6 (the derived table).
-    app_options(ALGORITHM=mode, VALID_WINDOW=0)
-    method = app_method(SEEDS[mode])
+    method = vector_method(mode)
     with time_machine.travel(at, tick=False):
         assert handler_for(method).validate_code(value[-6:]) is True
 
@@ -100,21 +119,15 @@ def test_wrong_seed_length_gives_the_known_wrong_value(
 
 
 @pytest.mark.parametrize(("count", "value"), list(enumerate(HOTP)))
-def test_rfc4226_hotp_table_as_totp_steps(
-    count: int,
-    value: str,
-    app_options: Callable[..., Any],
-    app_method: Callable[..., MFAMethod],
-) -> None:
+@pytest.mark.usefixtures("window_zero")
+def test_rfc4226_hotp_table_as_totp_steps(count: int, value: str, sha1_method: MFAMethod) -> None:
     # With SHA1, 6 digits and a 30 s step, TOTP(t) == HOTP(floor(t / 30)).
-    app_options(VALID_WINDOW=0)
-    method = app_method(SEEDS["SHA1"])
     with time_machine.travel(30 * count + 15, tick=False):
-        handler = handler_for(method)
+        handler = handler_for(sha1_method)
         assert handler.create_code() == value
         others = [v for i, v in enumerate(HOTP) if i != count and v != value]
-        assert not any(handler_for(method).validate_code(v) for v in others)
-        assert handler_for(method).validate_code(value) is True
+        assert not any(handler_for(sha1_method).validate_code(v) for v in others)
+        assert handler_for(sha1_method).validate_code(value) is True
 
 
 def test_window_one_accepts_previous_current_and_next_step(
@@ -141,16 +154,12 @@ def test_window_one_rejects_two_steps_back(app_method: Callable[..., MFAMethod])
 @pytest.mark.parametrize(
     ("value", "accepted"), [(HOTP[0], False), (HOTP[1], True), (HOTP[2], False)]
 )
+@pytest.mark.usefixtures("window_zero")
 def test_window_zero_accepts_only_the_current_step(
-    value: str,
-    accepted: bool,
-    app_options: Callable[..., Any],
-    app_method: Callable[..., MFAMethod],
+    value: str, accepted: bool, sha1_method: MFAMethod
 ) -> None:
-    app_options(VALID_WINDOW=0)
-    method = app_method(SEEDS["SHA1"])
     with time_machine.travel(59, tick=False):
-        assert handler_for(method).validate_code(value) is accepted
+        assert handler_for(sha1_method).validate_code(value) is accepted
 
 
 def test_window_is_capped_at_one_step(

@@ -96,10 +96,9 @@ def test_codes_are_shown_only_by_confirm_and_regenerate(
     email_mfa_user: ActivatedUser,
     api_client: APIClient,
     anon_client: APIClient,
-    user: Any,
     flavour: Flavour,
 ) -> None:
-    _, codes = email_mfa_user
+    user, codes = email_mfa_user
     responses = [
         api_client.get("/auth/mfa/user-active-methods/"),
         api_client.get("/auth/mfa/config/"),
@@ -190,11 +189,10 @@ def test_normalised_forms_log_in(
 def test_wrong_code_costs_no_slow_hash_and_a_right_one_exactly_one(
     email_mfa_user: ActivatedUser,
     anon_client: APIClient,
-    user: Any,
     flavour: Flavour,
     hash_spy: dict[str, int],
 ) -> None:
-    _, codes = email_mfa_user
+    user, codes = email_mfa_user
     wrong = wrong_code_outside_buckets(user)
     assert_error(login_with(anon_client, flavour, user, wrong), 401, "invalid_code")
     assert hash_spy["check_password"] == 0
@@ -205,10 +203,10 @@ def test_wrong_code_costs_no_slow_hash_and_a_right_one_exactly_one(
 def test_six_digit_code_never_reaches_the_backup_hasher(
     email_mfa_user: ActivatedUser,
     anon_client: APIClient,
-    user: Any,
     flavour: Flavour,
     hash_spy: dict[str, int],
 ) -> None:
+    user, _ = email_mfa_user
     token = start_login(anon_client, flavour, user)["ephemeral_token"]
     code = last_code()
     wrong = "000000" if code != "000000" else "111111"

@@ -19,22 +19,9 @@ from typing import Any
 import pytest
 from django.db.models import Model
 
-from tests.cluster import figures
+from tests.cluster import figures, load
 from tests.cluster.conftest import Cluster
 from tests.cluster.database import RowLock, blocked_session, terminate
-from tests.cluster.load import (
-    LOGIN,
-    LOGIN_CODE,
-    TIMEOUT,
-    Reply,
-    Request,
-    call,
-    client_ip,
-    login_body,
-    request,
-    start_login,
-    token_key,
-)
 from tests.cluster.servers import AppServer
 from trench_mfa.models import (
     BackupCode,
@@ -53,7 +40,9 @@ PHONE = "+48600100400"
 LEAKS = ("Traceback", 'File "', "psycopg", "OperationalError", "terminat", "SELECT", "trench_mfa")
 
 
-def killed_mid_request(row: Model, server: AppServer, send: Request, blocked_in: str) -> Reply:
+def killed_mid_request(
+    row: Model, server: AppServer, send: load.Request, blocked_in: str
+) -> load.Reply:
     """Send while ``row`` is locked; end ``server``'s session once it waits for the lock.
 
     ``blocked_in``: part of the statement the session waits in, which says
@@ -64,10 +53,10 @@ def killed_mid_request(row: Model, server: AppServer, send: Request, blocked_in:
         pid, statement = blocked_session(server.name, lock.pid)
         assert blocked_in in statement, statement
         terminate(pid)
-        return pending.result(timeout=TIMEOUT)
+        return pending.result(timeout=load.TIMEOUT)
 
 
-def assert_clean_server_error(reply: Reply) -> None:
+def assert_clean_server_error(reply: load.Reply) -> None:
     """``503 service_unavailable``: retrying is safe; no traceback, no SQL, no module names."""
     assert reply.status == 503, reply.text
     assert reply.body["error_code"] == "service_unavailable", reply.text
@@ -103,7 +92,7 @@ def test_a_login_answer_whose_session_ends_writes_nothing(
     answer: str, cluster: Cluster, servers: list[AppServer], mfa_user: Callable[..., Any]
 ) -> None:
     user = mfa_user(f"killed-{answer.split()[0]}")
-    token = start_login(servers[0], user, client_ip(0))
+    token = load.start_login(servers[0], user, load.client_ip(0))
     code = cluster.mailbox.last_code(user.email)
     sent = code if answer == "right code" else ("000000" if code != "000000" else "111111")
     before = state_of(user)
@@ -111,12 +100,14 @@ def test_a_login_answer_whose_session_ends_writes_nothing(
     # counters: the session ends with those writes made, not committed.
     challenge = LoginChallenge.objects.get(user=user)
     body = {"ephemeral_token": token, "code": sent}
-    send = request(servers[0], LOGIN_CODE, body, ip=client_ip(1))
+    send = load.request(servers[0], load.LOGIN_CODE, body, ip=load.client_ip(1))
     reply = killed_mid_request(challenge, servers[0], send, 'UPDATE "trench_mfa_loginchallenge"')
     assert_clean_server_error(reply)
     assert state_of(user) == before
     # As if the request had never come: the right code logs in on the other server.
-    retry = call(servers[1], LOGIN_CODE, {"ephemeral_token": token, "code": code}, ip=client_ip(1))
+    retry = load.call(
+        servers[1], load.LOGIN_CODE, {"ephemeral_token": token, "code": code}, ip=load.client_ip(1)
+    )
     figures.record(f"database session ended: login step 2, {answer}, then a retry", [reply, retry])
     assert retry.status == 200, retry.text
 
@@ -127,16 +118,16 @@ def test_a_code_request_whose_session_ends_sends_nothing(
     mfa_user: Callable[..., Any],
 ) -> None:
     user = mfa_user("killed-send", "sms", phone=PHONE)
-    key = token_key(user)
+    key = load.token_key(user)
     quota = SendQuota.objects.create(key=send_limits.recipient_key("sms", PHONE))
     before = state_of(user)
     # Blocked reserving the number's send, holding the method row's lock.
-    send = request(servers[1], "/auth/code/request/", ip=client_ip(0), token=key)
+    send = load.request(servers[1], "/auth/code/request/", ip=load.client_ip(0), token=key)
     reply = killed_mid_request(quota, servers[1], send, 'UPDATE "trench_mfa_sendquota"')
     assert_clean_server_error(reply)
     assert state_of(user) == before
     assert cluster.sms.to(PHONE) == []
-    retry = call(servers[0], "/auth/code/request/", ip=client_ip(0), token=key)
+    retry = load.call(servers[0], "/auth/code/request/", ip=load.client_ip(0), token=key)
     figures.record("database session ended: SMS code request, then a retry", [reply, retry])
     assert retry.status == 200, retry.text
     assert len(cluster.sms.to(PHONE)) == 1
@@ -148,7 +139,7 @@ def test_a_login_start_whose_session_ends_leaves_no_code(
     user = mfa_user("killed-start")
     method = MFAMethod.objects.get(user=user)
     # Blocked on the method row's lock that the resend cooldown takes.
-    send = request(servers[0], LOGIN, login_body(user), ip=client_ip(0))
+    send = load.request(servers[0], load.LOGIN, load.login_body(user), ip=load.client_ip(0))
     reply = killed_mid_request(method, servers[0], send, "FOR NO KEY UPDATE")
     assert_clean_server_error(reply)
     after = state_of(user)
@@ -157,11 +148,11 @@ def test_a_login_start_whose_session_ends_leaves_no_code(
     # never left the server, so nothing can answer it, and it expires.
     assert after["codes"] == [] and after["events"] == []
     assert cluster.mailbox.to(user.email) == []
-    retry = call(servers[1], LOGIN, login_body(user), ip=client_ip(0))
+    retry = load.call(servers[1], load.LOGIN, load.login_body(user), ip=load.client_ip(0))
     figures.record("database session ended: login step 1, then a retry", [reply, retry])
     assert retry.status == 200, retry.text
     body = {
         "ephemeral_token": retry.body["ephemeral_token"],
         "code": cluster.mailbox.last_code(user.email),
     }
-    assert call(servers[0], LOGIN_CODE, body, ip=client_ip(0)).status == 200
+    assert load.call(servers[0], load.LOGIN_CODE, body, ip=load.client_ip(0)).status == 200

@@ -14,18 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.cluster import figures
+from tests.cluster import figures, load
 from tests.cluster.conftest import Cluster
-from tests.cluster.load import (
-    LOGIN,
-    LOGIN_CODE,
-    Reply,
-    call,
-    client_ip,
-    login_body,
-    spread,
-    token_key,
-)
 from tests.cluster.servers import AppServer
 from trench_mfa.models import LoginChallenge, MFAMethod, OneTimeCode, SendQuota
 from trench_mfa.state import send_limits
@@ -40,15 +30,15 @@ PHONE = "+48600100300"
 
 def send_while_down(
     servers: list[AppServer], path: str, body: Any = None, **auth: Any
-) -> list[Reply]:
+) -> list[load.Reply]:
     """DOWN requests, the servers taking turns, one after another."""
     return [
-        call(server, path, body, ip=client_ip(n), **auth)
-        for n, server in enumerate(spread(servers, DOWN))
+        load.call(server, path, body, ip=load.client_ip(n), **auth)
+        for n, server in enumerate(load.spread(servers, DOWN))
     ]
 
 
-def assert_failed_cleanly(replies: list[Reply]) -> None:
+def assert_failed_cleanly(replies: list[load.Reply]) -> None:
     """Every reply is django-trench's generic 503, nothing more."""
     assert [r.status for r in replies] == [503] * len(replies), [r.text for r in replies]
     assert all(
@@ -69,13 +59,15 @@ def test_smtp_down_answers_503_and_leaves_no_code(
     user_factory: Callable[..., Any],
 ) -> None:
     user = mfa_user("smtp-down")
-    key = token_key(user)
+    key = load.token_key(user)
     newcomer = user_factory(username="smtp-newcomer")
     cluster.mailbox.stop()
     try:
-        logins = send_while_down(servers, LOGIN, login_body(user))
+        logins = send_while_down(servers, load.LOGIN, load.login_body(user))
         requested = send_while_down(servers, "/auth/code/request/", token=key)
-        activations = send_while_down(servers, "/auth/email/activate/", token=token_key(newcomer))
+        activations = send_while_down(
+            servers, "/auth/email/activate/", token=load.token_key(newcomer)
+        )
     finally:
         cluster.mailbox.start()
     figures.record("SMTP down: login, code request, activation", logins + requested + activations)
@@ -87,13 +79,16 @@ def test_smtp_down_answers_503_and_leaves_no_code(
     assert cluster.mailbox.to(user.email) == []
 
     # Back up: a login on one server, its code answered on the other.
-    reply = call(servers[0], LOGIN, login_body(user), ip=client_ip(100))
+    reply = load.call(servers[0], load.LOGIN, load.login_body(user), ip=load.client_ip(100))
     assert reply.status == 200, reply.text
     code = cluster.mailbox.last_code(user.email)
     body = {"ephemeral_token": reply.body["ephemeral_token"], "code": code}
-    done = call(servers[1], LOGIN_CODE, body, ip=client_ip(100))
+    done = load.call(servers[1], load.LOGIN_CODE, body, ip=load.client_ip(100))
     assert done.status == 200, done.text
-    assert call(servers[1], "/auth/code/request/", ip=client_ip(101), token=key).status == 200
+    assert (
+        load.call(servers[1], "/auth/code/request/", ip=load.client_ip(101), token=key).status
+        == 200
+    )
 
 
 @pytest.mark.parametrize("outage", ["answers 500", "closed"])
@@ -104,13 +99,13 @@ def test_sms_provider_down_answers_503_and_leaves_no_code(
     mfa_user: Callable[..., Any],
 ) -> None:
     user = mfa_user("sms-down", "sms", phone=PHONE)
-    key = token_key(user)
+    key = load.token_key(user)
     if outage == "closed":
         cluster.sms.stop()
     else:
         cluster.sms.failing = True
     try:
-        logins = send_while_down(servers, LOGIN, login_body(user))
+        logins = send_while_down(servers, load.LOGIN, load.login_body(user))
         requested = send_while_down(servers, "/auth/code/request/", token=key)
     finally:
         cluster.sms.failing = False
@@ -124,10 +119,10 @@ def test_sms_provider_down_answers_503_and_leaves_no_code(
     assert quota is None or quota.sent_at == []
     assert cluster.sms.to(PHONE) == []
 
-    reply = call(servers[1], LOGIN, login_body(user), ip=client_ip(100))
+    reply = load.call(servers[1], load.LOGIN, load.login_body(user), ip=load.client_ip(100))
     assert reply.status == 200, reply.text
     [text] = cluster.sms.to(PHONE)
     code = text.split()[4].rstrip(".")
     body = {"ephemeral_token": reply.body["ephemeral_token"], "code": code}
-    done = call(servers[0], LOGIN_CODE, body, ip=client_ip(100))
+    done = load.call(servers[0], load.LOGIN_CODE, body, ip=load.client_ip(100))
     assert done.status == 200, done.text

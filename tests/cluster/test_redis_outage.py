@@ -19,24 +19,8 @@ from typing import Any
 import pytest
 
 from testproject import settings_cluster as limits
-from tests.cluster import figures
+from tests.cluster import figures, load
 from tests.cluster.conftest import Cluster
-from tests.cluster.load import (
-    LOGIN,
-    LOGIN_CODE,
-    LOGIN_RESEND,
-    OneThrottleWindow,
-    Reply,
-    burst,
-    call,
-    client_ip,
-    login_body,
-    request,
-    same_request,
-    start_login,
-    statuses,
-    token_key,
-)
 from tests.cluster.servers import AppServer
 from trench_mfa.models import CodePurpose, LoginChallenge, OneTimeCode
 from trench_mfa.state.backup_codes import replace_backup_codes
@@ -50,7 +34,9 @@ WORKERS = 4
 CRASH_AFTER = 8
 
 
-def run_and_crash(requests_: list[Callable[[], Reply]], crash: Callable[[], None]) -> list[Reply]:
+def run_and_crash(
+    requests_: list[Callable[[], load.Reply]], crash: Callable[[], None]
+) -> list[load.Reply]:
     """Send the requests from a small pool; ``crash()`` once CRASH_AFTER answers are in."""
     replies = []
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
@@ -69,55 +55,60 @@ def test_redis_down_fails_the_throttles_closed_and_loses_no_count(
     user_factory: Callable[..., Any],
 ) -> None:
     user = mfa_user("through-the-outage")
-    key = token_key(user)
+    key = load.token_key(user)
     backup = replace_backup_codes(user.pk)
-    token = start_login(servers[0], user, client_ip(0))
+    token = load.start_login(servers[0], user, load.client_ip(0))
     code = cluster.mailbox.last_code(user.email)
-    guessed = login_body(user_factory(username="guessed"), "wrong-password")
+    guessed = load.login_body(user_factory(username="guessed"), "wrong-password")
 
-    with OneThrottleWindow() as window:
-        run = run_and_crash(same_request(servers, RUN, LOGIN, guessed), cluster.redis.kill)
+    with load.OneThrottleWindow() as window:
+        run = run_and_crash(
+            load.same_request(servers, RUN, load.LOGIN, guessed), cluster.redis.kill
+        )
         figures.record("Redis killed during 20 wrong passwords", run, success=400)
-        counted = statuses(run)[400]
+        counted = load.statuses(run)[400]
         # Answered before the crash: counted. After: refused, never passed uncounted.
-        assert set(statuses(run)) == {400, 429}
+        assert set(load.statuses(run)) == {400, 429}
         assert CRASH_AFTER <= counted <= CRASH_AFTER + WORKERS
 
         # Redis is down. Every throttled endpoint refuses, on both servers,
         # even a right password; the rest of the API answers as usual.
-        throttled = burst(
+        throttled = load.burst(
             [
-                request(server, path, body, ip=client_ip(50 + n), token=auth)
+                load.request(server, path, body, ip=load.client_ip(50 + n), token=auth)
                 for n, server in enumerate(servers)
                 for path, body, auth in (
-                    (LOGIN, login_body(user), None),
-                    (LOGIN, guessed, None),
+                    (load.LOGIN, load.login_body(user), None),
+                    (load.LOGIN, guessed, None),
                     ("/auth/code/request/", None, key),
                     ("/auth/email/activate/", None, key),
-                    (LOGIN_RESEND, {"ephemeral_token": token}, None),
+                    (load.LOGIN_RESEND, {"ephemeral_token": token}, None),
                 )
             ]
         )
         figures.record("Redis down: throttled endpoints", throttled, success=200)
-        assert statuses(throttled) == {429: len(throttled)}
+        assert load.statuses(throttled) == {429: len(throttled)}
         assert {r.body["error_code"] for r in throttled} == {"throttled"}
         working = [
-            call(
-                servers[1], LOGIN_CODE, {"ephemeral_token": token, "code": code}, ip=client_ip(60)
+            load.call(
+                servers[1],
+                load.LOGIN_CODE,
+                {"ephemeral_token": token, "code": code},
+                ip=load.client_ip(60),
             ),
-            call(
+            load.call(
                 servers[0],
                 "/auth/mfa/user-active-methods/",
-                ip=client_ip(61),
+                ip=load.client_ip(61),
                 token=key,
                 method="GET",
             ),
-            call(servers[1], "/auth/mfa/config/", ip=client_ip(62), method="GET"),
-            call(
+            load.call(servers[1], "/auth/mfa/config/", ip=load.client_ip(62), method="GET"),
+            load.call(
                 servers[0],
                 "/auth/email/codes/regenerate/",
                 {"code": backup[0]},
-                ip=client_ip(63),
+                ip=load.client_ip(63),
                 token=key,
             ),
         ]
@@ -128,12 +119,12 @@ def test_redis_down_fails_the_throttles_closed_and_loses_no_count(
         cluster.redis.start()
         # The window goes on from where it was: RUN more wrong passwords,
         # and only what was left of the rate passes.
-        after = burst(same_request(servers, RUN, LOGIN, guessed, first_client=100))
+        after = load.burst(load.same_request(servers, RUN, load.LOGIN, guessed, first_client=100))
     if window.crossed:
         pytest.skip("the run straddled two throttle windows")
     figures.record("Redis back: 20 more wrong passwords", after, success=400)
-    passed = statuses(after)[400]
-    assert statuses(after) == {400: passed, 429: RUN - passed}
+    passed = load.statuses(after)[400]
+    assert load.statuses(after) == {400: passed, 429: RUN - passed}
     # Never more than the rate in the window, outage or not: no count that
     # let a request through was lost (a lost window would pass all RUN). It
     # is exactly the rest unless the kill landed after Redis had written a
@@ -151,7 +142,7 @@ def test_redis_down_fails_the_throttles_closed_and_loses_no_count(
         == 0
     )
     again = [
-        call(server, LOGIN, login_body(user), ip=client_ip(200 + n))
+        load.call(server, load.LOGIN, load.login_body(user), ip=load.client_ip(200 + n))
         for n, server in enumerate(servers)
     ]
     assert [r.status for r in again] == [200, 200], [r.text for r in again]

@@ -14,23 +14,8 @@ from typing import Any
 import pyotp
 import pytest
 
-from tests.cluster import figures
+from tests.cluster import figures, load
 from tests.cluster.conftest import Cluster
-from tests.cluster.load import (
-    LOGIN,
-    LOGIN_CODE,
-    answers_at_once,
-    burst,
-    client_ip,
-    login_body,
-    per_server,
-    request,
-    same_request,
-    spread,
-    start_login,
-    statuses,
-    token_key,
-)
 from tests.cluster.servers import AppServer
 from trench_mfa.models import (
     BackupCode,
@@ -51,8 +36,8 @@ PARALLEL = 20
 
 def tokens_for(servers: list[AppServer], user: Any, count: int) -> list[str]:
     """``count`` ephemeral tokens of ``user``: parallel logins over both servers."""
-    replies = burst(same_request(servers, count, LOGIN, login_body(user)))
-    assert statuses(replies) == {200: count}, [r.text for r in replies if r.status != 200]
+    replies = load.burst(load.same_request(servers, count, load.LOGIN, load.login_body(user)))
+    assert load.statuses(replies) == {200: count}, [r.text for r in replies if r.status != 200]
     return [str(r.body["ephemeral_token"]) for r in replies]
 
 
@@ -62,17 +47,17 @@ def test_one_email_code_confirms_one_action(
     mfa_user: Callable[..., Any],
 ) -> None:
     user = mfa_user("email-code")
-    key = token_key(user)
-    sent = request(servers[0], "/auth/code/request/", ip=client_ip(0), token=key)()
+    key = load.token_key(user)
+    sent = load.request(servers[0], "/auth/code/request/", ip=load.client_ip(0), token=key)()
     assert sent.status == 200, sent.text
     code = cluster.mailbox.last_code(user.email)
     body = {"code": code}
-    replies = burst(
-        same_request(servers, PARALLEL, "/auth/email/codes/regenerate/", body, token=key)
+    replies = load.burst(
+        load.same_request(servers, PARALLEL, "/auth/email/codes/regenerate/", body, token=key)
     )
     figures.record("one email code (regenerate backup codes)", replies)
-    assert per_server(replies) == {s.name: PARALLEL // 2 for s in servers}
-    counts = statuses(replies)
+    assert load.per_server(replies) == {s.name: PARALLEL // 2 for s in servers}
+    counts = load.statuses(replies)
     assert counts[200] == 1, counts
     # The others: the code is used (400), or the back-off after that failure (429).
     assert set(counts) <= {200, 400, 429}, counts
@@ -88,9 +73,9 @@ def test_one_backup_code_logs_in_once(
     user = mfa_user("backup-code")
     backup = replace_backup_codes(user.pk)
     tokens = tokens_for(servers, user, PARALLEL)
-    replies = answers_at_once(servers, tokens, backup[0])
+    replies = load.answers_at_once(servers, tokens, backup[0])
     figures.record("one backup code (20 logins)", replies)
-    counts = statuses(replies)
+    counts = load.statuses(replies)
     assert counts[200] == 1, counts
     assert set(counts) <= {200, 401, 429}, counts
     assert BackupCode.objects.filter(user=user, used_at__isnull=False).count() == 1
@@ -103,9 +88,9 @@ def test_one_totp_code_logs_in_once(servers: list[AppServer], mfa_user: Callable
     user = mfa_user("totp-code", "app", secret=seed)
     tokens = tokens_for(servers, user, PARALLEL)
     code = pyotp.TOTP(seed).now()
-    replies = answers_at_once(servers, tokens, code)
+    replies = load.answers_at_once(servers, tokens, code)
     figures.record("one TOTP code (20 logins)", replies)
-    counts = statuses(replies)
+    counts = load.statuses(replies)
     assert counts[200] == 1, counts
     assert set(counts) <= {200, 401, 429}, counts
     assert LoginChallenge.objects.filter(user=user, used_at__isnull=False).count() == 1
@@ -117,19 +102,26 @@ def test_one_ephemeral_token_logs_in_once(
 ) -> None:
     user = mfa_user("one-token")
     backup = replace_backup_codes(user.pk)
-    token = start_login(servers[0], user, client_ip(0))
+    token = load.start_login(servers[0], user, load.client_ip(0))
     emailed = cluster.mailbox.last_code(user.email)
     # Every request carries a valid code: ten distinct backup codes, ten
     # copies of the emailed one. Only the token can stop all but one.
     codes = backup[:10] + [emailed] * (PARALLEL - 10)
-    replies = burst(
+    replies = load.burst(
         [
-            request(server, LOGIN_CODE, {"ephemeral_token": token, "code": code}, ip=client_ip(n))
-            for n, (server, code) in enumerate(zip(spread(servers, PARALLEL), codes, strict=True))
+            load.request(
+                server,
+                load.LOGIN_CODE,
+                {"ephemeral_token": token, "code": code},
+                ip=load.client_ip(n),
+            )
+            for n, (server, code) in enumerate(
+                zip(load.spread(servers, PARALLEL), codes, strict=True)
+            )
         ]
     )
     figures.record("one ephemeral token (20 valid codes)", replies)
-    counts = statuses(replies)
+    counts = load.statuses(replies)
     assert counts == {200: 1, 401: PARALLEL - 1}, counts
     assert {r.body["error_code"] for r in replies if r.status == 401} == {"invalid_token"}
     assert LoginChallenge.objects.get(user=user).used_at is not None

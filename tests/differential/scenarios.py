@@ -101,6 +101,37 @@ def activate_app(code_from: str | None = None) -> list[Step]:
     return [post("app/activate/", body), post("app/activate/confirm/", {"code": "$totp"})]
 
 
+#: Ill-formed or wrong codes by the label of their case, in the order the
+#: scenarios send them; ``MISSING`` leaves the field out of the body.
+MISSING = object()
+BAD_CODES: dict[str, Any] = {
+    "missing code": MISSING,
+    "blank code": "",
+    "null code": None,
+    "wrong code": "$wrong",
+    "malformed code": "abc",
+    "overlong code": "1" * 300,
+    "number as code": 123456,
+    "boolean as code": True,
+    "list as code": ["1"],
+    "non-ASCII digits": "\uff11\uff12\uff13\uff14\uff15\uff16",  # full-width digits
+}
+
+
+def bad_codes(path: str, *labels: str, **fields: Any) -> list[Step]:
+    """One POST to ``auth/<path>`` per label of :data:`BAD_CODES`, with ``fields`` besides.
+
+    Every endpoint that takes a code is probed with the same refusals; one
+    table keeps their bodies alike everywhere.
+    """
+    steps = []
+    for label in labels:
+        code = BAD_CODES[label]
+        body = dict(fields) if code is MISSING else {**fields, "code": code}
+        steps.append(post(path, body, label=label))
+    return steps
+
+
 #: The driver's reference to the last ephemeral token.
 LAST_TOKEN = "$token"
 
@@ -192,20 +223,7 @@ SCENARIOS: list[Scenario] = [
             get("mfa/user-active-methods/", label="no methods yet"),
             post("sms/activate/", label="unknown method"),
             post("email/activate/", label="dispatch"),
-            post("email/activate/confirm/", label="missing code"),
-            post("email/activate/confirm/", {"code": ""}, label="blank code"),
-            post("email/activate/confirm/", {"code": None}, label="null code"),
-            post("email/activate/confirm/", {"code": "$wrong"}, label="wrong code"),
-            post("email/activate/confirm/", {"code": "abc"}, label="malformed code"),
-            post("email/activate/confirm/", {"code": "1" * 300}, label="overlong code"),
-            post("email/activate/confirm/", {"code": 123456}, label="number as code"),
-            post("email/activate/confirm/", {"code": True}, label="boolean as code"),
-            post("email/activate/confirm/", {"code": ["1"]}, label="list as code"),
-            post(
-                "email/activate/confirm/",
-                {"code": "\uff11\uff12\uff13\uff14\uff15\uff16"},  # full-width digits
-                label="non-ASCII digits",
-            ),
+            *bad_codes("email/activate/confirm/", *BAD_CODES),
             post("email/activate/confirm/", {"code": "$email"}, label="right code"),
             post("email/activate/confirm/", {"code": "$email"}, label="again: already active"),
             post("email/activate/", label="activate again: already active"),
@@ -257,10 +275,9 @@ SCENARIOS: list[Scenario] = [
             user(),
             *activate_app(),
             *activate_email("$totp"),
-            post("email/deactivate/", label="missing code"),
-            post("email/deactivate/", {"code": ""}, label="blank code"),
-            post("email/deactivate/", {"code": "$wrong"}, label="wrong code"),
-            post("email/deactivate/", {"code": "abc"}, label="malformed code"),
+            *bad_codes(
+                "email/deactivate/", "missing code", "blank code", "wrong code", "malformed code"
+            ),
             post("sms/deactivate/", {"code": "123456"}, label="unknown method"),
             post("app/deactivate/", {"code": "$totp"}, label="primary, others active"),
             post("email/deactivate/", {"code": "$backup"}, label="backup code"),
@@ -284,9 +301,7 @@ SCENARIOS: list[Scenario] = [
         [
             user(),
             *activate_app(),
-            post("app/codes/regenerate/", label="missing code"),
-            post("app/codes/regenerate/", {"code": "$wrong"}, label="wrong code"),
-            post("app/codes/regenerate/", {"code": "abc"}, label="malformed code"),
+            *bad_codes("app/codes/regenerate/", "missing code", "wrong code", "malformed code"),
             post("sms/codes/regenerate/", {"code": "$totp"}, label="unknown method"),
             post("email/codes/regenerate/", {"code": "$totp"}, label="inactive method"),
             post("app/codes/regenerate/", {"code": "$totp"}, label="TOTP code"),
@@ -307,15 +322,8 @@ SCENARIOS: list[Scenario] = [
                 {"method": "sms", "code": "$totp"},
                 label="unknown method",
             ),
-            post(
-                "mfa/change-primary-method/",
-                {"method": "email", "code": "$wrong"},
-                label="wrong code",
-            ),
-            post(
-                "mfa/change-primary-method/",
-                {"method": "email", "code": "abc"},
-                label="malformed code",
+            *bad_codes(
+                "mfa/change-primary-method/", "wrong code", "malformed code", method="email"
             ),
             post(
                 "mfa/change-primary-method/",

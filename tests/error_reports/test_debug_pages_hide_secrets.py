@@ -96,14 +96,11 @@ def test_login_step_two(
     assert page.shown([token, code, *backup]) == []
 
 
+@pytest.mark.usefixtures("no_resend_cooldown")
 def test_login_code_resend(
-    flavour: Flavour,
-    email_mfa_user: ActivatedUser,
-    failing: Failing,
-    trench_auth: Callable[..., Any],
+    flavour: Flavour, email_mfa_user: ActivatedUser, failing: Failing
 ) -> None:
     user, _ = email_mfa_user
-    trench_auth(RESEND_COOLDOWN=0)
     token = start_login(APIClient(), flavour, user)["ephemeral_token"]
     failing.break_mail()
     page = failing.post(flavour.resend, {"ephemeral_token": token})

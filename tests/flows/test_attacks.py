@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pyotp
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -256,24 +257,15 @@ def test_copying_a_confirmed_number_locks_nobody_out(
     assert_error(client.post("/auth/sms/activate/"), 400, "identifier_not_confirmed")
 
 
-def test_copying_a_confirmed_email_locks_nobody_out(
-    flavour: Flavour,
-    verified_user: Any,
-    user_factory: Callable[..., Any],
-    django_capture_on_commit_callbacks: Any,
-) -> None:
-    squat_alices_address(user_factory, django_capture_on_commit_callbacks)
-    # The verification code for Mallory's change went to Alice's mailbox.
-    assert [m.to for m in mail.outbox] == [[ALICE.upper()]]
-    alice_still_logs_in_without_a_password(flavour, verified_user)
-
-
-def squat_alices_address(user_factory: Callable[..., Any], capture: Any) -> Any:
+@pytest.fixture
+def mallory(
+    verified_user: Any, user_factory: Callable[..., Any], django_capture_on_commit_callbacks: Any
+) -> Any:
     """Mallory's account, changed to Alice's address; its code and link went to Alice."""
     if username_field() == "email":
         pytest.skip("email is the unique USERNAME_FIELD of this user model")
     mallory = user_factory(username="mallory", email="mallory@example.com")
-    with capture(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         mallory.email = ALICE.upper()
         mallory.save()
     return mallory
@@ -292,13 +284,16 @@ def alice_still_logs_in_without_a_password(flavour: Flavour, alice: Any) -> None
     LoginChallenge.objects.all().delete()
 
 
+@pytest.mark.usefixtures("mallory")
+def test_copying_a_confirmed_email_locks_nobody_out(flavour: Flavour, verified_user: Any) -> None:
+    # The verification code for Mallory's change went to Alice's mailbox.
+    assert [m.to for m in mail.outbox] == [[ALICE.upper()]]
+    alice_still_logs_in_without_a_password(flavour, verified_user)
+
+
 def test_a_squatters_link_opened_by_a_mail_filter_takes_nothing(
-    flavour: Flavour,
-    verified_user: Any,
-    user_factory: Callable[..., Any],
-    django_capture_on_commit_callbacks: Any,
+    flavour: Flavour, verified_user: Any, mallory: Any
 ) -> None:
-    mallory = squat_alices_address(user_factory, django_capture_on_commit_callbacks)
     (message,) = mail.outbox
     path = re.search(r"https://app\.example\.com/confirm/([^/\s]+)/", message.body)
     assert path
@@ -315,12 +310,8 @@ def test_a_squatters_link_opened_by_a_mail_filter_takes_nothing(
 
 
 def test_a_code_cannot_confirm_a_value_another_account_confirmed(
-    flavour: Flavour,
-    verified_user: Any,
-    user_factory: Callable[..., Any],
-    django_capture_on_commit_callbacks: Any,
+    flavour: Flavour, verified_user: Any, mallory: Any
 ) -> None:
-    mallory = squat_alices_address(user_factory, django_capture_on_commit_callbacks)
     client = APIClient()
     client.force_authenticate(mallory)
     response = client.post("/auth/verification/email/confirm/", {"code": last_code()})
@@ -375,16 +366,9 @@ def test_a_decoy_token_refuses_even_a_live_code(
 
 
 def test_lockout_applies_to_the_second_factor_of_a_flow(
-    flavour: Flavour,
-    flows_config: Callable[..., Any],
-    verified_user: Any,
-    client_for: Callable[[Any], APIClient],
-    time_machine: Any,
+    flavour: Flavour, three_factor_alice: Callable[..., pyotp.TOTP]
 ) -> None:
-    flows_config(flows=[("email", "password", "passcode", "app")], LOCKOUT_THRESHOLD=3)
-    time_machine.move_to("2026-01-01 12:00:00+00:00", tick=False)
-    app = activate_and_confirm_app(client_for(verified_user))
-    time_machine.shift(60)
+    app = three_factor_alice(LOCKOUT_THRESHOLD=3)
     mail.outbox.clear()
     token = login(flavour, {"email": ALICE, "password": PASSWORD}).json()["ephemeral_token"]
     client = APIClient()

@@ -20,7 +20,6 @@ from tests.conftest import (
     username_field,
 )
 from tests.support import sms_outbox as outbox
-from tests.support.app import activate_and_confirm_app
 from tests.support.flows import PHONE, default_flows, sms_code
 from trench_mfa.models import LoginChallenge, MFAEvent, MFAMethod
 from trench_mfa.services import hardcode, identifiers
@@ -183,16 +182,9 @@ def test_every_identifier_in_the_body_counts_toward_the_username_rate(
 
 
 def test_3fa_password_email_code_then_app(
-    flavour: Flavour,
-    flows_config: Callable[..., Any],
-    verified_user: Any,
-    client_for: Callable[[Any], APIClient],
-    time_machine: Any,
+    flavour: Flavour, three_factor_alice: Callable[..., pyotp.TOTP], verified_user: Any
 ) -> None:
-    flows_config(flows=[("email", "password", "passcode", "app")])
-    time_machine.move_to("2026-01-01 12:00:00+00:00", tick=False)
-    activate_and_confirm_app(client_for(verified_user))
-    time_machine.shift(60)
+    three_factor_alice()
     first = step(flavour, {"email": "alice@example.com", "password": PASSWORD})
     assert (first["method"], first["factors_remaining"]) == ("email", ["app"])
     token = first["ephemeral_token"]

@@ -329,39 +329,37 @@ def test_code_sent_to_an_old_value_does_not_confirm_the_new_one(
 
 
 def test_changing_the_value_resets_and_sends_a_new_code(
-    verified_user: Any, django_capture_on_commit_callbacks: Any
+    stored_user: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    user = get_user_model().objects.get(pk=verified_user.pk)
-    assert identifiers.is_confirmed(user, "email")
+    assert identifiers.is_confirmed(stored_user, "email")
     with django_capture_on_commit_callbacks(execute=True):
-        user.email = "alice.new@example.com"
-        user.save()
-    assert not identifiers.is_confirmed(user, "email")
-    assert identifiers.is_confirmed(user, "phone_number")
+        stored_user.email = "alice.new@example.com"
+        stored_user.save()
+    assert not identifiers.is_confirmed(stored_user, "email")
+    assert identifiers.is_confirmed(stored_user, "phone_number")
     (message,) = mail.outbox
     assert message.to == ["alice.new@example.com"]
     client = APIClient()
-    client.force_authenticate(user)
+    client.force_authenticate(stored_user)
     assert client.post(confirm_url("email"), {"code": last_code()}).status_code == 200
-    assert identifiers.is_confirmed(user, "email")
+    assert identifiers.is_confirmed(stored_user, "email")
     # Changing back to the old address needs a new confirmation too.
     with django_capture_on_commit_callbacks(execute=True):
-        user.email = "alice@example.com"
-        user.save()
-    assert not identifiers.is_confirmed(user, "email")
+        stored_user.email = "alice@example.com"
+        stored_user.save()
+    assert not identifiers.is_confirmed(stored_user, "email")
 
 
 def test_saving_without_a_change_sends_nothing(
-    verified_user: Any, django_capture_on_commit_callbacks: Any
+    stored_user: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    user = get_user_model().objects.get(pk=verified_user.pk)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        user.first_name = "Alice"
-        user.email = " ALICE@example.com "  # the same address, written differently
-        user.save()
-        user.save(update_fields=["last_login"])
+        stored_user.first_name = "Alice"
+        stored_user.email = " ALICE@example.com "  # the same address, written differently
+        stored_user.save()
+        stored_user.save(update_fields=["last_login"])
     assert callbacks == [] and mail.outbox == []
-    assert identifiers.is_confirmed(user, "email")
+    assert identifiers.is_confirmed(stored_user, "email")
 
 
 def test_sign_up_sends_codes_after_commit(
@@ -443,14 +441,13 @@ def test_protected_action_codes_go_to_the_address_the_activation_confirmed(
 
 
 def test_a_change_sends_its_code_only_after_the_commit(
-    verified_user: Any, django_capture_on_commit_callbacks: Any
+    stored_user: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    user = get_user_model().objects.get(pk=verified_user.pk)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        user.phone_number = "+48600999000"
-        user.save()
+        stored_user.phone_number = "+48600999000"
+        stored_user.save()
     # Reset at once, sent only on commit: a rolled-back change sends nothing.
-    assert not identifiers.is_confirmed(user, "phone_number")
+    assert not identifiers.is_confirmed(stored_user, "phone_number")
     assert outbox.sent == [] and len(callbacks) == 1
     callbacks[0]()
     assert [to for to, _ in outbox.sent] == ["+48600999000"]

@@ -169,6 +169,14 @@ def assert_malformed_code_rejected(
     assert_malformed_code(endpoint, response)
 
 
+def assert_malformed_everywhere(scene: Scene, endpoint: Endpoint, codes: list[str]) -> None:
+    """Each of ``codes`` on ``endpoint``: the malformed-code body, nothing changed."""
+    before = scene.snapshot()
+    for code in codes:
+        response = scene.post(endpoint, scene.spoil(endpoint, "code", code))
+        assert_malformed_code_rejected(scene, endpoint, response, before, sent=code)
+
+
 def raw_json(body: dict[str, Any], replace: dict[str, str] | None = None) -> str:
     """``body`` as JSON text, with placeholders replaced by raw JSON fragments.
 

@@ -18,18 +18,13 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import EMAIL2, FLAVOURS, credentials, last_code
+from tests.support.races import LOGIN_RACE_MARKS, race
 from tests.support.races import post as races_post
 from tests.support.races import post_status as post
-from tests.support.races import race
 from trench_mfa.models import BackupCode, LoginChallenge, MFAMethod
 from trench_mfa.services import methods
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    # Many logins of one user within a minute: over the demo's login rate.
-    pytest.mark.usefixtures("no_login_throttle"),
-]
+pytestmark = LOGIN_RACE_MARKS
 
 THREADS = 20
 

@@ -238,9 +238,8 @@ def test_unknown_or_inactive_method_at_step_2(
     anon_client: APIClient,
     flavour: Flavour,
     user: Any,
-    trench_auth: Callable[..., Any],
+    email2_configured: None,
 ) -> None:
-    trench_auth(methods={"email2": EMAIL2})
     token = challenge(anon_client, flavour, user)
     code = last_code()
     for method in ("nope", "email2"):

@@ -330,9 +330,9 @@ def test_deactivating_the_last_method_turns_mfa_off(
     email_mfa_user: ActivatedUser,
     api_client: APIClient,
     anon_client: APIClient,
-    user: Any,
     flavour: Flavour,
 ) -> None:
+    user, _ = email_mfa_user
     code = action_code(api_client)
     assert api_client.post("/auth/email/deactivate/", {"code": code}).status_code == 204
     assert not BackupCode.objects.filter(user=user).exists()
@@ -390,10 +390,9 @@ def test_regenerate_replaces_the_whole_set(
     email_mfa_user: ActivatedUser,
     api_client: APIClient,
     anon_client: APIClient,
-    user: Any,
     flavour: Flavour,
 ) -> None:
-    _, old = email_mfa_user
+    user, old = email_mfa_user
     response = api_client.post("/auth/email/codes/regenerate/", {"code": action_code(api_client)})
     assert response.status_code == 200
     assert "no-store" in response.headers["Cache-Control"]

@@ -89,6 +89,33 @@ def assert_no_secrets(text: str, provider: Provider, code: str) -> None:
         assert secret not in text
 
 
+@pytest.fixture
+def failed_activation(
+    provider: Provider,
+    client: APIClient,
+    phone_user: Any,
+    fixed_code: str,
+    caplog: pytest.LogCaptureFixture,
+) -> Callable[[], Any]:
+    """Activate ``provider``, expecting its dispatch to fail; the response.
+
+    Records are captured at DEBUG from the start of the test. The answer
+    must be the generic 503 with nothing usable left, and neither the code
+    nor a credential may be in the answer or in any record.
+    """
+    caplog.set_level(logging.DEBUG)
+
+    def activate() -> Any:
+        response = client.post(f"/auth/{provider.name}/activate/")
+        assert response.status_code == 503
+        assert response.json() == GENERIC_503
+        assert_nothing_left(phone_user)
+        assert_no_secrets(app_logs(caplog) + response.content.decode(), provider, fixed_code)
+        return response
+
+    return activate
+
+
 def test_success_sends_the_exact_request(
     provider: Provider,
     server: HTTPServer,
@@ -127,27 +154,21 @@ def test_http_errors_give_a_generic_503(
     provider: Provider,
     server: HTTPServer,
     configure: Callable[..., None],
-    client: APIClient,
-    phone_user: Any,
     fixed_code: str,
     caplog: pytest.LogCaptureFixture,
+    failed_activation: Callable[[], Any],
     kind: str,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
     configure(base_url(server))
     answer = getattr(provider, kind)
     server.expect_request(provider.path, method="POST").respond_with_data(
         answer.body, status=answer.status, content_type=answer.content_type
     )
 
-    response = client.post(f"/auth/{provider.name}/activate/")
+    failed_activation()
 
-    assert response.status_code == 503
-    assert response.json() == GENERIC_503
     assert len(server.log) == 1, "the client library must not retry"
     assert fixed_code in server.log[0][0].get_data(as_text=True)
-    assert_nothing_left(phone_user)
-    assert_no_secrets(app_logs(caplog) + response.content.decode(), provider, fixed_code)
     assert f"HTTP {answer.status}" in app_logs(caplog) or provider.name == "sms_api"
 
 
@@ -163,13 +184,9 @@ def test_timeout_gives_a_generic_503(
     provider: Provider,
     server: HTTPServer,
     configure: Callable[..., None],
-    client: APIClient,
-    phone_user: Any,
-    fixed_code: str,
-    caplog: pytest.LogCaptureFixture,
+    failed_activation: Callable[[], Any],
     release: threading.Event,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
     configure(base_url(server), TIMEOUT=0.3)
     arrived = threading.Event()
 
@@ -181,36 +198,21 @@ def test_timeout_gives_a_generic_503(
     server.expect_request(provider.path, method="POST").respond_with_handler(hang)
 
     started = time.monotonic()
-    response = client.post(f"/auth/{provider.name}/activate/")
+    failed_activation()
     elapsed = time.monotonic() - started
 
-    assert response.status_code == 503
-    assert response.json() == GENERIC_503
     assert arrived.is_set()
     # Vonage's SDK takes whole seconds, so its 0.3 s becomes 1 s; the margin
     # up to 20 s is for a loaded machine, still far below the 60 s hang.
     assert elapsed < 20
-    assert_nothing_left(phone_user)
-    assert_no_secrets(app_logs(caplog) + response.content.decode(), provider, fixed_code)
 
 
 def test_refused_connection_gives_a_generic_503(
-    provider: Provider,
-    configure: Callable[..., None],
-    client: APIClient,
-    phone_user: Any,
-    fixed_code: str,
-    caplog: pytest.LogCaptureFixture,
+    provider: Provider, configure: Callable[..., None], failed_activation: Callable[[], Any]
 ) -> None:
-    caplog.set_level(logging.DEBUG)
     configure(closed_port_url("https" if provider.tls else "http"))
 
-    response = client.post(f"/auth/{provider.name}/activate/")
-
-    assert response.status_code == 503
-    assert response.json() == GENERIC_503
-    assert_nothing_left(phone_user)
-    assert_no_secrets(app_logs(caplog) + response.content.decode(), provider, fixed_code)
+    failed_activation()
 
 
 def test_missing_credentials_fail_closed(

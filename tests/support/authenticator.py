@@ -115,18 +115,12 @@ class SoftAuthenticator:
             attested,
         )
         attestation = AttestationObject.create("none", auth_data, {})
-        return {
-            "id": credential.id,
-            "rawId": credential.id,
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
-            "response": {
-                "clientDataJSON": b64url(bytes(client_data)),
-                "attestationObject": b64url(bytes(attestation)),
-                "transports": ["internal"],
-            },
-        }
+        return _public_key_credential(
+            credential,
+            client_data,
+            attestationObject=b64url(bytes(attestation)),
+            transports=["internal"],
+        )
 
     def get(
         self,
@@ -161,16 +155,27 @@ class SoftAuthenticator:
             bytes(auth_data) + client_data.hash, ec.ECDSA(hashes.SHA256())
         )
         handle = credential.user_handle if user_handle is None else user_handle
-        return {
-            "id": credential.id,
-            "rawId": credential.id,
-            "type": "public-key",
-            "authenticatorAttachment": "platform",
-            "clientExtensionResults": {},
-            "response": {
-                "clientDataJSON": b64url(bytes(client_data)),
-                "authenticatorData": b64url(bytes(auth_data)),
-                "signature": b64url(signature),
-                "userHandle": b64url(handle),
-            },
-        }
+        return _public_key_credential(
+            credential,
+            client_data,
+            authenticatorData=b64url(bytes(auth_data)),
+            signature=b64url(signature),
+            userHandle=b64url(handle),
+        )
+
+
+def _public_key_credential(
+    credential: SoftCredential, client_data: CollectedClientData, **response: Any
+) -> dict[str, Any]:
+    """A PublicKeyCredential in JSON, as a browser posts it: ``response`` besides clientDataJSON.
+
+    Registration and assertion differ only in their ``response`` members.
+    """
+    return {
+        "id": credential.id,
+        "rawId": credential.id,
+        "type": "public-key",
+        "authenticatorAttachment": "platform",
+        "clientExtensionResults": {},
+        "response": {"clientDataJSON": b64url(bytes(client_data)), **response},
+    }

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pyotp
 import pytest
 from django.apps import apps
 from django.core import mail
@@ -19,6 +20,7 @@ from rest_framework.test import APIClient
 
 from tests.conftest import PASSWORD, username_field
 from tests.support import sms_outbox as outbox
+from tests.support.app import activate_and_confirm_app
 
 #: The identifiers verified in most tests: email by email, phone by SMS.
 IDENTIFIERS = {
@@ -103,6 +105,18 @@ def verified_user(user: Any) -> Any:
     return user
 
 
+@pytest.fixture
+def stored_user(verified_user: Any) -> Any:
+    """``verified_user`` read back from the database, as a profile edit would load it.
+
+    A fresh instance holds none of the state the confirming left on the
+    fixture's object, so a save compares against what is stored.
+    """
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(pk=verified_user.pk)
+
+
 def password_body(field: str, value: str, password: str = PASSWORD) -> dict[str, str]:
     """A step-1 body with an identifier and the password."""
     return {field: value, "password": password}
@@ -111,3 +125,30 @@ def password_body(field: str, value: str, password: str = PASSWORD) -> dict[str,
 def anon() -> APIClient:
     """A fresh anonymous client."""
     return APIClient()
+
+
+#: Three factors: the password, then a code emailed to the address, then the authenticator app.
+THREE_FACTORS = ("email", "password", "passcode", "app")
+
+
+@pytest.fixture
+def three_factor_alice(
+    flows_config: Callable[..., Any],
+    verified_user: Any,
+    client_for: Callable[[Any], APIClient],
+    time_machine: Any,
+) -> Callable[..., pyotp.TOTP]:
+    """``three_factor_alice(**options)``: the flow :data:`THREE_FACTORS`, with more settings.
+
+    Alice (``verified_user``) confirms the app at a frozen noon; the clock then
+    moves a minute on, so that her next TOTP is a new step. Returns her TOTP.
+    """
+
+    def configure(**options: Any) -> pyotp.TOTP:
+        flows_config(flows=[THREE_FACTORS], **options)
+        time_machine.move_to("2026-01-01 12:00:00+00:00", tick=False)
+        app = activate_and_confirm_app(client_for(verified_user))
+        time_machine.shift(60)
+        return app
+
+    return configure

@@ -54,3 +54,21 @@ def ok(response: Any, status: int = 200) -> Any:
     """Assert the status; the JSON body (or ``None``)."""
     assert response.status_code == status, response.content
     return response.json() if response.content else None
+
+
+def assert_no_secret_logged_or_stored(logs: Capture, secrets: list[str], min_events: int) -> None:
+    """Assert no secret is in a captured record or in an MFAEvent row.
+
+    ``min_events``: the flows must have recorded more events than this, so
+    an empty table cannot pass the search by having nothing to search.
+    """
+    # Imported here: this module is loaded by tests/conftest.py before Django is set up.
+    from trench_mfa.models import MFAEvent
+
+    text = "\n".join(logs.lines)
+    leaked = [s for s in secrets if s and s in text]
+    assert leaked == [], [line for line in logs.lines if any(s in line for s in leaked)]
+    events = list(MFAEvent.objects.values_list("method", "event", "purpose", "outcome", "ip"))
+    assert len(events) > min_events
+    stored = "\n".join(" ".join(str(v) for v in row) for row in events)
+    assert [s for s in secrets if s and s in stored] == []

@@ -6,7 +6,18 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from rest_framework.test import APIClient
+
+#: The marks of a race test that logs one user in from many threads: it needs
+#: PostgreSQL, committed transactions (the threads see each other's rows), and
+#: no login rate limit (many logins of one user within a minute are over the
+#: demo's login rate).
+LOGIN_RACE_MARKS = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("no_login_throttle"),
+]
 
 
 def race(calls: list[Callable[[], Any]], *, timeout: float = 60) -> list[Any]:

@@ -71,6 +71,24 @@ def two_methods(
     return email_user
 
 
+@pytest.fixture
+def email_login_token(
+    email_user: tuple[Any, list[str]], anon_client: APIClient, clock: time_machine.Coordinates
+) -> str:
+    """Login step 1 of ``email_user`` (JWT flavour) on the frozen ``clock``; the ephemeral token.
+
+    The opening of most back-off, cooldown and time-edge tests; the user is
+    the ``user`` fixture.
+    """
+    return login(anon_client, email_user[0])
+
+
+@pytest.fixture
+def email_challenge(email_login_token: str) -> tuple[str, str]:
+    """:func:`email_login_token` and the code its login emailed; (token, code)."""
+    return email_login_token, last_code()
+
+
 def login(client: APIClient, user: Any, **extra: Any) -> str:
     """Login step 1 (JWT flavour); the ephemeral token."""
     response = client.post(JWT.login, credentials(user), **extra)

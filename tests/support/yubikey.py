@@ -20,7 +20,10 @@ from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
+from rest_framework.test import APIClient
 from werkzeug import Request, Response
+
+from tests.conftest import credentials
 
 MODHEX = "cbdefghijklnrtuv"
 CLIENT_ID = "4711"
@@ -157,3 +160,73 @@ def closed_port_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}{PATH}"
+
+
+#: The public id :func:`make_otp` uses unless told otherwise.
+KEY = "ccccccbcgujh"
+
+#: Answer modes of :class:`FakeValidationServer`, by what the login must make of them.
+#: A signed rejection: a wrong code that counts against the user.
+SIGNED_REJECTIONS = ("status:BAD_OTP", "status:REPLAYED_OTP", "status:REPLAYED_REQUEST")
+#: Forged or garbled answers: a wrong code, but never counted (they must not lock anyone out).
+UNTRUSTWORTHY_ANSWERS = (
+    "forged",
+    "unsigned",
+    "wrong_otp",
+    "wrong_nonce",
+    "no_echo",
+    "no_status",
+    "double_status",
+    "status:NOT_A_STATUS",
+)
+#: The service failing: 503, not the user's fault.
+SERVICE_FAILURES = (
+    "status:BACKEND_ERROR",
+    "status:NOT_ENOUGH_ANSWERS",
+    "status:BAD_SIGNATURE",
+    "status:NO_SUCH_CLIENT",
+    "http500",
+    "hang",
+)
+
+
+@pytest.fixture
+def yubi_user(
+    user: Any, api_client: APIClient, yubicloud: FakeValidationServer, yubi_settings: Any
+) -> Any:
+    """``user`` with the ``yubi`` method active and bound to :data:`KEY`; no request logged yet."""
+    assert api_client.post("/auth/yubi/activate/").status_code == 200
+    response = api_client.post("/auth/yubi/activate/confirm/", {"code": make_otp(KEY)})
+    assert response.status_code == 200, response.content
+    yubicloud.requests.clear()
+    return user
+
+
+def yubi_login(client: APIClient, user: Any) -> str:
+    """Login step 1 (JWT) of a user whose primary method is ``yubi``; the ephemeral token."""
+    response = client.post("/auth/jwt/login/", credentials(user))
+    assert response.status_code == 200, response.content
+    assert response.json()["method"] == "yubi"
+    return str(response.json()["ephemeral_token"])
+
+
+def yubi_answer(client: APIClient, token: str, otp: str) -> Any:
+    """Login step 2 (JWT) with ``otp``."""
+    return client.post("/auth/jwt/login/code/", {"ephemeral_token": token, "code": otp})
+
+
+def login_while_server_answers(
+    mode: str, client: APIClient, user: Any, server: FakeValidationServer
+) -> tuple[str, Any]:
+    """Both login steps, with a fresh OTP of :data:`KEY` while ``server`` answers in ``mode``.
+
+    Returns the ephemeral token (to try it again afterwards) and step 2's response.
+    """
+    token = yubi_login(client, user)
+    server.mode = mode
+    return token, yubi_answer(client, token, make_otp(KEY))
+
+
+def yubi_login_status(client: APIClient, user: Any, otp: str | None = None) -> int:
+    """Both login steps with ``otp`` (default: a fresh OTP of :data:`KEY`); step 2's status."""
+    return int(yubi_answer(client, yubi_login(client, user), otp or make_otp(KEY)).status_code)

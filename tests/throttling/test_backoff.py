@@ -110,10 +110,10 @@ def test_success_resets_every_counter_of_the_user(
     assert counters(user, "email") == counters(user, "email2") == (0, None, None)
 
 
+@pytest.mark.usefixtures("two_methods")
 def test_back_off_is_per_method(
-    two_methods: Any, anon_client: APIClient, clock: time_machine.Coordinates
+    user: Any, anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
-    user, _ = two_methods
     token = login(anon_client, user)
     assert answer(anon_client, token, "000000", method="email").status_code == 401
     assert answer(anon_client, token, "000000", method="email").status_code == 429

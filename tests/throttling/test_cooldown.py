@@ -15,16 +15,15 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import assert_error
-from tests.support.throttling import JWT, login, shift
+from tests.support.throttling import JWT, shift
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_resend_inside_the_cooldown_is_429_and_sends_are_capped(
-    email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
+    email_login_token: str, anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
-    user, _ = email_user
-    token = login(anon_client, user)
+    token = email_login_token
     shift(clock, 59)
     response = anon_client.post(JWT.resend, {"ephemeral_token": token})
     assert_error(response, 429, "throttled")

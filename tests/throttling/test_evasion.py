@@ -20,10 +20,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.usefixtures("one_proxy", "default_backoff")
 def test_rotating_x_forwarded_for_does_not_reset_the_account_counts(
-    email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
+    email_login_token: str, anon_client: APIClient
 ) -> None:
-    user, _ = email_user
-    token = login(anon_client, user)
+    token = email_login_token
     answer(anon_client, token, "000000", HTTP_X_FORWARDED_FOR="198.51.100.1")
     response = answer(anon_client, token, last_code(), HTTP_X_FORWARDED_FOR="198.51.100.2")
     assert_error(response, 429, "throttled")

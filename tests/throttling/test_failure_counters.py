@@ -42,10 +42,8 @@ def test_failures_are_counted_without_lost_updates(email_user: Any) -> None:
     assert not codes.consume_code(method, CodePurpose.ACTION, code)  # conditional UPDATE
 
 
-def test_a_code_dies_after_five_wrong_tries(
-    email_user: Any, anon_client: APIClient, trench_auth: Callable[..., Any]
-) -> None:
-    trench_auth(RESEND_COOLDOWN=0)
+@pytest.mark.usefixtures("no_resend_cooldown")
+def test_a_code_dies_after_five_wrong_tries(email_user: Any, anon_client: APIClient) -> None:
     user, _ = email_user
     token, code = challenge(anon_client, user)
     for _ in range(5):
@@ -73,10 +71,9 @@ def test_a_code_dies_after_five_wrong_tries(
 
 @pytest.mark.usefixtures("default_backoff")
 def test_the_back_off_refuses_a_right_code_until_its_delay_has_passed(
-    email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
+    email_challenge: tuple[str, str], anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
-    user, _ = email_user
-    token, code = challenge(anon_client, user)
+    token, code = email_challenge
     for wait in (1, 2, 0):  # three failures, each after the previous back-off
         assert answer(anon_client, token, wrong(code)).status_code == 401
         shift(clock, wait)
@@ -199,10 +196,9 @@ def test_every_throttled_answer_is_429_with_retry_after(
 
 @pytest.mark.usefixtures("default_backoff")
 def test_the_back_off_refuses_a_millisecond_early_and_evaluates_on_time(
-    email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
+    email_challenge: tuple[str, str], anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
-    user, _ = email_user
-    token, code = challenge(anon_client, user)
+    token, code = email_challenge
     answer(anon_client, token, wrong(code))
     shift(clock, 1)
     answer(anon_client, token, wrong(code))  # 2 failures: wait 2 s

@@ -14,14 +14,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.conftest import activate, credentials
-from tests.support.races import race_step_two
+from tests.support.races import LOGIN_RACE_MARKS, race_step_two
 from trench_mfa.models import EventType, MFAEvent, MFAMethod
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("no_login_throttle"),
-]
+pytestmark = LOGIN_RACE_MARKS
 
 
 @pytest.fixture

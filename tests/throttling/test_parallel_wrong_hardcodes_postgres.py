@@ -11,21 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import pytest
 import time_machine
 from django.apps import apps
 from rest_framework.test import APIClient
 
 from tests.conftest import PASSWORD
-from tests.support.races import post, race
+from tests.support.races import LOGIN_RACE_MARKS, post, race
 from tests.support.throttling import PIN, WRONG_PIN, hardcode_login, shift
 from trench_mfa.models import EventType, MFAEvent
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("no_login_throttle"),
-]
+pytestmark = LOGIN_RACE_MARKS
 
 THREADS = 25
 THRESHOLD = 10

@@ -58,14 +58,11 @@ def test_sends_that_failed_do_not_use_up_the_cap(
     assert len(mail.outbox) == 2
 
 
+@pytest.mark.usefixtures("no_resend_cooldown")
 def test_the_cap_is_per_purpose(
-    email_user: Any,
-    api_client: APIClient,
-    anon_client: APIClient,
-    trench_auth: Callable[..., Any],
+    email_user: Any, api_client: APIClient, anon_client: APIClient
 ) -> None:
     user, _ = email_user
-    trench_auth(RESEND_COOLDOWN=0)
     for _ in range(5):
         assert api_client.post("/auth/code/request/").status_code == 200
     assert api_client.post("/auth/code/request/").status_code == 429

@@ -12,7 +12,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from tests.conftest import MANAGEMENT_ENDPOINTS, assert_error, credentials, last_code
-from tests.support.throttling import JWT, answer, challenge, login, shift
+from tests.support.throttling import JWT, answer, login, shift
 from trench_mfa.models import LoginChallenge
 
 pytestmark = pytest.mark.django_db
@@ -56,12 +56,11 @@ def test_the_ephemeral_token_is_for_step_two_only(
     assert_error(answer(anon_client, tokens["access"], "123456"), 401, "invalid_token")
 
 
+@pytest.mark.usefixtures("no_resend_cooldown")
 def test_the_token_is_single_use_and_dies_with_a_password_change(
-    email_user: Any, anon_client: APIClient, trench_auth: Callable[..., Any]
+    user: Any, email_challenge: tuple[str, str], anon_client: APIClient
 ) -> None:
-    trench_auth(RESEND_COOLDOWN=0)
-    user, _ = email_user
-    token, code = challenge(anon_client, user)
+    token, code = email_challenge
     assert answer(anon_client, token, code).status_code == 200
     assert_error(answer(anon_client, token, code), 401, "invalid_token")  # replay
     token = login(anon_client, user)
@@ -71,10 +70,9 @@ def test_the_token_is_single_use_and_dies_with_a_password_change(
 
 
 def test_a_tampered_token_is_the_same_401_and_counts_nothing(
-    email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
+    email_challenge: tuple[str, str], anon_client: APIClient
 ) -> None:
-    user, _ = email_user
-    token, code = challenge(anon_client, user)
+    token, code = email_challenge
     flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
     other_id = str(int(token.split(".")[0]) + 1) + token[token.index(".") :]
     bodies = {

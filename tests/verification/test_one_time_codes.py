@@ -14,13 +14,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import (
-    ActivatedUser,
-    Flavour,
-    assert_error,
-    last_code,
-    start_login,
-)
+from tests.conftest import ActivatedUser, Flavour, assert_error, last_code, start_login
 from trench_mfa.backends.provider import get_mfa_handler
 from trench_mfa.models import CodePurpose, MFAMethod, OneTimeCode
 from trench_mfa.state import codes, crypto
@@ -149,15 +143,10 @@ def test_activation_code_expires_after_validity_period(
         assert_error(response, 400, "code_invalid_or_expired")
 
 
+@pytest.mark.usefixtures("email_mfa_user")
 @pytest.mark.parametrize(("elapsed", "ok"), [(299, True), (301, False)])
 def test_login_code_expires_after_validity_period(
-    email_mfa_user: ActivatedUser,
-    anon_client: APIClient,
-    flavour: Flavour,
-    user: Any,
-    time_machine: Any,
-    elapsed: int,
-    ok: bool,
+    anon_client: APIClient, flavour: Flavour, user: Any, time_machine: Any, elapsed: int, ok: bool
 ) -> None:
     time_machine.move_to(WINDOW, tick=False)
     token = start_login(anon_client, flavour, user)["ephemeral_token"]

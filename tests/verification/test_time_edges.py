@@ -16,12 +16,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_code_verifies_at_299_seconds_and_not_at_301(
-    email_user: Any, anon_client: APIClient, clock: time_machine.Coordinates
+    user: Any, email_login_token: str, anon_client: APIClient, clock: time_machine.Coordinates
 ) -> None:
-    user, _ = email_user
-    token = login(anon_client, user)
     shift(clock, 299)
-    assert answer(anon_client, token, last_code()).status_code == 200
+    assert answer(anon_client, email_login_token, last_code()).status_code == 200
     shift(clock, 61)
     token = login(anon_client, user)
     shift(clock, 301)

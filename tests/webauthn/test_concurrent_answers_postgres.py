@@ -10,17 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from tests.support.races import post, race
+from tests.support.races import LOGIN_RACE_MARKS, post, race
 from tests.webauthn.conftest import KeyUser, login_step_one
 from trench_mfa.models import WebAuthnCredential
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("no_login_throttle"),
-]
+pytestmark = LOGIN_RACE_MARKS
 
 THREADS = 10
 

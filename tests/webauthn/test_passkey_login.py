@@ -27,6 +27,12 @@ def finish(client: APIClient, flavour: Flavour, token: str, answer: Any) -> Any:
     return client.post(f"{flavour.base}passkey/", {"ephemeral_token": token, "credential": answer})
 
 
+def begun(client: APIClient, flavour: Flavour, key_user: KeyUser) -> tuple[str, Any]:
+    """``POST passkey/begin/`` and the user's key's answer; (ephemeral token, answer)."""
+    body = begin(client, flavour)
+    return body["ephemeral_token"], key_user.key.get(body["options"])
+
+
 def test_begin_names_no_credential_and_requires_user_verification(
     anon_client: APIClient, flavour: Flavour
 ) -> None:
@@ -93,27 +99,19 @@ def test_an_unknown_credential_tells_nothing_and_costs_the_token_an_attempt(
 def test_a_passkey_answer_and_token_are_single_use(
     key_user: KeyUser, anon_client: APIClient, flavour: Flavour
 ) -> None:
-    body = begin(anon_client, flavour)
-    answer = key_user.key.get(body["options"])
-    assert finish(anon_client, flavour, body["ephemeral_token"], answer).status_code == 200
-    assert_error(
-        finish(anon_client, flavour, body["ephemeral_token"], answer), 401, "invalid_token"
-    )
-    other = begin(anon_client, flavour)
-    assert_error(
-        finish(anon_client, flavour, other["ephemeral_token"], answer), 401, "invalid_code"
-    )
+    token, answer = begun(anon_client, flavour, key_user)
+    assert finish(anon_client, flavour, token, answer).status_code == 200
+    assert_error(finish(anon_client, flavour, token, answer), 401, "invalid_token")
+    other, _ = begun(anon_client, flavour, key_user)
+    assert_error(finish(anon_client, flavour, other, answer), 401, "invalid_code")
 
 
 def test_tokens_of_the_two_logins_do_not_cross(
     key_user: KeyUser, anon_client: APIClient, flavour: Flavour
 ) -> None:
-    passkey = begin(anon_client, flavour)
-    answer = key_user.key.get(passkey["options"])
+    token, answer = begun(anon_client, flavour, key_user)
     for path in (flavour.code, flavour.resend):
-        response = anon_client.post(
-            path, {"ephemeral_token": passkey["ephemeral_token"], "credential": answer}
-        )
+        response = anon_client.post(path, {"ephemeral_token": token, "credential": answer})
         assert_error(response, 401, "invalid_token")
     second = login_step_one(anon_client, flavour, key_user.user)
     answer = key_user.key.get(second["options"])
@@ -125,10 +123,9 @@ def test_tokens_of_the_two_logins_do_not_cross(
 def test_a_deactivated_method_no_longer_logs_in(
     key_user: KeyUser, anon_client: APIClient, flavour: Flavour
 ) -> None:
-    body = begin(anon_client, flavour)
-    answer = key_user.key.get(body["options"])
+    token, answer = begun(anon_client, flavour, key_user)
     MFAMethod.objects.filter(name="webauthn").update(is_active=False, is_primary=False)
-    assert_error(finish(anon_client, flavour, body["ephemeral_token"], answer), 401, "invalid_code")
+    assert_error(finish(anon_client, flavour, token, answer), 401, "invalid_code")
 
 
 def test_an_inactive_user_does_not_log_in(

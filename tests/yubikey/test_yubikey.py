@@ -14,44 +14,28 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import assert_error, credentials
+from tests.conftest import assert_error
 from tests.support.yubikey import (
     API_KEY,
     CLIENT_ID,
+    KEY,
+    SERVICE_FAILURES,
+    SIGNED_REJECTIONS,
+    UNTRUSTWORTHY_ANSWERS,
     FakeValidationServer,
     closed_port_url,
+    login_while_server_answers,
     make_otp,
     server_sign,
+    yubi_answer,
+    yubi_login,
+    yubi_login_status,
 )
 from trench_mfa.models import LoginChallenge, MFAMethod
 from trench_mfa.state.secrets_at_rest import decrypt_secret
 
-KEY_A = "ccccccbcgujh"
 KEY_B = "ccccccdefghi"
 NONCE_RE = re.compile(r"^[A-Za-z0-9]{16,40}$")
-
-
-@pytest.fixture
-def yubi_user(
-    user: Any, api_client: APIClient, yubicloud: FakeValidationServer, yubi_settings: Any
-) -> Any:
-    """``user`` with the ``yubi`` method active and bound to KEY_A."""
-    assert api_client.post("/auth/yubi/activate/").status_code == 200
-    response = api_client.post("/auth/yubi/activate/confirm/", {"code": make_otp(KEY_A)})
-    assert response.status_code == 200, response.content
-    yubicloud.requests.clear()
-    return user
-
-
-def _step_one(client: APIClient, user: Any) -> str:
-    response = client.post("/auth/jwt/login/", credentials(user))
-    assert response.status_code == 200, response.content
-    assert response.json()["method"] == "yubi"
-    return str(response.json()["ephemeral_token"])
-
-
-def _step_two(client: APIClient, token: str, otp: str) -> Any:
-    return client.post("/auth/jwt/login/code/", {"ephemeral_token": token, "code": otp})
 
 
 def test_activation_sends_nothing_and_confirmation_binds_the_key(
@@ -61,22 +45,22 @@ def test_activation_sends_nothing_and_confirmation_binds_the_key(
     assert response.status_code == 200
     assert "YubiKey" in response.json()["details"]
     assert yubicloud.requests == []
-    otp = make_otp(KEY_A)
+    otp = make_otp(KEY)
     response = api_client.post("/auth/yubi/activate/confirm/", {"code": otp})
     assert response.status_code == 200, response.content
     assert len(response.json()["backup_codes"]) == 10
     method = MFAMethod.objects.get(user=user, name="yubi")
     assert method.is_active and method.is_primary
-    assert KEY_A not in method.secret and decrypt_secret(method.secret) == KEY_A
+    assert KEY not in method.secret and decrypt_secret(method.secret) == KEY
     assert len(yubicloud.requests) == 1
 
 
 def test_outgoing_request_is_signed_with_a_fresh_nonce(
     yubi_user: Any, anon_client: APIClient, yubicloud: FakeValidationServer
 ) -> None:
-    otps = [make_otp(KEY_A), make_otp(KEY_A)]
+    otps = [make_otp(KEY), make_otp(KEY)]
     for otp in otps:
-        assert _step_two(anon_client, _step_one(anon_client, yubi_user), otp).status_code == 200
+        assert yubi_login_status(anon_client, yubi_user, otp) == 200
     assert len(yubicloud.requests) == 2
     nonces = []
     for sent, otp in zip(yubicloud.requests, otps, strict=True):
@@ -91,18 +75,20 @@ def test_outgoing_request_is_signed_with_a_fresh_nonce(
 def test_upper_case_otp_is_lowered_before_sending(
     yubi_user: Any, anon_client: APIClient, yubicloud: FakeValidationServer
 ) -> None:
-    otp = make_otp(KEY_A)
-    assert _step_two(anon_client, _step_one(anon_client, yubi_user), otp.upper()).status_code == 200
+    otp = make_otp(KEY)
+    assert (
+        yubi_answer(anon_client, yubi_login(anon_client, yubi_user), otp.upper()).status_code == 200
+    )
     assert yubicloud.requests[0]["otp"] == otp
 
 
 @pytest.mark.parametrize(
     "bad",
     [
-        "a" + make_otp(KEY_A)[1:],  # "a" is not modhex
-        make_otp(KEY_A)[:31][-31:],  # 31 characters
+        "a" + make_otp(KEY)[1:],  # "a" is not modhex
+        make_otp(KEY)[:31][-31:],  # 31 characters
         "c" * 65,  # 65 characters
-        make_otp(KEY_A)[:44] + "x",  # 45 with a bad character
+        make_otp(KEY)[:44] + "x",  # 45 with a bad character
         "CCCCCCBCGUJH" + "A" * 32,  # upper case that is not modhex either
         "123456",
         "ccccccbcgujh ccccccccccccccccccccccccccccccc",
@@ -115,8 +101,8 @@ def test_malformed_otp_is_refused_without_any_request_or_count(
     yubicloud: FakeValidationServer,
     bad: str,
 ) -> None:
-    token = _step_one(anon_client, yubi_user)
-    response = _step_two(anon_client, token, bad)
+    token = yubi_login(anon_client, yubi_user)
+    response = yubi_answer(anon_client, token, bad)
     assert_error(response, 401, "invalid_code")
     response = api_client.post("/auth/yubi/deactivate/", {"code": bad})
     assert_error(response, 400, "invalid_input", "Code invalid or expired.")
@@ -126,7 +112,7 @@ def test_malformed_otp_is_refused_without_any_request_or_count(
     method = MFAMethod.objects.get(name="yubi")
     assert method.is_active and method.failure_count == 0
     # Nothing was counted: the same token still logs in with a good OTP.
-    assert _step_two(anon_client, token, make_otp(KEY_A)).status_code == 200
+    assert yubi_answer(anon_client, token, make_otp(KEY)).status_code == 200
 
 
 def test_malformed_otp_at_confirmation_makes_no_request(
@@ -141,7 +127,7 @@ def test_malformed_otp_at_confirmation_makes_no_request(
 def test_otp_of_another_key_fails_without_a_request(
     yubi_user: Any, anon_client: APIClient, yubicloud: FakeValidationServer
 ) -> None:
-    response = _step_two(anon_client, _step_one(anon_client, yubi_user), make_otp(KEY_B))
+    response = yubi_answer(anon_client, yubi_login(anon_client, yubi_user), make_otp(KEY_B))
     assert_error(response, 401, "invalid_code")
     assert yubicloud.requests == []
 
@@ -149,35 +135,18 @@ def test_otp_of_another_key_fails_without_a_request(
 def test_replayed_otp_fails(
     yubi_user: Any, anon_client: APIClient, yubicloud: FakeValidationServer
 ) -> None:
-    otp = make_otp(KEY_A)
-    assert _step_two(anon_client, _step_one(anon_client, yubi_user), otp).status_code == 200
-    response = _step_two(anon_client, _step_one(anon_client, yubi_user), otp)
+    otp = make_otp(KEY)
+    assert yubi_login_status(anon_client, yubi_user, otp) == 200
+    response = yubi_answer(anon_client, yubi_login(anon_client, yubi_user), otp)
     assert_error(response, 401, "invalid_code")
     assert len(yubicloud.requests) == 2
 
 
-@pytest.mark.parametrize(
-    "mode",
-    [
-        "status:BAD_OTP",
-        "status:REPLAYED_OTP",
-        "status:REPLAYED_REQUEST",
-        "status:NOT_A_STATUS",
-        "forged",
-        "unsigned",
-        "wrong_otp",
-        "wrong_nonce",
-        "no_echo",
-        "no_status",
-        "double_status",
-    ],
-)
+@pytest.mark.parametrize("mode", [*SIGNED_REJECTIONS, *UNTRUSTWORTHY_ANSWERS])
 def test_rejected_or_untrustworthy_answers_are_a_wrong_code(
     yubi_user: Any, anon_client: APIClient, yubicloud: FakeValidationServer, mode: str
 ) -> None:
-    token = _step_one(anon_client, yubi_user)
-    yubicloud.mode = mode
-    response = _step_two(anon_client, token, make_otp(KEY_A))
+    response = login_while_server_answers(mode, anon_client, yubi_user, yubicloud)[1]
     assert_error(response, 401, "invalid_code")
     assert LoginChallenge.objects.get().failed_attempts == 1
     assert len(yubicloud.requests) == 1
@@ -186,7 +155,7 @@ def test_rejected_or_untrustworthy_answers_are_a_wrong_code(
 def test_replayed_request_from_the_server_is_a_wrong_code(
     yubi_user: Any, api_client: APIClient, yubicloud: FakeValidationServer
 ) -> None:
-    otp = make_otp(KEY_A)
+    otp = make_otp(KEY)
     # A server that has seen this OTP with this nonce answers REPLAYED_REQUEST.
     yubicloud.mode = "status:REPLAYED_REQUEST"
     response = api_client.post("/auth/yubi/deactivate/", {"code": otp})
@@ -194,23 +163,11 @@ def test_replayed_request_from_the_server_is_a_wrong_code(
     assert MFAMethod.objects.get(name="yubi").is_active
 
 
-@pytest.mark.parametrize(
-    "mode",
-    [
-        "status:BACKEND_ERROR",
-        "status:NOT_ENOUGH_ANSWERS",
-        "status:BAD_SIGNATURE",
-        "status:NO_SUCH_CLIENT",
-        "http500",
-        "hang",
-    ],
-)
+@pytest.mark.parametrize("mode", SERVICE_FAILURES)
 def test_service_failures_are_503_and_not_the_users_fault(
     yubi_user: Any, anon_client: APIClient, yubicloud: FakeValidationServer, mode: str
 ) -> None:
-    token = _step_one(anon_client, yubi_user)
-    yubicloud.mode = mode
-    response = _step_two(anon_client, token, make_otp(KEY_A))
+    token, response = login_while_server_answers(mode, anon_client, yubi_user, yubicloud)
     assert_error(response, 503, "dispatch_failed")
     assert LoginChallenge.objects.get().failed_attempts == 0
     method = MFAMethod.objects.get(name="yubi")
@@ -218,37 +175,39 @@ def test_service_failures_are_503_and_not_the_users_fault(
     # The same login goes through once the service answers again.
     yubicloud.mode = "normal"
     yubicloud.release.set()
-    assert _step_two(anon_client, token, make_otp(KEY_A)).status_code == 200
+    assert yubi_answer(anon_client, token, make_otp(KEY)).status_code == 200
 
 
 def test_connection_refused_is_503(
     yubi_user: Any, anon_client: APIClient, yubi_settings: Callable[..., Any]
 ) -> None:
-    token = _step_one(anon_client, yubi_user)
+    token = yubi_login(anon_client, yubi_user)
     yubi_settings(YUBICLOUD_API_URLS=[closed_port_url()])
-    response = _step_two(anon_client, token, make_otp(KEY_A))
+    response = yubi_answer(anon_client, token, make_otp(KEY))
     assert response.status_code == 503
     assert LoginChallenge.objects.get().failed_attempts == 0
 
 
-def test_confirmation_during_an_outage_is_503_and_changes_nothing(
-    user: Any, api_client: APIClient, yubicloud: FakeValidationServer, yubi_settings: Any
+@pytest.mark.parametrize(
+    ("mode", "status", "error"),
+    [
+        ("status:BACKEND_ERROR", 503, "dispatch_failed"),  # an outage
+        ("status:BAD_OTP", 400, "code_invalid_or_expired"),  # a rejection
+    ],
+)
+def test_a_failed_confirmation_binds_nothing(
+    user: Any,
+    api_client: APIClient,
+    yubicloud: FakeValidationServer,
+    yubi_settings: Any,
+    mode: str,
+    status: int,
+    error: str,
 ) -> None:
     api_client.post("/auth/yubi/activate/")
-    yubicloud.mode = "status:BACKEND_ERROR"
-    response = api_client.post("/auth/yubi/activate/confirm/", {"code": make_otp(KEY_A)})
-    assert response.status_code == 503
-    method = MFAMethod.objects.get(user=user, name="yubi")
-    assert not method.is_active and method.secret == ""
-
-
-def test_rejected_confirmation_binds_nothing(
-    user: Any, api_client: APIClient, yubicloud: FakeValidationServer, yubi_settings: Any
-) -> None:
-    api_client.post("/auth/yubi/activate/")
-    yubicloud.mode = "status:BAD_OTP"
-    response = api_client.post("/auth/yubi/activate/confirm/", {"code": make_otp(KEY_A)})
-    assert_error(response, 400, "code_invalid_or_expired")
+    yubicloud.mode = mode
+    response = api_client.post("/auth/yubi/activate/confirm/", {"code": make_otp(KEY)})
+    assert_error(response, status, error)
     method = MFAMethod.objects.get(user=user, name="yubi")
     assert not method.is_active and method.secret == ""
 
@@ -258,21 +217,21 @@ def test_deactivate_with_an_otp_of_the_bound_key(
 ) -> None:
     response = api_client.post("/auth/yubi/deactivate/", {"code": make_otp(KEY_B)})
     assert_error(response, 400, "code_invalid_or_expired")
-    assert api_client.post("/auth/yubi/deactivate/", {"code": make_otp(KEY_A)}).status_code == 204
+    assert api_client.post("/auth/yubi/deactivate/", {"code": make_otp(KEY)}).status_code == 204
     assert not MFAMethod.objects.get(name="yubi").is_active
 
 
 def test_reactivation_binds_the_new_key(
     yubi_user: Any, api_client: APIClient, anon_client: APIClient, yubicloud: FakeValidationServer
 ) -> None:
-    assert api_client.post("/auth/yubi/deactivate/", {"code": make_otp(KEY_A)}).status_code == 204
+    assert api_client.post("/auth/yubi/deactivate/", {"code": make_otp(KEY)}).status_code == 204
     assert api_client.post("/auth/yubi/activate/").status_code == 200
     assert MFAMethod.objects.get(name="yubi").secret == ""
     confirm = api_client.post("/auth/yubi/activate/confirm/", {"code": make_otp(KEY_B)})
     assert confirm.status_code == 200
-    token = _step_one(anon_client, yubi_user)
-    assert _step_two(anon_client, token, make_otp(KEY_A)).status_code == 401
-    assert _step_two(anon_client, token, make_otp(KEY_B)).status_code == 200
+    token = yubi_login(anon_client, yubi_user)
+    assert yubi_answer(anon_client, token, make_otp(KEY)).status_code == 401
+    assert yubi_answer(anon_client, token, make_otp(KEY_B)).status_code == 200
 
 
 def test_second_server_answers_when_the_first_is_down(
@@ -283,8 +242,7 @@ def test_second_server_answers_when_the_first_is_down(
     httpserver: Any,
 ) -> None:
     yubi_settings(YUBICLOUD_API_URLS=[closed_port_url(), httpserver.url_for("/wsapi/2.0/verify")])
-    token = _step_one(anon_client, yubi_user)
-    assert _step_two(anon_client, token, make_otp(KEY_A)).status_code == 200
+    assert yubi_login_status(anon_client, yubi_user) == 200
 
 
 def test_unsigned_configuration_still_checks_the_echo(
@@ -295,11 +253,11 @@ def test_unsigned_configuration_still_checks_the_echo(
 ) -> None:
     yubi_settings(YUBICLOUD_SECRET_KEY=None)
     yubicloud.require_signature = False
-    token = _step_one(anon_client, yubi_user)
+    token = yubi_login(anon_client, yubi_user)
     yubicloud.mode = "wrong_nonce"
-    assert _step_two(anon_client, token, make_otp(KEY_A)).status_code == 401
+    assert yubi_answer(anon_client, token, make_otp(KEY)).status_code == 401
     yubicloud.mode = "unsigned"
-    assert _step_two(anon_client, token, make_otp(KEY_A)).status_code == 200
+    assert yubi_answer(anon_client, token, make_otp(KEY)).status_code == 200
     assert "h" not in yubicloud.requests[-1]
 
 
@@ -311,15 +269,15 @@ def test_no_otp_reaches_the_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    otps = [make_otp(KEY_A) for _ in range(3)]
-    token = _step_one(anon_client, yubi_user)
+    otps = [make_otp(KEY) for _ in range(3)]
+    token = yubi_login(anon_client, yubi_user)
     yubicloud.mode = "status:BACKEND_ERROR"
-    _step_two(anon_client, token, otps[0])
+    yubi_answer(anon_client, token, otps[0])
     yubi_settings(YUBICLOUD_API_URLS=[closed_port_url()])
-    _step_two(anon_client, token, otps[1])
+    yubi_answer(anon_client, token, otps[1])
     yubi_settings()
     yubicloud.mode = "normal"
-    assert _step_two(anon_client, token, otps[2]).status_code == 200
+    assert yubi_answer(anon_client, token, otps[2]).status_code == 200
     # The loopback server's own access log (werkzeug) is not ours to police.
     ours = "\n".join(
         record.getMessage() for record in caplog.records if not record.name.startswith("werkzeug")
@@ -357,5 +315,5 @@ def test_confirm_activation_refuses_an_unchecked_otp(user: Any, yubi_settings: A
     method = MFAMethod.objects.create(user=user, name="yubi")
     handler = get_mfa_handler(method, purpose=CodePurpose.ACTIVATION)
     with pytest.raises(ValueError, match="validated"):
-        handler.confirm_activation(make_otp(KEY_A))
+        handler.confirm_activation(make_otp(KEY))
     assert MFAMethod.objects.get(pk=method.pk).secret == ""
