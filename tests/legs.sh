@@ -45,11 +45,17 @@ leg() {  # leg <name> <settings module> <database url or ""> [pytest args...]
     return "$status"
 }
 
+# The Redis databases of legs 4 and 2-3 are 2 and 3 above the one REDIS_URL
+# names (CI: 0, so 2 and 3): two checkouts testing at once on one machine
+# keep apart by naming databases far enough apart.
+REDIS_BASE="${REDIS_URL##*/}"
+[[ "$REDIS_BASE" =~ ^[0-9]+$ ]] || REDIS_BASE=0
+
 stream_a() {
     leg leg1-sqlite-default testproject.settings "" "$@" || return 1
     if [ -n "${TEST_DATABASE_URL:-}" ]; then
         # Its own Redis database, so throttle keys never meet stream B's.
-        REDIS_URL="${REDIS_URL:+${REDIS_URL%/*}/2}" \
+        REDIS_URL="${REDIS_URL:+${REDIS_URL%/*}/$((REDIS_BASE + 2))}" \
             leg leg4-postgresql testproject.settings "$TEST_DATABASE_URL" "${PG_TESTS[@]}" "$@"
     else
         echo "=== leg4-postgresql: skipped (TEST_DATABASE_URL is not set; see .ci/run)"
@@ -57,7 +63,7 @@ stream_a() {
 }
 
 stream_b() {
-    export REDIS_URL="${REDIS_URL:+${REDIS_URL%/*}/3}"
+    export REDIS_URL="${REDIS_URL:+${REDIS_URL%/*}/$((REDIS_BASE + 3))}"
     [ -n "$REDIS_URL" ] || unset REDIS_URL
     # The side-by-side test with django-trench configures its own sites, so the
     # user model of a leg plays no part in it: leg 1 runs it.
