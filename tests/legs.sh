@@ -48,7 +48,8 @@ leg() {  # leg <name> <settings module> <database url or ""> [pytest args...]
 # The Redis databases of legs 4 and 2-3 are 2 and 3 above the one REDIS_URL
 # names (CI: 0, so 2 and 3): two checkouts testing at once on one machine
 # keep apart by naming databases far enough apart.
-REDIS_BASE="${REDIS_URL##*/}"
+REDIS_BASE="${REDIS_URL:-}"
+REDIS_BASE="${REDIS_BASE##*/}"
 [[ "$REDIS_BASE" =~ ^[0-9]+$ ]] || REDIS_BASE=0
 
 stream_a() {
