@@ -128,7 +128,8 @@ def test_activating_an_authenticator_app(user: Any, monkeypatch: pytest.MonkeyPa
 
 
 def test_setting_a_hardcode(user: Any, raising_hasher: None) -> None:
-    report = report_of(hardcode.set_hardcode, user, HARDCODE, password=PASSWORD)
+    proof = hardcode.ChangeProof(password=PASSWORD)
+    report = report_of(hardcode.set_hardcode, user, HARDCODE, proof)
     assert shown(report, [HARDCODE, PASSWORD]) == []
 
 

@@ -165,12 +165,6 @@ class HardcodeView(MFAView):
     def post(self, request: Request) -> Response:
         """Store the new hardcode."""
         data = self.validated(fs.HardcodeSerializer, request)
-        hardcode.set_hardcode(
-            request.user,
-            data["hardcode"],
-            password=data.get("password"),
-            code=data.get("code"),
-            method=data.get("method"),
-            request=request,
-        )
+        proof = hardcode.ChangeProof(data.get("password"), data.get("code"), data.get("method"))
+        hardcode.set_hardcode(request.user, data["hardcode"], proof, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)

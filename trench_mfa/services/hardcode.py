@@ -15,6 +15,7 @@ or the lockout without evaluating it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.contrib.auth.hashers import check_password, make_password
@@ -112,15 +113,22 @@ def _protecting_method(user: AnyUser, name: str | None) -> MFAMethod:
     return method
 
 
+@dataclass(frozen=True)
+class ChangeProof:
+    """What confirms a hardcode change: the current password, else a code.
+
+    ``code`` answers ``method`` (an active method's name; the primary one by
+    default), or is a backup code.
+    """
+
+    password: str | None = field(default=None, repr=False)
+    code: str | None = field(default=None, repr=False)
+    method: str | None = None
+
+
 @sensitive_variables()
 def set_hardcode(
-    user: AnyUser,
-    hardcode: str,
-    *,
-    password: str | None = None,
-    code: str | None = None,
-    method: str | None = None,
-    request: AnyRequest = None,
+    user: AnyUser, hardcode: str, proof: ChangeProof, *, request: AnyRequest = None
 ) -> None:
     """Set or change ``user``'s hardcode.
 
@@ -131,6 +139,7 @@ def set_hardcode(
     ``code_invalid_or_expired``, 429 when throttled). A backup code works as
     a code. A new hardcode ends the lockout: the guesses so far are worthless.
     """
+    password = proof.password
     if password is not None:
         # Counted with the user's wrong hardcodes: a stolen session must not
         # make this endpoint an unlimited way to guess the password.
@@ -145,7 +154,8 @@ def set_hardcode(
         if not right:
             raise InvalidPassword()
     else:
-        verify_protected_action(user, _protecting_method(user, method), code, request=request)
+        method = _protecting_method(user, proof.method)
+        verify_protected_action(user, method, proof.code, request=request)
     store_hardcode(user, hardcode)
 
 
