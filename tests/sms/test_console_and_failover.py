@@ -115,12 +115,8 @@ def test_first_provider_down_second_sends_the_same_code(
         sms_aws=AWS.settings(url(stub)),
         sms=failover("sms_twilio", "sms_aws"),
     )
-    stub.expect_request(TWILIO.path, method="POST").respond_with_data(
-        TWILIO.server_error.body, status=500, content_type="application/json"
-    )
-    stub.expect_request(AWS.path, method="POST").respond_with_data(
-        AWS.ok.body, status=200, content_type="text/xml"
-    )
+    TWILIO.expect(stub, "server_error")
+    AWS.expect(stub)
 
     response = client.post("/auth/sms/activate/")
 
@@ -144,9 +140,7 @@ def test_refused_first_provider_fails_over(
         sms_twilio=TWILIO.settings(url(stub)),
         sms=failover("sms_api", "sms_twilio"),
     )
-    stub.expect_request(TWILIO.path, method="POST").respond_with_data(
-        TWILIO.ok.body, status=201, content_type="application/json"
-    )
+    TWILIO.expect(stub)
     assert client.post("/auth/sms/activate/").status_code == 200
     assert len(stub.log) == 1
 
@@ -164,9 +158,7 @@ def test_all_providers_down_is_503_and_no_code(
         sms_aws=AWS.settings(closed_port_url()),
         sms=failover("sms_twilio", "sms_aws"),
     )
-    stub.expect_request(TWILIO.path, method="POST").respond_with_data(
-        TWILIO.client_error.body, status=400, content_type="application/json"
-    )
+    TWILIO.expect(stub, "client_error")
 
     response = client.post("/auth/sms/activate/")
 
@@ -199,8 +191,6 @@ def test_failover_text_is_its_own_sms_body(
         sms_twilio={**TWILIO.settings(url(stub)), "SMS_BODY": "twilio text {code}"},
         sms=failover("sms_twilio", SMS_BODY="Kod: {code}"),
     )
-    stub.expect_request(TWILIO.path, method="POST").respond_with_data(
-        TWILIO.ok.body, status=201, content_type="application/json"
-    )
+    TWILIO.expect(stub)
     assert client.post("/auth/sms/activate/").status_code == 200
     assert stub.log[0][0].form["Body"] == f"Kod: {fixed_code}"

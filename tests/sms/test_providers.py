@@ -125,9 +125,7 @@ def test_success_sends_the_exact_request(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     configure(base_url(server))
-    server.expect_request(provider.path, method="POST").respond_with_data(
-        provider.ok.body, status=provider.ok.status, content_type=provider.ok.content_type
-    )
+    provider.expect(server)
 
     response = client.post(f"/auth/{provider.name}/activate/")
 
@@ -160,10 +158,7 @@ def test_http_errors_give_a_generic_503(
     kind: str,
 ) -> None:
     configure(base_url(server))
-    answer = getattr(provider, kind)
-    server.expect_request(provider.path, method="POST").respond_with_data(
-        answer.body, status=answer.status, content_type=answer.content_type
-    )
+    answer = provider.expect(server, kind)
 
     failed_activation()
 
