@@ -39,6 +39,14 @@ def take() -> list[tuple[str, str, str, str]]:
     return found
 
 
+def sent_and_verified(purpose: str, method: str = "email") -> list[tuple[str, str, str, str]]:
+    """The events of a code sent and then accepted: what every code check writes on success."""
+    return [
+        ("code_sent", method, purpose, "success"),
+        ("code_verified", method, purpose, "success"),
+    ]
+
+
 def test_activation_writes_sent_verified_activated(user: Any, api_client: APIClient) -> None:
     api_client.post("/auth/email/activate/")
     api_client.post("/auth/email/activate/confirm/", {"code": "000000"})
@@ -80,22 +88,19 @@ def test_management_writes_one_event_per_change(
     api_client.post("/auth/code/request/")
     api_client.post("/auth/email/codes/regenerate/", {"code": last_code()})
     assert take() == [
-        ("code_sent", "email", "action", "success"),
-        ("code_verified", "email", "action", "success"),
+        *sent_and_verified("action"),
         ("backup_codes_regenerated", "email", "", "success"),
     ]
     api_client.post("/auth/code/request/")
     api_client.post("/auth/mfa/change-primary-method/", {"method": "email2", "code": last_code()})
     assert take() == [
-        ("code_sent", "email", "action", "success"),
-        ("code_verified", "email", "action", "success"),
+        *sent_and_verified("action"),
         ("primary_method_changed", "email2", "", "success"),
     ]
     api_client.post("/auth/code/request/", {"method": "email"})
     api_client.post("/auth/email/deactivate/", {"code": last_code()})
     assert take() == [
-        ("code_sent", "email", "action", "success"),
-        ("code_verified", "email", "action", "success"),
+        *sent_and_verified("action"),
         ("mfa_method_deactivated", "email", "", "success"),
     ]
 

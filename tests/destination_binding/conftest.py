@@ -121,7 +121,5 @@ def provider_stub(
     """``provider`` configured as a method of its name, its stub answering with success."""
     server: HTTPServer = request.getfixturevalue("tls_stub" if provider.tls else "stub")
     trench_auth(methods={provider.name: provider.settings(server.url_for("/").rstrip("/"))})
-    server.expect_request(provider.path, method="POST").respond_with_data(
-        provider.ok.body, status=provider.ok.status, content_type=provider.ok.content_type
-    )
+    provider.expect(server)
     return server

@@ -13,14 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from celery import current_app
 from django.core import mail
 from rest_framework.test import APIClient
 
 from tests.conftest import Flavour, assert_error, credentials, last_code
-from tests.dispatch.conftest import PHONE
+from tests.dispatch.conftest import PHONE, EagerQueue
 from trench_mfa import tasks
-from trench_mfa.dispatch.queue import SEND_CODE_TASK, QueuedCode
+from trench_mfa.dispatch.queue import QueuedCode
 from trench_mfa.models import MFAMethod, OneTimeCode
 
 pytestmark = pytest.mark.django_db
@@ -33,37 +32,20 @@ def live_codes() -> Any:
     return OneTimeCode.objects.filter(consumed_at__isnull=True)
 
 
-@pytest.fixture
-def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """What ``send_code.apply_async`` receives (then it runs as usual)."""
-    calls: list[dict[str, Any]] = []
-    task = current_app.tasks[SEND_CODE_TASK]
-    real = task.apply_async
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append({"args": list(args), "kwargs": kwargs})
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(task, "apply_async", spy)
-    return calls
-
-
 def test_activation_answers_before_sending_and_sends_after_commit(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
-    published: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks() as callbacks:
+    with eager.hold() as callbacks:
         response = api_client.post("/auth/email/activate/")
         assert response.status_code == 200
         assert response.json() == {"details": "Email message with MFA code has been sent."}
         # Stored in the request, not sent yet, not even queued.
         assert live_codes().filter(purpose="activation").count() == 1
-        assert mail.outbox == [] and published == []
+        assert mail.outbox == [] and eager.published == []
     assert len(callbacks) == 1
     callbacks[0]()
-    assert len(published) == 1
+    assert len(eager.published) == 1
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [EMAIL]
     response = api_client.post("/auth/email/activate/confirm/", {"code": last_code()})
     assert response.status_code == 200
@@ -72,16 +54,14 @@ def test_activation_answers_before_sending_and_sends_after_commit(
 
 def test_login_end_to_end(
     email_mfa_user: tuple[Any, list[str]],
-    eager: Any,
+    eager: EagerQueue,
     anon_client: APIClient,
     flavour: Flavour,
-    published: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         step1 = anon_client.post(flavour.login, credentials(email_mfa_user[0]))
     assert step1.status_code == 200 and step1.json()["method"] == "email"
-    assert len(published) == 1 and len(mail.outbox) == 1
+    assert len(eager.published) == 1 and len(mail.outbox) == 1
     step2 = anon_client.post(
         flavour.code, {"ephemeral_token": step1.json()["ephemeral_token"], "code": last_code()}
     )
@@ -90,24 +70,22 @@ def test_login_end_to_end(
 
 def test_resend_and_code_request_go_through_the_queue(
     email_mfa_user: tuple[Any, list[str]],
-    eager: Any,
+    eager: EagerQueue,
     anon_client: APIClient,
     api_client: APIClient,
     flavour: Flavour,
     trench_auth: Callable[..., Any],
-    published: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     trench_auth(RESEND_COOLDOWN=0)
     # One commit per request, as without a request-wide transaction.
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         step1 = anon_client.post(flavour.login, credentials(email_mfa_user[0]))
     token = step1.json()["ephemeral_token"]
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         assert anon_client.post(flavour.resend, {"ephemeral_token": token}).status_code == 200
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         assert api_client.post("/auth/code/request/").status_code == 200
-    assert [call["kwargs"]["args"][1] for call in published] == ["login", "login", "action"]
+    assert [call["kwargs"]["args"][1] for call in eager.published] == ["login", "login", "action"]
     assert len(mail.outbox) == 3
     # The resent login code works with the token; the first one was replaced.
     login_code = last_code(mail.outbox[:2])
@@ -116,34 +94,30 @@ def test_resend_and_code_request_go_through_the_queue(
 
 
 def test_cooldown_holds_in_async_mode(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
-    published: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         assert api_client.post("/auth/email/activate/").status_code == 200
         response = api_client.post("/auth/email/activate/")
     assert_error(response, 429, "throttled")
-    assert len(published) == 1 and len(mail.outbox) == 1
+    assert len(eager.published) == 1 and len(mail.outbox) == 1
 
 
 def test_broker_payload_has_neither_code_nor_recipient(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
     sms_outbox: list[tuple[str, str]],
     issued: list[str],
-    published: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         assert api_client.post("/auth/email/activate/").status_code == 200
         assert api_client.post("/auth/sms_outbox/activate/").status_code == 200
-    assert len(published) == 2 and len(issued) == 2
-    wire = json.dumps(published)
+    assert len(eager.published) == 2 and len(issued) == 2
+    wire = json.dumps(eager.published)
     for secret in [*issued, EMAIL, "alice@", PHONE, PHONE.lstrip("+"), "600100200"]:
         assert secret not in wire
-    for call, code, recipient in zip(published, issued, [EMAIL, PHONE], strict=True):
+    for call, code, recipient in zip(eager.published, issued, [EMAIL, PHONE], strict=True):
         method_id, purpose, challenge_id, payload = call["kwargs"]["args"]
         assert MFAMethod.objects.filter(pk=method_id).exists()
         assert (purpose, challenge_id) == ("activation", None)
@@ -156,38 +130,35 @@ def test_broker_payload_has_neither_code_nor_recipient(
 
 def test_no_code_in_logs_at_debug_level(
     email_mfa_user: tuple[Any, list[str]],
-    eager: Any,
+    eager: EagerQueue,
     anon_client: APIClient,
     issued: list[str],
     caplog: pytest.LogCaptureFixture,
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         step1 = anon_client.post("/auth/jwt/login/", credentials(email_mfa_user[0]))
     assert step1.status_code == 200 and len(mail.outbox) == 1
     assert "Sent a queued MFA code (purpose login, method 'email')" in caplog.text
     assert issued and all(code not in caplog.text for code in issued)
 
 
-def test_task_is_registered_under_a_stable_name(eager: Any) -> None:
-    task = eager.tasks["trench_mfa.send_code"]
+def test_task_is_registered_under_a_stable_name(eager: EagerQueue) -> None:
+    task = eager.app.tasks["trench_mfa.send_code"]
     assert task.max_retries == tasks.DEFAULT_MAX_RETRIES == 3
     assert set(task.autoretry_for) == {tasks.DispatchError, OSError}
     assert task.retry_backoff and task.ignore_result
 
 
 def test_a_decoy_login_is_queued_like_a_real_one_and_its_task_sends_nothing(
-    eager: Any,
+    eager: EagerQueue,
     flows_config: Callable[..., Any],
     verified_user: Any,
-    published: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     flows_config(flows=[("email", "passcode")], DISPATCH="celery")
     for address in (EMAIL, "nobody@example.com"):
-        with django_capture_on_commit_callbacks(execute=True):
+        with eager.commit():
             response = APIClient().post("/auth/jwt/login/", {"email": address})
         assert response.status_code == 200
-    assert len(published) == 2  # the decoy's task is queued and runs too
+    assert len(eager.published) == 2  # the decoy's task is queued and runs too
     assert [message.to for message in mail.outbox] == [[EMAIL]]

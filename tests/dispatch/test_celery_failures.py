@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from tests.conftest import assert_error
 from tests.dispatch import own_storage_dispatcher
-from tests.dispatch.conftest import PHONE
+from tests.dispatch.conftest import PHONE, EagerQueue
 from tests.support import sms_outbox as outbox
 from tests.support.smtp import smtp_server
 from trench_mfa import tasks
@@ -74,17 +74,16 @@ def quota_stamps() -> list[int]:
 
 
 def test_refused_email_is_retried_then_withdrawn_audited_and_never_logged(
-    eager: Any,
+    eager: EagerQueue,
     user: Any,
     api_client: APIClient,
     refusing_smtp: RefusingMailbox,
     issued: list[str],
     failures: list[dict[str, Any]],
     caplog: pytest.LogCaptureFixture,
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         response = api_client.post("/auth/email/activate/")
     # The answer does not wait for the provider: an outage is not a 503 here.
     assert response.status_code == 200
@@ -104,15 +103,14 @@ def test_refused_email_is_retried_then_withdrawn_audited_and_never_logged(
 
 
 def test_flaky_sms_is_delivered_on_a_retry_and_counted_once(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
     sms_outbox: list[tuple[str, str]],
     issued: list[str],
     failures: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     outbox.fail_next = ATTEMPTS - 1
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         assert api_client.post("/auth/sms_outbox/activate/").status_code == 200
     assert outbox.fail_next == 0 and len(sms_outbox) == 1
     assert issued[0] in sms_outbox[0][1]
@@ -122,17 +120,16 @@ def test_flaky_sms_is_delivered_on_a_retry_and_counted_once(
 
 
 def test_sms_that_never_goes_out_gives_the_number_its_send_back(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
     sms_outbox: list[tuple[str, str]],
     failures: list[dict[str, Any]],
     caplog: pytest.LogCaptureFixture,
     issued: list[str],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     outbox.fail_next = ATTEMPTS + 5
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         assert api_client.post("/auth/sms_outbox/activate/").status_code == 200
     assert outbox.fail_next == 5 and sms_outbox == []
     assert quota_stamps() == []
@@ -142,21 +139,20 @@ def test_sms_that_never_goes_out_gives_the_number_its_send_back(
 
 
 def test_library_error_quoting_the_text_is_not_logged(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
     sms_outbox: list[tuple[str, str]],
     monkeypatch: pytest.MonkeyPatch,
     issued: list[str],
     failures: list[dict[str, Any]],
     caplog: pytest.LogCaptureFixture,
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     def chatty_failure(self: Any, recipient: str, body: str) -> None:
         raise RuntimeError(f"rejected message to {recipient}: {body!r}")
 
     monkeypatch.setattr(outbox.OutboxSMSDispatcher, "send_sms", chatty_failure)
     caplog.set_level(logging.DEBUG)
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         assert api_client.post("/auth/sms_outbox/activate/").status_code == 200
     assert [f["reason"] for f in failures] == ["send_failed"]
     logs = our_logs(caplog)
@@ -165,11 +161,10 @@ def test_library_error_quoting_the_text_is_not_logged(
 
 
 def test_code_that_expires_during_retries_is_given_up(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
     monkeypatch: pytest.MonkeyPatch,
     failures: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
     calls: list[str] = []
     with time_machine.travel(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False) as clock:
@@ -180,7 +175,7 @@ def test_code_that_expires_during_retries_is_given_up(
             raise DispatchError("provider timeout")
 
         monkeypatch.setattr(EmailMessageDispatcher, "send", slow_outage)
-        with django_capture_on_commit_callbacks(execute=True):
+        with eager.commit():
             assert api_client.post("/auth/email/activate/").status_code == 200
     # The retry found the code expired: no second send of a dead code.
     assert len(calls) == 1
@@ -188,13 +183,12 @@ def test_code_that_expires_during_retries_is_given_up(
 
 
 def test_job_for_a_replaced_code_sends_nothing(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
     sms_outbox: list[tuple[str, str]],
     failures: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks() as callbacks:
+    with eager.hold() as callbacks:
         assert api_client.post("/auth/sms_outbox/activate/").status_code == 200
     live_codes().update(consumed_at=datetime.now(UTC))
     assert len(quota_stamps()) == 1
@@ -204,12 +198,11 @@ def test_job_for_a_replaced_code_sends_nothing(
 
 
 def test_job_for_a_deleted_method_sends_nothing(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
     failures: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks() as callbacks:
+    with eager.hold() as callbacks:
         assert api_client.post("/auth/email/activate/").status_code == 200
     MFAMethod.objects.all().delete()
     callbacks[0]()
@@ -217,13 +210,12 @@ def test_job_for_a_deleted_method_sends_nothing(
 
 
 def test_payload_a_worker_cannot_decrypt_voids_the_code(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
     trench_auth: Callable[..., Any],
     failures: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks() as callbacks:
+    with eager.hold() as callbacks:
         assert api_client.post("/auth/email/activate/").status_code == 200
     # A worker configured with other ENCRYPTION_KEYS than the web servers.
     trench_auth(ENCRYPTION_KEYS=["gkqv7nPd8o0O2v0Wk3bJ9B8Zt9a8mB1pN3l4oQ5rS6E="])
@@ -245,7 +237,7 @@ def broker_down(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_broker_down_without_request_transaction_is_503_and_changes_nothing(
-    eager: Any,
+    eager: EagerQueue,
     user: Any,
     api_client: APIClient,
     broker_down: None,
@@ -258,13 +250,12 @@ def test_broker_down_without_request_transaction_is_503_and_changes_nothing(
 
 
 def test_broker_down_after_a_request_transaction_voids_the_code(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
     broker_down: None,
     failures: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         # Inside a transaction (ATOMIC_REQUESTS) the answer is already given.
         assert api_client.post("/auth/email/activate/").status_code == 200
     assert not live_codes().exists()
@@ -273,19 +264,18 @@ def test_broker_down_after_a_request_transaction_voids_the_code(
 
 @pytest.mark.parametrize("failing", [False, True], ids=["delivered", "outage"])
 def test_dispatcher_with_its_own_code_storage(
-    eager: Any,
+    eager: EagerQueue,
     api_client: APIClient,
     trench_auth: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
     failures: list[dict[str, Any]],
-    django_capture_on_commit_callbacks: Any,
     failing: bool,
 ) -> None:
     handler = "tests.dispatch.own_storage_dispatcher.OwnStorageDispatcher"
     trench_auth(methods={"own": {"HANDLER": handler, "SOURCE_FIELD": "email"}})
     monkeypatch.setattr(own_storage_dispatcher, "calls", [])
     monkeypatch.setattr(own_storage_dispatcher, "failing", failing)
-    with django_capture_on_commit_callbacks(execute=True):
+    with eager.commit():
         assert api_client.post("/auth/own/activate/").status_code == 200
     sends = [("send", own_storage_dispatcher.OWN_CODE)]
     if failing:

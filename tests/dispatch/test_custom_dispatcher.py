@@ -71,8 +71,8 @@ def test_custom_method_end_to_end(
     assert response.status_code == 204
 
 
+@pytest.mark.usefixtures("email_mfa_user")
 def test_custom_method_alongside_email(
-    email_mfa_user: tuple[Any, list[str]],
     api_client: APIClient,
     anon_client: APIClient,
     trench_auth: Callable[..., Any],

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from tests.conftest import FLAVOURS, Flavour, assert_error, credentials
+from tests.conftest import EMAIL2, FLAVOURS, Flavour, assert_error, credentials
 from tests.support.smtp import Mailbox, free_port, use_smtp
 from trench_mfa.models import MFAMethod, OneTimeCode
 
@@ -96,14 +96,7 @@ def test_closed_port_is_503(
 ) -> None:
     use_smtp(settings, free_port())
     if where == "activate":
-        trench_auth(
-            methods={
-                "email2": {
-                    "HANDLER": "trench_mfa.backends.email.EmailMessageDispatcher",
-                    "SOURCE_FIELD": "email",
-                }
-            }
-        )
+        trench_auth(methods={"email2": EMAIL2})
         # MFA is on: a backup code confirms adding the method.
         _, backup = email_mfa_user
         response = api_client.post("/auth/email2/activate/", {"code": backup[0]})

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.core import mail
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from tests.dispatch.conftest import EagerQueue
+
 pytestmark = pytest.mark.django_db
 
 
 def test_the_worker_writes_in_the_language_of_the_request(
-    eager: Any, api_client: APIClient, django_capture_on_commit_callbacks: Any
+    eager: EagerQueue, api_client: APIClient
 ) -> None:
-    with django_capture_on_commit_callbacks() as callbacks:
+    with eager.hold() as callbacks:
         response = api_client.post("/auth/email/activate/", HTTP_ACCEPT_LANGUAGE="de")
     assert response.json() == {"details": "Eine E-Mail mit dem MFA-Code wurde gesendet."}
     # A worker has no request: whatever was active there is gone.

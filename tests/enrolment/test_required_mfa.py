@@ -39,6 +39,13 @@ def enrolment_token(user: Any, flavour: Flavour = JWT) -> str:
     return str(body["enrolment_token"])
 
 
+@pytest.fixture
+def staff_token(staff: Any, trench_auth: Callable[..., dict[str, Any]]) -> str:
+    """``REQUIRE_MFA_FOR = "staff"``, and the enrolment token ``staff``'s login answered."""
+    trench_auth(REQUIRE_MFA_FOR="staff")
+    return enrolment_token(staff)
+
+
 def enrolled_client(token: str) -> APIClient:
     """A client presenting the enrolment token."""
     client = APIClient()
@@ -67,10 +74,9 @@ def test_others_get_tokens_as_before(user: Any, trench_auth: Callable[..., dict[
 
 
 def test_the_enrolment_token_activates_a_method_and_then_mfa_applies(
-    staff: Any, trench_auth: Callable[..., dict[str, Any]]
+    staff: Any, staff_token: str
 ) -> None:
-    trench_auth(REQUIRE_MFA_FOR="staff")
-    client = enrolled_client(enrolment_token(staff))
+    client = enrolled_client(staff_token)
     assert client.post("/auth/email/activate/").status_code == 200
     response = client.post("/auth/email/activate/confirm/", {"code": last_code()})
     assert response.status_code == 200, response.content
@@ -91,11 +97,8 @@ def test_the_enrolment_token_activates_a_method_and_then_mfa_applies(
         ("get", "/auth/users/me/"),
     ],
 )
-def test_the_enrolment_token_opens_nothing_else(
-    staff: Any, trench_auth: Callable[..., dict[str, Any]], verb: str, path: str
-) -> None:
-    trench_auth(REQUIRE_MFA_FOR="staff")
-    client = enrolled_client(enrolment_token(staff))
+def test_the_enrolment_token_opens_nothing_else(staff_token: str, verb: str, path: str) -> None:
+    client = enrolled_client(staff_token)
     assert getattr(client, verb)(path).status_code == 401
 
 
@@ -110,20 +113,12 @@ def test_a_tampered_or_expired_enrolment_token_is_refused(
         assert enrolled_client(token).post("/auth/email/activate/").status_code == 401
 
 
-def test_a_password_change_voids_the_enrolment_token(
-    staff: Any, trench_auth: Callable[..., dict[str, Any]]
-) -> None:
-    trench_auth(REQUIRE_MFA_FOR="staff")
-    token = enrolment_token(staff)
+def test_a_password_change_voids_the_enrolment_token(staff: Any, staff_token: str) -> None:
     staff.set_password("a-new-password-for-ops")
     staff.save()
-    assert enrolled_client(token).post("/auth/email/activate/").status_code == 401
+    assert enrolled_client(staff_token).post("/auth/email/activate/").status_code == 401
 
 
-def test_an_inactive_user_can_not_use_the_token(
-    staff: Any, trench_auth: Callable[..., dict[str, Any]]
-) -> None:
-    trench_auth(REQUIRE_MFA_FOR="staff")
-    token = enrolment_token(staff)
+def test_an_inactive_user_can_not_use_the_token(staff: Any, staff_token: str) -> None:
     type(staff).objects.filter(pk=staff.pk).update(is_active=False)
-    assert enrolled_client(token).post("/auth/email/activate/").status_code == 401
+    assert enrolled_client(staff_token).post("/auth/email/activate/").status_code == 401

@@ -231,3 +231,18 @@ def scene(
         confirm_code=codes.issue_code(email2, CodePurpose.ACTIVATION, validity=300),
         sms=sms_spy,
     )
+
+
+@pytest.fixture
+def bob(user_factory: Callable[..., Any]) -> Any:
+    """A second user, ``bob``: the owner that extra body fields try to hand rows to."""
+    return user_factory(username="bob")
+
+
+def takeover_fields(owner: Any, **fields: Any) -> dict[str, Any]:
+    """Body fields no endpoint accepts: ``owner`` as the row's user, ``is_active``, and ``fields``.
+
+    Posted beside a valid body, every one of them must be ignored: a client
+    never chooses whose row it writes nor the server-kept state of it.
+    """
+    return {"user": owner.pk, "user_id": owner.pk, "is_active": True, **fields}

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FLAVOURS, credentials
-from tests.input_validation.conftest import HashSpy, Scene
+from tests.input_validation.conftest import HashSpy, Scene, takeover_fields
 from tests.input_validation.endpoints import ENDPOINTS, Endpoint
 from tests.input_validation.invariants import (
     assert_generic,
@@ -152,21 +152,16 @@ def test_no_code_goes_through_int_isdigit_or_unicode_digit_classes() -> None:
     assert offenders == []
 
 
-def test_unknown_and_read_only_fields_are_ignored_at_login(
-    scene: Scene, user_factory: Callable[..., Any]
-) -> None:
-    bob = user_factory(username="bob")
-    extras = {
-        "user": bob.pk,
-        "user_id": bob.pk,
-        "is_superuser": True,
-        "is_staff": True,
-        "is_active": True,
-        "used_at": None,
-        "failed_attempts": -100,
-        "expires_at": "2999-01-01T00:00:00Z",
-        "method_id": 1,
-    }
+def test_unknown_and_read_only_fields_are_ignored_at_login(scene: Scene, bob: Any) -> None:
+    extras = takeover_fields(
+        bob,
+        is_superuser=True,
+        is_staff=True,
+        used_at=None,
+        failed_attempts=-100,
+        expires_at="2999-01-01T00:00:00Z",
+        method_id=1,
+    )
     body = {**credentials(scene.user), **extras}
     response = scene.anon.post(FLAVOURS[1].login, body, format="json")
     assert response.status_code == 200, response.content

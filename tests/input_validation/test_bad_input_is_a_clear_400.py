@@ -61,8 +61,16 @@ def scene(
     return {"token": token, "code": last_code(), "login": user.get_username()}
 
 
-def endpoints(scene: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
-    """Each endpoint with a valid body (other fields are replaced per test)."""
+#: One of what ``targets`` gives: an endpoint's client, path and valid body.
+Target = tuple[APIClient, str, dict[str, Any]]
+
+
+@pytest.fixture
+def targets(scene: dict[str, str], api_client: APIClient, anon_client: APIClient) -> list[Target]:
+    """Each endpoint with its client and a valid body (the tests spoil its fields).
+
+    Login endpoints are posted anonymously, management endpoints as the user.
+    """
     base = [
         ("/auth/email/activate/confirm/", {"code": scene["code"]}),
         ("/auth/email/deactivate/", {"code": scene["code"]}),
@@ -79,21 +87,13 @@ def endpoints(scene: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
             ),
             (flavour.resend, {"ephemeral_token": scene["token"], "method": "email"}),
         ]
-    return base
-
-
-def client_for_path(path: str, api_client: APIClient, anon_client: APIClient) -> APIClient:
-    """Login endpoints are anonymous; management endpoints need the user."""
-    return anon_client if "/login/" in path else api_client
+    return [(anon_client if "/login/" in path else api_client, path, body) for path, body in base]
 
 
 @pytest.mark.parametrize("value", NOT_STRINGS, ids=repr)
-def test_non_string_values_are_400_and_change_nothing(
-    scene: dict[str, str], api_client: APIClient, anon_client: APIClient, value: Any
-) -> None:
+def test_non_string_values_are_400_and_change_nothing(targets: list[Target], value: Any) -> None:
     before = state()
-    for path, body in endpoints(scene):
-        client = client_for_path(path, api_client, anon_client)
+    for client, path, body in targets:
         for field in body:
             if field == "code" and not any(value is other for other in NOT_CODES):
                 continue  # a number is a code's digits (test_a_code_may_be_a_json_number)
@@ -104,15 +104,12 @@ def test_non_string_values_are_400_and_change_nothing(
 
 
 @pytest.mark.parametrize("code", NON_ASCII_CODES)
-def test_non_ascii_codes_are_refused_and_count_nothing(
-    scene: dict[str, str], api_client: APIClient, anon_client: APIClient, code: str
-) -> None:
+def test_non_ascii_codes_are_refused_and_count_nothing(targets: list[Target], code: str) -> None:
     """A wrong code as django-trench answers it: 401 at login, the code field's 400 elsewhere."""
     before = state()
-    for path, body in endpoints(scene):
+    for client, path, body in targets:
         if "code" not in body:
             continue
-        client = client_for_path(path, api_client, anon_client)
         response = client.post(path, {**body, "code": code})
         if "/login/" in path:
             assert_error(response, 401, "invalid_code")
@@ -155,12 +152,9 @@ def test_nul_and_overlong_codes_are_400(
 
 
 @pytest.mark.parametrize("body", ['["123456"]', '"123456"', "123456", "null", "{", "[{}]"])
-def test_body_that_is_not_an_object(
-    scene: dict[str, str], api_client: APIClient, anon_client: APIClient, body: str
-) -> None:
+def test_body_that_is_not_an_object(targets: list[Target], body: str) -> None:
     before = state()
-    for path, _ in endpoints(scene):
-        client = client_for_path(path, api_client, anon_client)
+    for client, path, _ in targets:
         response = client.generic("POST", path, body, content_type="application/json")
         assert response.status_code == 400, (path, response.content)
     assert state() == before

@@ -19,7 +19,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests.conftest import MESSAGES, assert_error, error_of
-from tests.input_validation.conftest import Scene
+from tests.input_validation.conftest import Scene, takeover_fields
 from tests.input_validation.endpoints import ENDPOINTS
 from tests.input_validation.invariants import assert_rejected
 from trench_mfa.models import BackupCode, MFAMethod
@@ -199,18 +199,15 @@ def test_protected_action_without_a_valid_current_code(
         )
 
 
-def test_extra_fields_are_ignored(scene: Scene, user_factory: Callable[..., Any]) -> None:
-    bob = user_factory(username="bob")
-    extras = {
-        "user": bob.pk,
-        "user_id": bob.pk,
-        "is_active": True,
-        "is_primary": True,
-        "secret": "JBSWY3DPEHPK3PXP",
-        "backup_codes": ["aaaaaaaaaaaa"],
-        "name": "app",
-        "id": 1,
-    }
+def test_extra_fields_are_ignored(scene: Scene, bob: Any) -> None:
+    extras = takeover_fields(
+        bob,
+        is_primary=True,
+        secret="JBSWY3DPEHPK3PXP",
+        backup_codes=["aaaaaaaaaaaa"],
+        name="app",
+        id=1,
+    )
     # With MFA on, a code of the primary confirms adding a method.
     body = {**extras, "code": scene.backup_codes[3]}
     response = scene.client.post("/auth/sms/activate/", body, format="json")

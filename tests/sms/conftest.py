@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from rest_framework.test import APIClient
 
 from tests.support import sms_outbox as outbox
 from tests.support.sms_providers import PHONE
@@ -64,3 +65,9 @@ def sms_methods(
 def phone_user(user_factory: Callable[..., Any]) -> Any:
     """A user with a valid mobile number."""
     return user_factory(username="sms-user", phone_number=PHONE)
+
+
+@pytest.fixture
+def phone_client(phone_user: Any, client_for: Callable[[Any], APIClient]) -> APIClient:
+    """``phone_user``'s API client."""
+    return client_for(phone_user)

@@ -44,9 +44,7 @@ def test_ten_parallel_resends_make_one_provider_call(
     clock: time_machine.Traveller,
 ) -> None:
     sms_methods(sms_twilio=TWILIO.settings(stub.url_for("/").rstrip("/")))
-    stub.expect_request(TWILIO.path, method="POST").respond_with_data(
-        TWILIO.ok.body, status=201, content_type="application/json"
-    )
+    TWILIO.expect(stub)
     user = user_factory(phone_number=PHONE)
     bound_method(user, "sms_twilio", is_primary=True)
     login = APIClient().post("/auth/jwt/login/", credentials(user))

@@ -24,12 +24,6 @@ CONSOLE = {
 }
 
 
-@pytest.fixture
-def client(phone_user: Any, client_for: Callable[[Any], APIClient]) -> APIClient:
-    """An authenticated client of the user with a phone number."""
-    return client_for(phone_user)
-
-
 def console_line(caplog: pytest.LogCaptureFixture) -> str:
     """The one message the console dispatcher logged."""
     [record] = [r for r in caplog.records if r.name == "trench_mfa.console"]
@@ -37,7 +31,7 @@ def console_line(caplog: pytest.LogCaptureFixture) -> str:
 
 
 def console_activation(
-    client: APIClient,
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
     caplog: pytest.LogCaptureFixture,
     debug: Any,
@@ -45,7 +39,7 @@ def console_activation(
     """Start SMS activation through the console dispatcher with ``DEBUG=debug``; its message."""
     caplog.set_level(logging.DEBUG)
     sms_methods(sms={**CONSOLE, "DEBUG": debug})
-    assert client.post("/auth/sms/activate/").status_code == 200
+    assert phone_client.post("/auth/sms/activate/").status_code == 200
     return console_line(caplog)
 
 
@@ -53,12 +47,12 @@ def console_activation(
 
 
 def test_console_prints_the_code_only_with_debug(
-    client: APIClient,
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
     caplog: pytest.LogCaptureFixture,
     fixed_code: str,
 ) -> None:
-    line = console_activation(client, sms_methods, caplog, debug=True)
+    line = console_activation(phone_client, sms_methods, caplog, debug=True)
     assert line == f"SMS to +48******200 (console dispatcher, DEBUG): {sms_text(fixed_code)}"
     assert "+48600100200" not in caplog.text
 
@@ -66,23 +60,25 @@ def test_console_prints_the_code_only_with_debug(
 @pytest.mark.parametrize("debug", [None, False, "yes", 1])
 def test_console_hides_the_code_without_debug(
     debug: Any,
-    client: APIClient,
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
     caplog: pytest.LogCaptureFixture,
     fixed_code: str,
 ) -> None:
-    assert "+48******200" in console_activation(client, sms_methods, caplog, debug=debug)
+    assert "+48******200" in console_activation(phone_client, sms_methods, caplog, debug=debug)
     assert fixed_code not in caplog.text
 
 
 def test_demo_project_sms_method_uses_the_console(
-    client: APIClient, caplog: pytest.LogCaptureFixture
+    phone_client: APIClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    assert client.post("/auth/sms/activate/").status_code == 200
+    assert phone_client.post("/auth/sms/activate/").status_code == 200
     code = re.search(r"\b(\d{6})\b", console_line(caplog))
     assert code
-    assert client.post("/auth/sms/activate/confirm/", {"code": code.group(1)}).status_code == 200
+    assert (
+        phone_client.post("/auth/sms/activate/confirm/", {"code": code.group(1)}).status_code == 200
+    )
 
 
 # --- failover ----------------------------------------------------------------------------
@@ -105,7 +101,7 @@ def url(server: HTTPServer) -> str:
 
 def test_first_provider_down_second_sends_the_same_code(
     stub: HTTPServer,
-    client: APIClient,
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -115,14 +111,10 @@ def test_first_provider_down_second_sends_the_same_code(
         sms_aws=AWS.settings(url(stub)),
         sms=failover("sms_twilio", "sms_aws"),
     )
-    stub.expect_request(TWILIO.path, method="POST").respond_with_data(
-        TWILIO.server_error.body, status=500, content_type="application/json"
-    )
-    stub.expect_request(AWS.path, method="POST").respond_with_data(
-        AWS.ok.body, status=200, content_type="text/xml"
-    )
+    TWILIO.expect(stub, "server_error")
+    AWS.expect(stub)
 
-    response = client.post("/auth/sms/activate/")
+    response = phone_client.post("/auth/sms/activate/")
 
     assert response.status_code == 200, response.content
     assert [entry[0].path for entry in stub.log] == [TWILIO.path, AWS.path]
@@ -131,12 +123,14 @@ def test_first_provider_down_second_sends_the_same_code(
     TWILIO.check(stub.log[0][0], sms_text(code.group(1)))
     AWS.check(stub.log[1][0], sms_text(code.group(1)))
     assert "SMS provider 'sms_twilio' failed (Twilio answered HTTP 500" in caplog.text
-    assert client.post("/auth/sms/activate/confirm/", {"code": code.group(1)}).status_code == 200
+    assert (
+        phone_client.post("/auth/sms/activate/confirm/", {"code": code.group(1)}).status_code == 200
+    )
 
 
 def test_refused_first_provider_fails_over(
     stub: HTTPServer,
-    client: APIClient,
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
 ) -> None:
     sms_methods(
@@ -144,16 +138,14 @@ def test_refused_first_provider_fails_over(
         sms_twilio=TWILIO.settings(url(stub)),
         sms=failover("sms_api", "sms_twilio"),
     )
-    stub.expect_request(TWILIO.path, method="POST").respond_with_data(
-        TWILIO.ok.body, status=201, content_type="application/json"
-    )
-    assert client.post("/auth/sms/activate/").status_code == 200
+    TWILIO.expect(stub)
+    assert phone_client.post("/auth/sms/activate/").status_code == 200
     assert len(stub.log) == 1
 
 
 def test_all_providers_down_is_503_and_no_code(
     stub: HTTPServer,
-    client: APIClient,
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
     fixed_code: str,
     caplog: pytest.LogCaptureFixture,
@@ -164,11 +156,9 @@ def test_all_providers_down_is_503_and_no_code(
         sms_aws=AWS.settings(closed_port_url()),
         sms=failover("sms_twilio", "sms_aws"),
     )
-    stub.expect_request(TWILIO.path, method="POST").respond_with_data(
-        TWILIO.client_error.body, status=400, content_type="application/json"
-    )
+    TWILIO.expect(stub, "client_error")
 
-    response = client.post("/auth/sms/activate/")
+    response = phone_client.post("/auth/sms/activate/")
 
     assert_error(response, 503, "dispatch_failed")
     assert not OneTimeCode.objects.filter(consumed_at__isnull=True).exists()
@@ -181,17 +171,17 @@ def test_all_providers_down_is_503_and_no_code(
 def test_bad_providers_setting_fails_closed(
     providers: Any,
     stub: HTTPServer,
-    client: APIClient,
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
 ) -> None:
     sms_methods(sms_twilio=TWILIO.settings(url(stub)), sms={**failover(), "PROVIDERS": providers})
-    assert_error(client.post("/auth/sms/activate/"), 503, "dispatch_failed")
+    assert_error(phone_client.post("/auth/sms/activate/"), 503, "dispatch_failed")
     assert len(stub.log) == 0
 
 
 def test_failover_text_is_its_own_sms_body(
     stub: HTTPServer,
-    client: APIClient,
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
     fixed_code: str,
 ) -> None:
@@ -199,8 +189,6 @@ def test_failover_text_is_its_own_sms_body(
         sms_twilio={**TWILIO.settings(url(stub)), "SMS_BODY": "twilio text {code}"},
         sms=failover("sms_twilio", SMS_BODY="Kod: {code}"),
     )
-    stub.expect_request(TWILIO.path, method="POST").respond_with_data(
-        TWILIO.ok.body, status=201, content_type="application/json"
-    )
-    assert client.post("/auth/sms/activate/").status_code == 200
+    TWILIO.expect(stub)
+    assert phone_client.post("/auth/sms/activate/").status_code == 200
     assert stub.log[0][0].form["Body"] == f"Kod: {fixed_code}"

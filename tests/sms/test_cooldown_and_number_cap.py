@@ -52,12 +52,30 @@ def last_sms_code() -> str:
     return match.group(1)
 
 
-def sms_mfa_user(user_factory: Callable[..., Any], name: str = "sms", **fields: Any) -> Any:
-    """A user whose primary, active method is ``name``."""
-    fields.setdefault("phone_number", PHONE)
-    user = user_factory(**fields)
-    bound_method(user, name, is_primary=True)
+@pytest.fixture
+def sms_user(sms: None, user_factory: Callable[..., Any]) -> Any:
+    """A user whose primary, active method is ``sms`` (recording to the outbox)."""
+    user = user_factory(phone_number=PHONE)
+    bound_method(user, "sms", is_primary=True)
     return user
+
+
+@pytest.fixture
+def client_on(
+    user_factory: Callable[..., Any], client_for: Callable[[Any], APIClient]
+) -> Callable[..., APIClient]:
+    """``client_on(number=PHONE)``: the API client of a new user with that phone number."""
+
+    def new_client(number: str = PHONE) -> APIClient:
+        return client_for(user_factory(phone_number=number))
+
+    return new_client
+
+
+@pytest.fixture
+def sms_client(sms_user: Any, client_for: Callable[[Any], APIClient]) -> APIClient:
+    """``sms_user``'s API client."""
+    return client_for(sms_user)
 
 
 def login(client: APIClient, user: Any) -> dict[str, Any]:
@@ -106,59 +124,46 @@ def assert_throttled(response: Any, retry_after: int) -> None:
 # --- cooldown ----------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("sms", "sequential_codes")
+@pytest.mark.usefixtures("sequential_codes")
 def test_cooldown_59_seconds_is_429_and_61_seconds_sends(
-    user_factory: Callable[..., Any],
-    client_for: Callable[[Any], APIClient],
-    clock: time_machine.Traveller,
+    sms_client: APIClient, clock: time_machine.Traveller
 ) -> None:
-    client = client_for(sms_mfa_user(user_factory))
-    check_59_then_61_seconds(client, "sms", clock, lambda: len(outbox.sent), last_sms_code)
+    check_59_then_61_seconds(sms_client, "sms", clock, lambda: len(outbox.sent), last_sms_code)
     # The new code replaced the first one: the only live code is the +61 s one.
     live = OneTimeCode.objects.get(consumed_at__isnull=True)
     assert live.created_at == NOON + timedelta(seconds=61)
 
 
-@pytest.mark.usefixtures("sms")
-def test_retry_after_counts_down(
-    user_factory: Callable[..., Any],
-    client_for: Callable[[Any], APIClient],
-    clock: time_machine.Traveller,
-) -> None:
-    client = client_for(sms_mfa_user(user_factory))
-    assert request_code(client).status_code == 200
-    assert_throttled(request_code(client), 60)
+def test_retry_after_counts_down(sms_client: APIClient, clock: time_machine.Traveller) -> None:
+    assert request_code(sms_client).status_code == 200
+    assert_throttled(request_code(sms_client), 60)
     clock.shift(20.5)
-    assert_throttled(request_code(client), 40)
+    assert_throttled(request_code(sms_client), 40)
 
 
-@pytest.mark.usefixtures("sms")
 def test_a_used_code_ends_the_cooldown(
-    user_factory: Callable[..., Any], anon_client: APIClient, clock: time_machine.Traveller
+    sms_user: Any, anon_client: APIClient, clock: time_machine.Traveller
 ) -> None:
-    user = sms_mfa_user(user_factory)
-    token = login(anon_client, user)["ephemeral_token"]
+    token = login(anon_client, sms_user)["ephemeral_token"]
     response = login_code(anon_client, token, last_sms_code())
     assert response.status_code == 200, response.content
 
     clock.shift(5)
-    second = login(anon_client, user)["ephemeral_token"]
+    second = login(anon_client, sms_user)["ephemeral_token"]
 
     assert len(outbox.sent) == 2
     response = login_code(anon_client, second, last_sms_code())
     assert response.status_code == 200, response.content
 
 
-@pytest.mark.usefixtures("sms")
 def test_login_inside_the_cooldown_moves_the_live_code_to_the_new_token(
-    user_factory: Callable[..., Any], anon_client: APIClient, clock: time_machine.Traveller
+    sms_user: Any, anon_client: APIClient, clock: time_machine.Traveller
 ) -> None:
-    user = sms_mfa_user(user_factory)
-    first = login(anon_client, user)
+    first = login(anon_client, sms_user)
     code = last_sms_code()
 
     clock.shift(10)
-    second = login(anon_client, user)
+    second = login(anon_client, sms_user)
 
     assert second["method"] == "sms" and second["ephemeral_token"] != first["ephemeral_token"]
     assert len(outbox.sent) == 1, "nothing new is sent inside the cooldown"
@@ -169,12 +174,11 @@ def test_login_inside_the_cooldown_moves_the_live_code_to_the_new_token(
     assert "access" in new.json()
 
 
-@pytest.mark.usefixtures("sms", "sequential_codes")
+@pytest.mark.usefixtures("sequential_codes")
 def test_login_resend_inside_the_cooldown_is_429(
-    user_factory: Callable[..., Any], anon_client: APIClient, clock: time_machine.Traveller
+    sms_user: Any, anon_client: APIClient, clock: time_machine.Traveller
 ) -> None:
-    user = sms_mfa_user(user_factory)
-    token = login(anon_client, user)["ephemeral_token"]
+    token = login(anon_client, sms_user)["ephemeral_token"]
     code = last_sms_code()
 
     clock.shift(30)
@@ -189,41 +193,28 @@ def test_login_resend_inside_the_cooldown_is_429(
     assert_error(stale, 401, "invalid_code")
 
 
-@pytest.mark.usefixtures("sms")
-def test_cooldown_is_per_method_and_purpose(
-    user_factory: Callable[..., Any],
-    client_for: Callable[[Any], APIClient],
-    clock: time_machine.Traveller,
-) -> None:
-    user = sms_mfa_user(user_factory)
-    client = client_for(user)
-    login(APIClient(), user)
+@pytest.mark.usefixtures("clock")
+def test_cooldown_is_per_method_and_purpose(sms_user: Any, sms_client: APIClient) -> None:
+    login(APIClient(), sms_user)
     # A login code is live; a protected-action code is another purpose.
-    assert request_code(client).status_code == 200
+    assert request_code(sms_client).status_code == 200
     assert len(outbox.sent) == 2
 
 
-@pytest.mark.usefixtures("sms")
-def test_failed_send_leaves_no_cooldown(
-    user_factory: Callable[..., Any], client_for: Callable[[Any], APIClient]
-) -> None:
-    client = client_for(sms_mfa_user(user_factory))
+def test_failed_send_leaves_no_cooldown(sms_client: APIClient) -> None:
     outbox.fail_next = 1
-    response = request_code(client)
+    response = request_code(sms_client)
     assert_error(response, 503, "dispatch_failed")
-    assert request_code(client).status_code == 200
+    assert request_code(sms_client).status_code == 200
     assert len(outbox.sent) == 1
 
 
 def test_cooldown_zero_turns_it_off(
-    user_factory: Callable[..., Any],
-    client_for: Callable[[Any], APIClient],
-    sms_methods: Callable[..., dict[str, Any]],
+    sms_client: APIClient, sms_methods: Callable[..., dict[str, Any]]
 ) -> None:
     sms_methods(sms=OUTBOX, settings={"RESEND_COOLDOWN": 0})
-    client = client_for(sms_mfa_user(user_factory))
     for _ in range(3):
-        assert request_code(client).status_code == 200
+        assert request_code(sms_client).status_code == 200
     assert len(outbox.sent) == 3
 
 
@@ -272,42 +263,31 @@ def test_twenty_users_on_one_number_get_five_messages_per_hour(
 
 @pytest.mark.usefixtures("sms")
 def test_the_cap_counts_the_normalised_number(
-    user_factory: Callable[..., Any],
-    client_for: Callable[[Any], APIClient],
-    sms_methods: Callable[..., dict[str, Any]],
+    client_on: Callable[..., APIClient], sms_methods: Callable[..., dict[str, Any]]
 ) -> None:
     sms_methods(sms=OUTBOX, settings={"SMS_MAX_PER_NUMBER": 2})
     spellings = ["+48600100200", "+48 600 100 200", "+48-600-100-200"]
-    codes = [
-        client_for(user_factory(phone_number=p)).post("/auth/sms/activate/") for p in spellings
-    ]
+    codes = [client_on(number).post("/auth/sms/activate/") for number in spellings]
     assert [r.status_code for r in codes] == [200, 200, 429]
 
 
 def test_failed_sends_do_not_use_up_the_cap(
-    user_factory: Callable[..., Any],
-    client_for: Callable[[Any], APIClient],
-    sms_methods: Callable[..., dict[str, Any]],
+    client_on: Callable[..., APIClient], sms_methods: Callable[..., dict[str, Any]]
 ) -> None:
     sms_methods(sms=OUTBOX, settings={"SMS_MAX_PER_NUMBER": 1})
-    client = client_for(user_factory(phone_number=PHONE))
+    client = client_on()
     outbox.fail_next = 3
     for _ in range(3):
         assert_error(client.post("/auth/sms/activate/"), 503, "dispatch_failed")
     assert client.post("/auth/sms/activate/").status_code == 200
-    other = client_for(user_factory(phone_number=PHONE))
+    other = client_on()
     assert other.post("/auth/sms/activate/").status_code == 429
 
 
 def test_no_cap_when_unset(
-    user_factory: Callable[..., Any],
-    client_for: Callable[[Any], APIClient],
-    sms_methods: Callable[..., dict[str, Any]],
+    client_on: Callable[..., APIClient], sms_methods: Callable[..., dict[str, Any]]
 ) -> None:
     sms_methods(sms=OUTBOX, settings={"SMS_MAX_PER_NUMBER": None})
     for _ in range(7):
-        assert (
-            client_for(user_factory(phone_number=PHONE)).post("/auth/sms/activate/").status_code
-            == 200
-        )
+        assert client_on().post("/auth/sms/activate/").status_code == 200
     assert len(outbox.sent) == 7

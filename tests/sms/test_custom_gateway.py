@@ -36,12 +36,11 @@ def gateway(stub: HTTPServer, sms_methods: Callable[..., dict[str, Any]]) -> HTT
 
 
 def test_example_gateway_sends_and_the_code_confirms(
-    gateway: HTTPServer, phone_user: Any, client_for: Callable[[Any], APIClient]
+    gateway: HTTPServer, phone_client: APIClient
 ) -> None:
     gateway.expect_request("/v1/messages", method="POST").respond_with_data("", status=202)
-    client = client_for(phone_user)
 
-    assert client.post("/auth/sms_gateway/activate/").status_code == 200
+    assert phone_client.post("/auth/sms_gateway/activate/").status_code == 200
 
     [(request, _response)] = gateway.log
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -49,15 +48,13 @@ def test_example_gateway_sends_and_the_code_confirms(
     code = re.search(r"\b(\d{6})\b", body["text"])
     assert code
     assert body == {"to": PHONE, "text": sms_text(code.group(1))}
-    confirm = client.post("/auth/sms_gateway/activate/confirm/", {"code": code.group(1)})
+    confirm = phone_client.post("/auth/sms_gateway/activate/confirm/", {"code": code.group(1)})
     assert confirm.status_code == 200
 
 
-def test_example_gateway_error_is_503(
-    gateway: HTTPServer, phone_user: Any, client_for: Callable[[Any], APIClient]
-) -> None:
+def test_example_gateway_error_is_503(gateway: HTTPServer, phone_client: APIClient) -> None:
     gateway.expect_request("/v1/messages", method="POST").respond_with_data("", status=500)
-    assert_error(client_for(phone_user).post("/auth/sms_gateway/activate/"), 503, "dispatch_failed")
+    assert_error(phone_client.post("/auth/sms_gateway/activate/"), 503, "dispatch_failed")
     assert not OneTimeCode.objects.filter(consumed_at__isnull=True).exists()
 
 

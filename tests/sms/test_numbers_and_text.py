@@ -114,32 +114,29 @@ def sent_text(client: APIClient, method: str = "sms") -> str:
 
 
 def test_default_text_has_code_and_lifetime(
-    phone_user: Any,
-    client_for: Callable[[Any], APIClient],
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
 ) -> None:
     sms_methods(sms=OUTBOX)
-    text = sent_text(client_for(phone_user))
+    text = sent_text(phone_client)
     assert re.fullmatch(r"Your verification code is \d{6}\. It expires in 5 minutes\.", text)
 
 
 def test_lifetime_is_rounded_up_to_minutes(
-    phone_user: Any,
-    client_for: Callable[[Any], APIClient],
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
 ) -> None:
     sms_methods(sms={**OUTBOX, "VALIDITY_PERIOD": 90})
-    assert sent_text(client_for(phone_user)).endswith("It expires in 2 minutes.")
+    assert sent_text(phone_client).endswith("It expires in 2 minutes.")
 
 
 def test_custom_body_gets_code_minutes_and_seconds(
-    phone_user: Any,
-    client_for: Callable[[Any], APIClient],
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
     fixed_code: str,
 ) -> None:
     sms_methods(sms={**OUTBOX, "SMS_BODY": "{code} - valid {minutes} min / {seconds} s"})
-    assert sent_text(client_for(phone_user)) == f"{fixed_code} - valid 5 min / 300 s"
+    assert sent_text(phone_client) == f"{fixed_code} - valid 5 min / 300 s"
 
 
 def test_default_body_is_translatable() -> None:
@@ -149,12 +146,11 @@ def test_default_body_is_translatable() -> None:
 @pytest.mark.parametrize("template", ["{cod}", "{code", "{0}", "{code.__class__.x}"])
 def test_broken_body_fails_closed(
     template: str,
-    phone_user: Any,
-    client_for: Callable[[Any], APIClient],
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
 ) -> None:
     sms_methods(sms={**OUTBOX, "SMS_BODY": template})
-    response = client_for(phone_user).post("/auth/sms/activate/")
+    response = phone_client.post("/auth/sms/activate/")
     assert_error(response, 503, "dispatch_failed")
     assert outbox.sent == []
     assert not OneTimeCode.objects.filter(consumed_at__isnull=True).exists()
@@ -169,11 +165,10 @@ def test_timeout_is_capped_at_ten_seconds(timeout: Any, expected: float, phone_u
 
 
 def test_timeout_that_is_not_a_number_fails_closed(
-    phone_user: Any,
-    client_for: Callable[[Any], APIClient],
+    phone_client: APIClient,
     sms_methods: Callable[..., dict[str, Any]],
     stub: HTTPServer,
 ) -> None:
     sms_methods(sms_twilio={**TWILIO.settings(stub.url_for("/")), "TIMEOUT": "soon"})
-    assert_error(client_for(phone_user).post("/auth/sms_twilio/activate/"), 503, "dispatch_failed")
+    assert_error(phone_client.post("/auth/sms_twilio/activate/"), 503, "dispatch_failed")
     assert len(stub.log) == 0

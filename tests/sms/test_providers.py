@@ -57,12 +57,6 @@ def configure(
     return apply
 
 
-@pytest.fixture
-def client(phone_user: Any, client_for: Callable[[Any], APIClient]) -> APIClient:
-    """An authenticated client of the user with a phone number."""
-    return client_for(phone_user)
-
-
 def base_url(server: HTTPServer) -> str:
     """The stub's origin, e.g. ``http://127.0.0.1:38211``."""
     return server.url_for("/").rstrip("/")
@@ -92,7 +86,7 @@ def assert_no_secrets(text: str, provider: Provider, code: str) -> None:
 @pytest.fixture
 def failed_activation(
     provider: Provider,
-    client: APIClient,
+    phone_client: APIClient,
     phone_user: Any,
     fixed_code: str,
     caplog: pytest.LogCaptureFixture,
@@ -106,7 +100,7 @@ def failed_activation(
     caplog.set_level(logging.DEBUG)
 
     def activate() -> Any:
-        response = client.post(f"/auth/{provider.name}/activate/")
+        response = phone_client.post(f"/auth/{provider.name}/activate/")
         assert response.status_code == 503
         assert response.json() == GENERIC_503
         assert_nothing_left(phone_user)
@@ -120,16 +114,14 @@ def test_success_sends_the_exact_request(
     provider: Provider,
     server: HTTPServer,
     configure: Callable[..., None],
-    client: APIClient,
+    phone_client: APIClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     configure(base_url(server))
-    server.expect_request(provider.path, method="POST").respond_with_data(
-        provider.ok.body, status=provider.ok.status, content_type=provider.ok.content_type
-    )
+    provider.expect(server)
 
-    response = client.post(f"/auth/{provider.name}/activate/")
+    response = phone_client.post(f"/auth/{provider.name}/activate/")
 
     assert response.status_code == 200, response.content
     assert response.json() == {"details": "SMS message with MFA code has been sent."}
@@ -139,7 +131,7 @@ def test_success_sends_the_exact_request(
     assert code, request.form
     provider.check(request, sms_text(code.group(1)))
     assert_no_secrets(app_logs(caplog) + response.content.decode(), provider, code.group(1))
-    confirm = client.post(f"/auth/{provider.name}/activate/confirm/", {"code": code.group(1)})
+    confirm = phone_client.post(f"/auth/{provider.name}/activate/confirm/", {"code": code.group(1)})
     assert confirm.status_code == 200, confirm.content
 
 
@@ -160,10 +152,7 @@ def test_http_errors_give_a_generic_503(
     kind: str,
 ) -> None:
     configure(base_url(server))
-    answer = getattr(provider, kind)
-    server.expect_request(provider.path, method="POST").respond_with_data(
-        answer.body, status=answer.status, content_type=answer.content_type
-    )
+    answer = provider.expect(server, kind)
 
     failed_activation()
 
@@ -219,12 +208,12 @@ def test_missing_credentials_fail_closed(
     provider: Provider,
     server: HTTPServer,
     sms_methods: Callable[..., dict[str, Any]],
-    client: APIClient,
+    phone_client: APIClient,
     phone_user: Any,
 ) -> None:
     sms_methods(**{provider.name: {"ENDPOINT_URL": base_url(server)}})
 
-    response = client.post(f"/auth/{provider.name}/activate/")
+    response = phone_client.post(f"/auth/{provider.name}/activate/")
 
     assert response.status_code == 503
     assert response.json() == GENERIC_503

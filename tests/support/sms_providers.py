@@ -12,9 +12,12 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug import Request
+
+if TYPE_CHECKING:
+    from pytest_httpserver import HTTPServer
 
 #: The number of the SMS tests' user; the expected requests name it.
 PHONE = "+48600100200"
@@ -78,6 +81,17 @@ class Provider:
     def settings(self, url: str) -> dict[str, Any]:
         """The method's settings, its official client pointed at the stub at ``url``."""
         return {**self.options, "ENDPOINT_URL": url}
+
+    def expect(self, server: HTTPServer, kind: str = "ok") -> Answer:
+        """Have the stub ``server`` answer this provider's send with its ``kind`` answer.
+
+        ``kind`` is ``ok``, ``client_error`` or ``server_error``; the answer is returned.
+        """
+        answer: Answer = getattr(self, kind)
+        server.expect_request(self.path, method="POST").respond_with_data(
+            answer.body, status=answer.status, content_type=answer.content_type
+        )
+        return answer
 
     def check(self, request: Request, text: str) -> None:
         """Assert that ``request`` is the one the official client makes to send ``text``."""

@@ -38,10 +38,20 @@ needs_shared_addresses = pytest.mark.skipif(
 )
 
 
+@pytest.fixture
+def set_cap(flows_config: Callable[..., Any]) -> Callable[..., None]:
+    """``set_cap(cap, **settings)``: ``EMAIL_MAX_PER_ADDRESS`` ``cap``, and ``settings``."""
+
+    def configure(cap: int | None, **settings: Any) -> None:
+        # Only the per-address cap limits here: no cooldown or per-method limit.
+        flows_config(EMAIL_MAX_PER_ADDRESS=cap, RESEND_COOLDOWN=0, SEND_LIMIT=None, **settings)
+
+    return configure
+
+
 @pytest.fixture(autouse=True)
-def _cap(flows_config: Callable[..., Any], mailbox: Mailbox) -> None:
-    # Only the per-address cap limits here: no cooldown or per-method limit.
-    flows_config(EMAIL_MAX_PER_ADDRESS=CAP, RESEND_COOLDOWN=0, SEND_LIMIT=None)
+def _cap(set_cap: Callable[..., None], mailbox: Mailbox) -> None:
+    set_cap(CAP)
 
 
 @pytest.fixture
@@ -88,34 +98,34 @@ def test_sign_ups_with_one_address_send_at_most_the_cap(
 
 
 @needs_shared_addresses
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        pytest.param(
+            [
+                "victim@example.com",
+                "Victim@Example.COM",
+                "victim+news@example.com",
+                "VICTIM+x@example.com",
+            ],
+            id="case-and-plus-tags",
+        ),
+        pytest.param(
+            [
+                '"victim"@éxample.com',
+                '"v\\ictim"@xn--xample-9ua.com',
+                "victim@ÉXAMPLE.com",
+                "victim@xn--xample-9ua.com",
+                '"vi\\ctim+tag"@éxample.com',
+            ],
+            id="quoted-and-internationalised",
+        ),
+    ],
+)
 def test_spellings_of_one_mailbox_share_its_cap(
-    sign_up: Callable[[str, str], Any], mailbox: Mailbox
+    sign_up: Callable[[str, str], Any], mailbox: Mailbox, spellings: list[str]
 ) -> None:
-    for n, spelling in enumerate(
-        [
-            "victim@example.com",
-            "Victim@Example.COM",
-            "victim+news@example.com",
-            "VICTIM+x@example.com",
-        ]
-    ):
-        sign_up(f"squatter{n}", spelling)
-    assert len(mailbox.messages) == CAP
-
-
-@needs_shared_addresses
-def test_quoted_and_internationalised_spellings_share_the_cap(
-    sign_up: Callable[[str, str], Any], mailbox: Mailbox
-) -> None:
-    for n, spelling in enumerate(
-        [
-            '"victim"@éxample.com',
-            '"v\\ictim"@xn--xample-9ua.com',
-            "victim@ÉXAMPLE.com",
-            "victim@xn--xample-9ua.com",
-            '"vi\\ctim+tag"@éxample.com',
-        ]
-    ):
+    for n, spelling in enumerate(spellings):
         sign_up(f"squatter{n}", spelling)
     assert len(mailbox.messages) == CAP
 
@@ -175,18 +185,13 @@ def test_the_window_passing_allows_mail_again(
 
 
 def test_sign_up_verification_activation_and_login_share_one_cap(
-    flows_config: Callable[..., Any],
+    set_cap: Callable[..., None],
     user_factory: Callable[..., Any],
     client_for: Callable[[Any], APIClient],
     mailbox: Mailbox,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    flows_config(
-        flows=[("email", "passcode")],
-        EMAIL_MAX_PER_ADDRESS=5,
-        RESEND_COOLDOWN=0,
-        SEND_LIMIT=None,
-    )
+    set_cap(5, flows=[("email", "passcode")])
     # 1: the sign-up's verification code.
     with django_capture_on_commit_callbacks(execute=True):
         owner = user_factory(username="owner", email=VICTIM)
@@ -213,26 +218,21 @@ def test_sign_up_verification_activation_and_login_share_one_cap(
 
 
 def test_no_cap_when_turned_off(
-    flows_config: Callable[..., Any], user: Any, api_client: APIClient, mailbox: Mailbox
+    set_cap: Callable[..., None], user: Any, api_client: APIClient, mailbox: Mailbox
 ) -> None:
-    flows_config(EMAIL_MAX_PER_ADDRESS=None, RESEND_COOLDOWN=0, SEND_LIMIT=None)
+    set_cap(None)
     statuses = [api_client.post(REQUEST, {"field": "email"}).status_code for _ in range(CAP + 3)]
     assert statuses == [200] * (CAP + 3)
     assert not SendQuota.objects.exists()
 
 
 def test_a_passwordless_login_over_the_cap_looks_the_same_for_an_unknown_address(
-    flows_config: Callable[..., Any],
+    set_cap: Callable[..., None],
     verified_user: Any,
     mailbox: Mailbox,
     clock: time_machine.Coordinates,
 ) -> None:
-    flows_config(
-        flows=[("email", "passcode")],
-        EMAIL_MAX_PER_ADDRESS=1,
-        RESEND_COOLDOWN=0,
-        SEND_LIMIT=None,
-    )
+    set_cap(1, flows=[("email", "passcode")])
     client = APIClient()
     known, unknown = verified_user.email, "nobody@example.com"
     first = [client.post("/auth/token/login/", {"email": a}) for a in (known, unknown)]
