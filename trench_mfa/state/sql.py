@@ -116,22 +116,32 @@ def select_list(using: str, model: type[Model], alias: str) -> list[str]:
 
 
 def _converted(using: str, fields: Sequence[Field[Any, Any]], values: Sequence[Any]) -> list[Any]:
-    """``values`` as the ORM would load them, through the fields' public conversions."""
+    """``values`` as the ORM would load them, through the fields' public conversions.
+
+    ``from_db_value`` always runs (the JSON fields parse their text). On
+    PostgreSQL that is all the ORM does too: psycopg returns every other
+    column as the Python value the field holds (Django's PostgreSQL backend
+    has no converters for them), so ``to_python`` would only repeat work.
+    Elsewhere (SQLite keeps dates as text and booleans as integers)
+    ``to_python`` turns each value into the field's type.
+    """
     connection = connections[using]
+    native = connection.vendor == "postgresql"
     out = []
     for field, value in zip(fields, values, strict=True):
         if value is not None:
             if hasattr(field, "from_db_value"):
                 value = field.from_db_value(value, None, connection)
-            value = field.to_python(value)
-            if (
-                isinstance(field, DateTimeField)
-                and isinstance(value, dt.datetime)
-                and settings.USE_TZ
-                and timezone.is_naive(value)
-            ):
-                # SQLite keeps UTC datetimes without an offset.
-                value = timezone.make_aware(value, connection.timezone)
+            if not native:
+                value = field.to_python(value)
+                if (
+                    isinstance(field, DateTimeField)
+                    and isinstance(value, dt.datetime)
+                    and settings.USE_TZ
+                    and timezone.is_naive(value)
+                ):
+                    # SQLite keeps UTC datetimes without an offset.
+                    value = timezone.make_aware(value, connection.timezone)
         out.append(value)
     return out
 
