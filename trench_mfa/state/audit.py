@@ -21,6 +21,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from django.db import router
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import Signal
 from django.utils import timezone
 from rest_framework.throttling import BaseThrottle
@@ -136,9 +137,18 @@ def _event_write(using: str, values: dict[str, Any]) -> Write:
 
 
 def _store(values: dict[str, Any]) -> MFAEvent | None:
-    """Insert the event row now, or collect it where :func:`deferred_to` says."""
+    """Insert the event row now, or collect it where :func:`deferred_to` says.
+
+    Collected rows are plain ``INSERT`` statements, which send no model
+    signals; so a project that listens to ``MFAEvent``'s ``pre_save`` or
+    ``post_save`` (to forward events, say) gets every row saved by the ORM.
+    """
     writes = _DEFERRED.get()
-    if writes is not None and router.db_for_write(MFAEvent) == writes.using:
+    if (
+        writes is not None
+        and router.db_for_write(MFAEvent) == writes.using
+        and not (pre_save.has_listeners(MFAEvent) or post_save.has_listeners(MFAEvent))
+    ):
         writes.add(_event_write(writes.using, {**values, "created_at": timezone.now()}))
         return None
     return MFAEvent.objects.create(

@@ -83,15 +83,27 @@ def insert_statement(
 def insert_row(using: str, model: type[_M], values: dict[str, Any]) -> _M:
     """Insert one ``model`` row with ``values`` (by field name); the row as loaded.
 
-    One statement; the instance is built with ``Model.from_db``, as a query
+    Every concrete field but the primary key must be given: a default is
+    the model's business, and a plain ``INSERT`` would not apply it. One
+    statement; the instance is built with ``Model.from_db``, as a query
     would build it, so it carries the new primary key and the given values.
     """
-    names = list(values)
+    pk_field = model._meta.pk
+    assert pk_field is not None
+    fields = [f for f in concrete_fields(model) if f is not pk_field]
+    names = [f.name for f in fields]
+    missing = set(names) - set(values)
+    unknown = set(values) - set(names)
+    if missing or unknown:
+        raise ValueError(
+            f"insert_row({model._meta.label}): missing {sorted(missing)}, unknown {sorted(unknown)}"
+        )
+    ordered = [values[n] for n in names]
     connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute(
             insert_statement(using, model, names, returning=True),
-            [prepared(using, model, n, values[n]) for n in names],
+            [prepared(using, model, n, v) for n, v in zip(names, ordered, strict=True)],
         )
         if connection.features.can_return_columns_from_insert:
             returned = cursor.fetchone()
@@ -99,9 +111,8 @@ def insert_row(using: str, model: type[_M], values: dict[str, Any]) -> _M:
             pk = returned[0]
         else:  # pragma: no cover - databases without INSERT ... RETURNING
             pk = connection.ops.last_insert_id(cursor, model._meta.db_table, column(model))
-    attnames = [model._meta.get_field(n).attname for n in names]  # type: ignore[union-attr]
-    pk_name = model._meta.pk.attname
-    return model.from_db(using, [pk_name, *attnames], [pk, *values.values()])
+    attnames = [pk_field.attname, *(f.attname for f in fields)]
+    return model.from_db(using, attnames, [pk, *ordered])
 
 
 def concrete_fields(model: type[Model]) -> list[Field[Any, Any]]:

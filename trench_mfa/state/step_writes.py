@@ -16,6 +16,17 @@ trip), elsewhere one statement each. Every write keeps its own condition
 row finds none, another request got there first, and :meth:`~StepWrites.flush`
 raises :class:`~trench_mfa.exceptions.InvalidToken`, which rolls the whole
 answer back.
+
+Where rows are locked (PostgreSQL, and any database with ``SELECT ... FOR
+UPDATE``) the read decided under the same locks, so the method row's guard
+cannot fail at flush; only the challenge's can, when a parallel answer used
+the token. On SQLite, which locks the whole database instead, a replayed
+TOTP step that slipped past the read would also end as ``invalid_token``
+(rolled back, nothing counted) rather than as a counted wrong code.
+
+The statements are plain SQL, so they send no model signals: where a
+project listens to ``MFAEvent``'s saves, :mod:`~trench_mfa.state.audit`
+saves event rows through the ORM instead.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Any
 from django.core import signing
 from django.db import router
 from django.db.models import F, QuerySet
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -61,26 +62,29 @@ def issue_token(
     """
     secret = secrets.token_urlsafe(32)
     now = timezone.now()
-    # One plain INSERT (trench_mfa.state.sql): the ORM's would cost more
-    # Python than the rest of login step 1 but the password check.
-    challenge = sql.insert_row(
-        router.db_for_write(LoginChallenge),
-        LoginChallenge,
-        {
-            "user": user.pk if user is not None else None,
-            "method": method,
-            "flow": flow,
-            "factors": factors or [],
-            "done": [],
-            "secret_hash": crypto.plain_hash(secret),
-            # A decoy has no password hash to fingerprint: any value will do.
-            "user_state": user_state(user) if user is not None else crypto.plain_hash(secret),
-            "failed_attempts": 0,
-            "created_at": now,
-            "expires_at": now + timedelta(seconds=mfa_settings.EPHEMERAL_TOKEN_VALIDITY),
-            "used_at": None,
-        },
-    )
+    values = {
+        "user": user.pk if user is not None else None,
+        "method": method,
+        "flow": flow,
+        "factors": factors or [],
+        "done": [],
+        "secret_hash": crypto.plain_hash(secret),
+        # A decoy has no password hash to fingerprint: any value will do.
+        "user_state": user_state(user) if user is not None else crypto.plain_hash(secret),
+        "failed_attempts": 0,
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=mfa_settings.EPHEMERAL_TOKEN_VALIDITY),
+        "used_at": None,
+    }
+    if pre_save.has_listeners(LoginChallenge) or post_save.has_listeners(LoginChallenge):
+        # A project listens to the model's saves: save it through the ORM.
+        challenge = LoginChallenge.objects.create(
+            **{f"{k}_id" if k == "user" else k: v for k, v in values.items()}
+        )
+    else:
+        # One plain INSERT (trench_mfa.state.sql): the ORM's would cost more
+        # Python than the rest of login step 1 but the password check.
+        challenge = sql.insert_row(router.db_for_write(LoginChallenge), LoginChallenge, values)
     return _signer().sign(f"{challenge.pk}.{secret}"), challenge
 
 
