@@ -23,7 +23,7 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
-from tests.cluster import figures
+from tests.cluster import figures, load
 from tests.cluster.servers import AppServer, Mailbox, RedisServer, SmsGateway, ports
 from tests.support.methods import bound_method
 from trench_mfa.state.secrets_at_rest import encrypt_secret
@@ -169,5 +169,22 @@ def mfa_user(user_factory: Callable[..., Any]) -> Callable[..., Any]:
         user = user_factory(username=name, email=f"{name}@example.com", phone_number=phone)
         bound_method(user, method, secret=encrypt_secret(secret) if secret else "", is_primary=True)
         return user
+
+    return make
+
+
+@pytest.fixture
+def signed_in(mfa_user: Callable[..., Any]) -> Callable[..., tuple[Any, str]]:
+    """``mfa_user`` plus the user's DRF token key: ``user, key = signed_in("name")``.
+
+    For the tests that call the authenticated endpoints (code requests,
+    activations) as the user right away.
+    """
+
+    def make(
+        name: str, method: str = "email", *, secret: str = "", phone: str = ""
+    ) -> tuple[Any, str]:
+        user = mfa_user(name, method, secret=secret, phone=phone)
+        return user, load.token_key(user)
 
     return make

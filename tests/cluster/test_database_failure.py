@@ -113,12 +113,9 @@ def test_a_login_answer_whose_session_ends_writes_nothing(
 
 
 def test_a_code_request_whose_session_ends_sends_nothing(
-    cluster: Cluster,
-    servers: list[AppServer],
-    mfa_user: Callable[..., Any],
+    cluster: Cluster, servers: list[AppServer], signed_in: Callable[..., tuple[Any, str]]
 ) -> None:
-    user = mfa_user("killed-send", "sms", phone=PHONE)
-    key = load.token_key(user)
+    user, key = signed_in("killed-send", "sms", phone=PHONE)
     quota = SendQuota.objects.create(key=send_limits.recipient_key("sms", PHONE))
     before = state_of(user)
     # Blocked reserving the number's send, holding the method row's lock.

@@ -55,11 +55,10 @@ def assert_no_usable_code(user: Any) -> None:
 def test_smtp_down_answers_503_and_leaves_no_code(
     cluster: Cluster,
     servers: list[AppServer],
-    mfa_user: Callable[..., Any],
+    signed_in: Callable[..., tuple[Any, str]],
     user_factory: Callable[..., Any],
 ) -> None:
-    user = mfa_user("smtp-down")
-    key = load.token_key(user)
+    user, key = signed_in("smtp-down")
     newcomer = user_factory(username="smtp-newcomer")
     cluster.mailbox.stop()
     try:
@@ -96,10 +95,9 @@ def test_sms_provider_down_answers_503_and_leaves_no_code(
     outage: str,
     cluster: Cluster,
     servers: list[AppServer],
-    mfa_user: Callable[..., Any],
+    signed_in: Callable[..., tuple[Any, str]],
 ) -> None:
-    user = mfa_user("sms-down", "sms", phone=PHONE)
-    key = load.token_key(user)
+    user, key = signed_in("sms-down", "sms", phone=PHONE)
     if outage == "closed":
         cluster.sms.stop()
     else:

@@ -121,12 +121,9 @@ def test_parallel_logins_from_one_address_pass_at_most_the_rate(
 
 
 def test_parallel_code_requests_send_one_code_inside_the_cooldown(
-    cluster: Cluster,
-    servers: list[AppServer],
-    mfa_user: Callable[..., Any],
+    cluster: Cluster, servers: list[AppServer], signed_in: Callable[..., tuple[Any, str]]
 ) -> None:
-    user = mfa_user("cooldown")
-    key = load.token_key(user)
+    user, key = signed_in("cooldown")
     replies = load.burst(load.same_request(servers, PARALLEL, "/auth/code/request/", token=key))
     figures.record("send cooldown: parallel code requests, one user", replies)
     assert load.statuses(replies) == {200: 1, 429: PARALLEL - 1}

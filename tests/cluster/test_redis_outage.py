@@ -51,11 +51,10 @@ def run_and_crash(
 def test_redis_down_fails_the_throttles_closed_and_loses_no_count(
     cluster: Cluster,
     servers: list[AppServer],
-    mfa_user: Callable[..., Any],
+    signed_in: Callable[..., tuple[Any, str]],
     user_factory: Callable[..., Any],
 ) -> None:
-    user = mfa_user("through-the-outage")
-    key = load.token_key(user)
+    user, key = signed_in("through-the-outage")
     backup = replace_backup_codes(user.pk)
     token = load.start_login(servers[0], user, load.client_ip(0))
     code = cluster.mailbox.last_code(user.email)

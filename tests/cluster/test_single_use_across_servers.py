@@ -42,12 +42,9 @@ def tokens_for(servers: list[AppServer], user: Any, count: int) -> list[str]:
 
 
 def test_one_email_code_confirms_one_action(
-    cluster: Cluster,
-    servers: list[AppServer],
-    mfa_user: Callable[..., Any],
+    cluster: Cluster, servers: list[AppServer], signed_in: Callable[..., tuple[Any, str]]
 ) -> None:
-    user = mfa_user("email-code")
-    key = load.token_key(user)
+    user, key = signed_in("email-code")
     sent = load.request(servers[0], "/auth/code/request/", ip=load.client_ip(0), token=key)()
     assert sent.status == 200, sent.text
     code = cluster.mailbox.last_code(user.email)
