@@ -29,6 +29,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from testproject import settings_cluster
+from tests.support.processes import wait_or_kill
 from tests.support.smtp import code_in, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -133,11 +134,7 @@ class RedisServer:
         """Stop it at the end of the session."""
         if self.process is not None:
             self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            wait_or_kill(self.process, timeout=10, kill_timeout=10)
             self.process = None
 
 
@@ -319,9 +316,5 @@ class AppServer:
         """Wait until the server is gone, killing it if it takes too long."""
         if self.process is None:
             return
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
+        wait_or_kill(self.process, timeout=15, kill_timeout=15)
         self.process = None

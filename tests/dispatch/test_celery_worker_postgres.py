@@ -27,6 +27,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.conftest import credentials
+from tests.support.processes import wait_or_kill
 from tests.support.smtp import smtp_server
 from trench_mfa.models import MFAMethod
 
@@ -144,11 +145,7 @@ class Worker:
     def stop(self) -> None:
         """Terminate (warm shutdown), then kill if it does not stop in time."""
         self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+        wait_or_kill(self.process, timeout=15, kill_timeout=5)
         self._reader.join(timeout=5)
         # Our end of the output pipe (a ResourceWarning, so an error, if left open).
         if self.process.stdout is not None:
