@@ -18,6 +18,8 @@ from pytest_httpserver import HTTPServer
 from rest_framework.test import APIClient
 
 from tests.conftest import credentials, username_field
+from tests.support.flows import sms_code
+from tests.support.sms_outbox import OUTBOX
 from tests.support.sms_providers import PROVIDERS, Provider
 from tests.support.smtp import Mailbox
 from trench_mfa.services import identifiers
@@ -123,3 +125,18 @@ def provider_stub(
     trench_auth(methods={provider.name: provider.settings(server.url_for("/").rstrip("/"))})
     provider.expect(server)
     return server
+
+
+@pytest.fixture
+def sms_primary(trench_auth: Callable[..., Any], user: Any, api_client: APIClient) -> str:
+    """SMS (to the outbox) activated through ``api_client`` as the user's primary; the number.
+
+    The tests that move a factor start from a user whose SMS method already
+    works, so its codes (and the outbox) are part of what they check.
+    """
+    trench_auth(methods={"sms": OUTBOX})
+    phone: str = user.phone_number
+    assert api_client.post("/auth/sms/activate/").status_code == 200
+    confirmed = api_client.post("/auth/sms/activate/confirm/", {"code": sms_code(phone)})
+    assert confirmed.status_code == 200, confirmed.content
+    return phone

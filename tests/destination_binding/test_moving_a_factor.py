@@ -28,7 +28,6 @@ from tests.destination_binding.conftest import (
 )
 from tests.support import sms_outbox as outbox
 from tests.support.flows import sms_code
-from tests.support.sms_outbox import OUTBOX
 from tests.support.smtp import Mailbox
 from tests.support.throttling import shift
 
@@ -76,17 +75,13 @@ def test_moving_the_only_factor_takes_a_code_of_the_old_address_then_a_new_activ
 
 def test_moving_a_factor_while_mfa_stays_on_needs_a_code_of_the_primary(
     clock: time_machine.Coordinates,
-    trench_auth: Callable[..., Any],
+    sms_primary: str,
     user: Any,
     api_client: APIClient,
     client_for: Callable[[Any], APIClient],
     mailbox: Mailbox,
 ) -> None:
-    trench_auth(methods={"sms": OUTBOX})
-    phone = user.phone_number
-    assert api_client.post("/auth/sms/activate/").status_code == 200
-    confirmed = api_client.post("/auth/sms/activate/confirm/", {"code": sms_code(phone)})
-    assert confirmed.status_code == 200, confirmed.content
+    phone = sms_primary
     shift(clock, 61)
     assert api_client.post("/auth/code/request/").status_code == 200  # to the SMS primary
     started = api_client.post("/auth/email/activate/", {"code": sms_code(phone)})
@@ -135,17 +130,13 @@ def test_with_identifiers_the_new_address_is_confirmed_before_the_factor_moves(
 
 def test_moving_an_sms_factor_to_a_new_number(
     clock: time_machine.Coordinates,
-    trench_auth: Callable[..., Any],
+    sms_primary: str,
     user: Any,
-    api_client: APIClient,
     client_for: Callable[[Any], APIClient],
 ) -> None:
     from django.contrib.auth import get_user_model
 
-    trench_auth(methods={"sms": OUTBOX})
-    phone = user.phone_number
-    assert api_client.post("/auth/sms/activate/").status_code == 200
-    api_client.post("/auth/sms/activate/confirm/", {"code": sms_code(phone)})
+    phone = sms_primary
     changed = get_user_model().objects.get(pk=user.pk)
     changed.phone_number = ATTACKERS_PHONE  # here: Alice's own new number
     changed.save()
