@@ -72,16 +72,13 @@ class SoftKey:
         )
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data("webauthn.create", options["challenge"])
-        return {
-            "id": _b64(self.credential_id),
-            "rawId": _b64(self.credential_id),
-            "type": "public-key",
-            "response": {
+        return self._credential(
+            {
                 "clientDataJSON": _b64(client_data),
                 "attestationObject": _b64(attestation),
                 "transports": ["internal"],
-            },
-        }
+            }
+        )
 
     def get(self, options: dict[str, Any]) -> dict[str, Any]:
         """The assertion for request options (JSON form), its counter one up."""
@@ -93,16 +90,22 @@ class SoftKey:
             + self.counter.to_bytes(4, "big")
         )
         signed = auth_data + hashlib.sha256(client_data).digest()
-        return {
-            "id": _b64(self.credential_id),
-            "rawId": _b64(self.credential_id),
-            "type": "public-key",
-            "response": {
+        return self._credential(
+            {
                 "clientDataJSON": _b64(client_data),
                 "authenticatorData": _b64(auth_data),
                 "signature": _b64(self.key.sign(signed, ec.ECDSA(hashes.SHA256()))),
                 "userHandle": _b64(self.user_handle),
-            },
+            }
+        )
+
+    def _credential(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The PublicKeyCredential JSON around ``response`` (the only part that differs)."""
+        return {
+            "id": _b64(self.credential_id),
+            "rawId": _b64(self.credential_id),
+            "type": "public-key",
+            "response": response,
         }
 
 
